@@ -1,0 +1,83 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.io.AtomicFiles;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.model.*;
+import dev.unmask.runs.RunManifest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+@Command(name = "dllm", mixinStandardHelpOptions = true, description = "Train or evaluate a built-in dLLM.",
+        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class})
+public final class DllmCommand {
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
+    static final class Train implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--out", required = true, description = "Checkpoint folder to create.")
+        Path out;
+        @Option(names = "--tasks", split = ",", defaultValue = "arith,sudoku,sort", description = "Tasks to train on (default: ${DEFAULT-VALUE}).")
+        List<String> tasks;
+        @Option(names = "--steps", defaultValue = "3000") int steps;
+        @Option(names = "--batch", defaultValue = "48") int batch;
+        @Option(names = "--lr", defaultValue = "1e-3") double lr;
+        @Option(names = "--warmup", defaultValue = "200") int warmup;
+        @Option(names = "--clip", defaultValue = "1.0") double clip;
+        @Option(names = "--seed", defaultValue = "1") long seed;
+        @Option(names = "--d-model", defaultValue = "128") int dModel;
+        @Option(names = "--layers", defaultValue = "4") int layers;
+        @Option(names = "--heads", defaultValue = "4") int heads;
+        @Option(names = "--ff", defaultValue = "512") int ff;
+        @Option(names = "--max-length", defaultValue = "96") int maxLength;
+        @Option(names = "--long-buffer-prob", defaultValue = "0.2") double longBufferProb;
+        @Option(names = "--checkpoint-every", defaultValue = "250") int checkpointEvery;
+        @Option(names = "--eval-n", defaultValue = "200", description = "Held-out prompts per task for the final accuracy (0 = skip).")
+        int evalN;
+        @Option(names = "--resume", description = "Continue from the folder's trainer-state.")
+        boolean resume;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            DllmConfig arch = new DllmConfig(dModel, layers, heads, ff, maxLength, seed);
+            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);
+            cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
+            boolean hasState = Files.isDirectory(out.resolve(DllmTrainer.STATE_DIR));
+            if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
+                throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
+            }
+            BuiltinDllm model = new BuiltinDllm(arch, Vocabulary.builtin());
+            DllmTrainer trainer = new DllmTrainer(model, cfg);
+            if (resume && hasState && trainer.resume(out)) System.err.println("resumed at step " + trainer.step());
+            System.err.printf("dLLM %s: %,d parameters; training %d steps on %s%n", model.describe(), model.parameterCount(), steps, tasks);
+            Path metrics = out.resolve("metrics.jsonl");
+            Progress bar = new Progress("dllm train", steps);
+            double ema = Double.NaN;
+            long trainMillis = 0;
+            while (trainer.step() < steps) {
+                DllmTrainer.StepReport r = trainer.trainStep();
+                trainMillis += r.stepMillis();
+                ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
+                AtomicFiles.appendLine(metrics, Json.writeLine(r));
+                if (r.step() % 10 == 0 || r.step() == steps) bar.update(r.step(), String.format("loss %.4f", ema));
+                if (r.step() % checkpointEvery == 0 || r.step() == steps) trainer.saveState(out);
+            }
+            DllmCheckpoint.save(out, model);
+            RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg));
+            manifest.result("parameters", model.parameterCount());
+            manifest.result("final_loss_ema", ema);
+            manifest.result("train_seconds_this_process", trainMillis / 1000.0);
+            if (evalN > 0) manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed));
+            manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
+            System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.unmask.heuristics;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.StepObservation;
+import org.junit.jupiter.api.Test;
+
+import static dev.unmask.heuristics.Obs.picked;
+import static org.junit.jupiter.api.Assertions.*;
+
+class HeuristicsTest {
+    private static final float N = Float.NaN; // already unmasked
+
+    @Test
+    void thresholdTakesEveryPositionAtOrAboveTau() {
+        var obs = Obs.full(0.95f, 0.5f, 0.9f, 0.91f, N, 0.2f);
+        assertEquals("0,2,3", picked(new ConfidenceThreshold(0.9).select(obs)));
+    }
+
+    @Test
+    void thresholdAlwaysTakesTheMostConfidentWhenAllAreBelow() {
+        var obs = Obs.full(0.3f, 0.6f, 0.5f, 0.6f);
+        assertEquals("1", picked(new ConfidenceThreshold(0.9).select(obs)), "tie between 1 and 3 goes to the lower position");
+    }
+
+    @Test
+    void thresholdRespectsTheActiveBlockInTheLastBlock() {
+        // B = 2, active block 2 (positions 4, 5); position 0 is very confident but not eligible
+        var obs = Obs.of(new float[]{0.99f, N, N, N, 0.4f, 0.95f}, 2, 2, 0, 2);
+        assertEquals("5", picked(new ConfidenceThreshold(0.9).select(obs)));
+    }
+
+    @Test
+    void topKFollowsTheLinearSchedule() {
+        // block of 8 masked positions, 3 steps per block: 3, 3, then the rest (2)
+        float[] conf = {0.1f, 0.8f, 0.3f, 0.9f, 0.7f, 0.2f, 0.6f, 0.5f};
+        var topk = new ScheduledTopK(ScheduledTopK.Score.CONFIDENCE, 3);
+        assertEquals("1,3,4", picked(topk.select(Obs.of(conf, 8, 0, 0, 8))));
+        assertEquals("1,3,4", picked(topk.select(Obs.of(conf, 8, 0, 1, 8))));
+        float[] last = {0.1f, N, 0.3f, N, N, N, N, N};
+        assertEquals("0,2", picked(topk.select(Obs.of(last, 8, 0, 2, 8))), "final step of the block takes all that is left");
+    }
+
+    @Test
+    void topKBudgetIsSplitAcrossBlocks() {
+        // L = 8, B = 4: budget 4 steps -> 2 per block -> 2 positions per step
+        float[] conf = {N, N, N, N, 0.2f, 0.9f, 0.4f, 0.8f};
+        var topk = new ScheduledTopK(ScheduledTopK.Score.CONFIDENCE, 4);
+        assertEquals("5,7", picked(topk.select(Obs.of(conf, 4, 1, 0, 4))));
+        assertThrows(UnmaskException.class, () -> new ScheduledTopK(ScheduledTopK.Score.CONFIDENCE, 3).select(Obs.of(conf, 4, 1, 0, 4)),
+                "3 steps cannot be split over 2 blocks");
+    }
+
+    @Test
+    void singleMaskedPositionIsAlwaysTaken() {
+        var obs = Obs.full(N, N, 0.01f, N);
+        for (var p : new dev.unmask.env.mdp.UnmaskPolicy[]{new ConfidenceThreshold(0.99), new FactorRule(0.01), new EntropyBounded(0),
+                new ScheduledTopK(ScheduledTopK.Score.MARGIN, 4), new ScheduledTopK(ScheduledTopK.Score.RANDOM, 1)}) {
+            assertEquals("2", picked(p.select(obs)), p.label());
+        }
+    }
+
+    @Test
+    void factorRuleAcceptsWhileRankTimesDoubtIsSmall() {
+        // sorted: 0.9 (2*0.1=0.2), 0.7 (3*0.3=0.9), 0.6 (4*0.4=1.6 > 1) -> take 2
+        var obs = Obs.full(0.6f, 0.9f, 0.7f, 0.1f);
+        assertEquals("1,2", picked(new FactorRule(1.0).select(obs)));
+        assertEquals("1", picked(new FactorRule(0.1).select(obs)), "top one always");
+    }
+
+    @Test
+    void entropyBoundedTakesTheLongestPrefixUnderGamma() {
+        float[] conf = {0.5f, 0.5f, 0.5f, 0.5f};
+        float[] h = {0.30f, 0.05f, 0.10f, 0.02f};
+        // ascending: 3 (0.02), 1 (0.05), 2 (0.10), 0 (0.30); sums minus max: 0, 0.02, 0.07, 0.17
+        assertEquals("1,2,3", picked(new EntropyBounded(0.1).select(Obs.withEntropy(conf, h))));
+        assertEquals("3", picked(new EntropyBounded(0.0).select(Obs.withEntropy(conf, h))));
+        assertEquals("0,1,2,3", picked(new EntropyBounded(1).select(Obs.withEntropy(conf, h))));
+    }
+
+    @Test
+    void marginAndEntropyRankByTheirOwnScore() {
+        var obs = Obs.full(0.5f, 0.6f, 0.7f, 0.8f);
+        obs.margin()[0] = new float[]{0.9f, 0.1f, 0.2f, 0.3f};
+        obs.entropy()[0] = new float[]{2f, 0.1f, 3f, 1f};
+        assertEquals("0,3", picked(new ScheduledTopK(ScheduledTopK.Score.MARGIN, 2).select(obs)));
+        assertEquals("1,3", picked(new ScheduledTopK(ScheduledTopK.Score.ENTROPY, 2).select(obs)));
+    }
+
+    @Test
+    void randomIsSeededAndPicksOnlyEligible() {
+        float[] conf = {N, 0.1f, 0.2f, N, 0.3f, 0.4f, 0.5f, 0.6f};
+        StepObservation a = Obs.full(conf), b = Obs.full(conf);
+        var rnd = new ScheduledTopK(ScheduledTopK.Score.RANDOM, 2);
+        String pa = picked(rnd.select(a));
+        assertEquals(pa, picked(rnd.select(b)));
+        assertEquals(3, pa.split(",").length, "6 masked over 2 steps = 3 per step");
+        assertFalse(pa.matches(".*\\b(0|3)\\b.*"), pa);
+    }
+
+    @Test
+    void specsParseAndRejectNonsense() {
+        assertEquals("threshold(tau=0.8)", Heuristics.parse("threshold:tau=0.8").label());
+        assertEquals("topk(steps=16)", Heuristics.parse("topk:steps=16").label());
+        assertEquals("eb(gamma=0.1)", Heuristics.parse("eb").label());
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("klass2"));
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("threshold:k=3"));
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("topk:steps=2.5"));
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("threshold:tau=1.5"));
+    }
+}

@@ -1,0 +1,34 @@
+package dev.unmask.env.mdp;
+
+import java.util.SplittableRandom;
+
+/**
+ * What a policy sees at one step, for each still-running episode (row), indexed by position in
+ * the generation buffer (0..L-1).
+ *
+ * <ul>
+ *   <li>confidence, margin, entropy: the dLLM's statistics at masked positions (NaN elsewhere);</li>
+ *   <li>masked: position still holds the mask token; eligible: masked and inside the active block;</li>
+ *   <li>blockStart/blockIndex: where the active block starts and which block it is;</li>
+ *   <li>stepInBlock: steps already spent in the active block; maskedAtBlockStart: masked positions
+ *       the block had when it became active (rule 2's schedule needs both);</li>
+ *   <li>step: steps so far in the episode; rng: the episode's own random stream, so a sampled
+ *       decision does not depend on which other episodes share the batch.</li>
+ * </ul>
+ */
+public record StepObservation(int genLength, int blockLength, int numBlocks,
+                              float[][] confidence, float[][] margin, float[][] entropy,
+                              boolean[][] masked, boolean[][] eligible,
+                              int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
+                              int[] step, SplittableRandom[] rng, int[] episodeIds) {
+    public int rows() {
+        return confidence.length;
+    }
+
+    /** Number of eligible positions of a row. */
+    public int eligibleCount(int row) {
+        int n = 0;
+        for (boolean e : eligible[row]) if (e) n++;
+        return n;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.unmask.env.mdp;
+
+import java.util.Map;
+
+/**
+ * Decides, at each step, which eligible positions of each episode to unmask. Heuristics and
+ * learned policies implement this one interface, so the evaluation harness cannot tell them apart.
+ *
+ * <p>An implementation may return an empty selection for a row; the environment then unmasks
+ * its deterministic fallback (the most confident eligible position) and records that it did.
+ */
+public interface UnmaskPolicy {
+    /** A short stable name, e.g. "threshold". */
+    String name();
+
+    /** Its parameters, for result tables (e.g. {tau: 0.9}). */
+    Map<String, Object> params();
+
+    /** @return actions[row][position in buffer]; only eligible positions may be true */
+    boolean[][] select(StepObservation obs);
+
+    /** "name(k=v,...)" as used in tables. */
+    default String label() {
+        if (params().isEmpty()) return name();
+        StringBuilder sb = new StringBuilder(name()).append('(');
+        new java.util.TreeMap<>(params()).forEach((k, v) -> sb.append(sb.charAt(sb.length() - 1) == '(' ? "" : ",").append(k).append('=').append(v));
+        return sb.append(')').toString();
+    }
+}

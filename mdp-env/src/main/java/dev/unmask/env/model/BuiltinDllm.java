@@ -1,0 +1,173 @@
+package dev.unmask.env.model;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.Predictions;
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.io.Safetensors;
+import dev.unmask.env.nn.TransformerBlocks;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.*;
+
+/**
+ * The project's own dLLM: token + learned position embeddings, pre-LN bidirectional encoder
+ * layers (no causal mask), final LayerNorm and a linear head to vocabulary logits. Padding keys
+ * are masked out of attention so rows of different lengths can share a batch.
+ *
+ * <p>Not thread-safe: one instance per thread (each sweep worker loads its own).
+ */
+public final class BuiltinDllm implements Denoiser {
+    public static final String TOKENS = "tokens", POSITIONS = "positions", KEY_BIAS = "keyBias", LOGITS = "logits";
+    public static final String TARGETS = "targets", WEIGHTS = "weights", LOSS = "loss";
+
+    private final DllmConfig config;
+    private final Vocabulary vocab;
+    private final SameDiff sd;
+    private String description;
+
+    public BuiltinDllm(DllmConfig config, Vocabulary vocab) {
+        this.config = config;
+        this.vocab = vocab;
+        this.sd = buildGraph(config, vocab.size());
+        this.description = "builtin:d" + config.dModel() + "-l" + config.layers() + "-h" + config.heads();
+    }
+
+    private static SameDiff buildGraph(DllmConfig c, int vocab) {
+        SameDiff sd = SameDiff.create();
+        Random rng = new Random(c.initSeed());
+        SDVariable tokens = sd.placeHolder(TOKENS, DataType.INT, -1, -1);
+        SDVariable positions = sd.placeHolder(POSITIONS, DataType.INT, -1, -1);
+        SDVariable keyBias = sd.placeHolder(KEY_BIAS, DataType.FLOAT, -1, 1, 1, -1);
+        SDVariable shapeBT = sd.shape(tokens).castTo(DataType.LONG);
+        SDVariable tokEmb = TransformerBlocks.normal(sd, "embed.tokens", rng, 0.02, vocab, c.dModel());
+        SDVariable posEmb = TransformerBlocks.normal(sd, "embed.positions", rng, 0.02, c.maxLength(), c.dModel());
+        // one-hot times table rather than gather: SameDiff M2.1 cannot differentiate two gathers in one graph
+        SDVariable x = sd.oneHot(sd.reshape(tokens, -1), vocab).castTo(DataType.FLOAT).mmul(tokEmb)
+                .add(sd.oneHot(sd.reshape(positions, -1), c.maxLength()).castTo(DataType.FLOAT).mmul(posEmb));
+        for (int l = 0; l < c.layers(); l++) {
+            x = TransformerBlocks.encoderLayer(sd, "layer" + l, x, shapeBT, keyBias, c.dModel(), c.heads(), c.ffDim(), rng);
+        }
+        x = TransformerBlocks.layerNorm(sd, "final_ln", x, c.dModel());
+        SDVariable logits2d = TransformerBlocks.linear(sd, "head", x, c.dModel(), vocab, rng);
+        SDVariable shape3 = sd.concat(0, shapeBT, sd.constant(Nd4j.createFromArray((long) vocab)));
+        sd.reshape(LOGITS, logits2d, shape3);
+
+        // Training loss: weighted cross-entropy on flattened positions; weights carry 1/t and the normaliser.
+        SDVariable targets = sd.placeHolder(TARGETS, DataType.INT, -1);
+        SDVariable weights = sd.placeHolder(WEIGHTS, DataType.FLOAT, -1);
+        SDVariable logProbs = sd.nn().logSoftmax(logits2d);
+        SDVariable nll = sd.oneHot(targets, vocab).castTo(DataType.FLOAT).mul(logProbs).sum(1).neg();
+        sd.sum(LOSS, nll.mul(weights));
+        sd.setLossVariables(LOSS);
+        return sd;
+    }
+
+    SameDiff graph() {
+        return sd;
+    }
+
+    public DllmConfig config() {
+        return config;
+    }
+
+    @Override
+    public Vocabulary vocabulary() {
+        return vocab;
+    }
+
+    @Override
+    public int maxLength() {
+        return config.maxLength();
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    void setDescription(String description) {
+        this.description = description;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (SDVariable v : trainableVariables()) n += v.getArr().length();
+        return n;
+    }
+
+    List<SDVariable> trainableVariables() {
+        List<SDVariable> out = new ArrayList<>();
+        for (SDVariable v : sd.variables()) if (v.getVariableType() == VariableType.VARIABLE) out.add(v);
+        out.sort(Comparator.comparing(SDVariable::name));
+        return out;
+    }
+
+    /** Placeholders for a right-padded batch. */
+    static Map<String, INDArray> inputs(int[][] sequences, int padId) {
+        int rows = sequences.length, maxLen = 0;
+        int[] lengths = new int[rows];
+        for (int b = 0; b < rows; b++) {
+            lengths[b] = sequences[b].length;
+            maxLen = Math.max(maxLen, lengths[b]);
+        }
+        int[] tok = new int[rows * maxLen], pos = new int[rows * maxLen];
+        for (int b = 0; b < rows; b++) {
+            Arrays.fill(tok, b * maxLen, (b + 1) * maxLen, padId);
+            System.arraycopy(sequences[b], 0, tok, b * maxLen, lengths[b]);
+            for (int t = 0; t < maxLen; t++) pos[b * maxLen + t] = t;
+        }
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(TOKENS, Nd4j.createFromArray(tok).reshape(rows, maxLen));
+        ph.put(POSITIONS, Nd4j.createFromArray(pos).reshape(rows, maxLen));
+        ph.put(KEY_BIAS, Nd4j.create(TransformerBlocks.keyBias(lengths, maxLen), new long[]{rows, 1, 1, maxLen}, 'c'));
+        return ph;
+    }
+
+    /** Raw logits, flat [rows x maxLen x vocab], rows right-padded to the longest. */
+    public float[] logits(int[][] sequences) {
+        INDArray out = sd.output(inputs(sequences, vocab.padId()), LOGITS).get(LOGITS);
+        return out.dup('c').data().asFloat();
+    }
+
+    @Override
+    public Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        Denoiser.validate(this, sequences, query);
+        int maxLen = 0;
+        for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
+        return Predictions.fromLogits(logits(sequences), maxLen, vocab.size(), query, withDistributions);
+    }
+
+    /** Current weights, by parameter name. */
+    public Map<String, Safetensors.Tensor> weights() {
+        Map<String, Safetensors.Tensor> out = new TreeMap<>();
+        for (SDVariable v : trainableVariables()) {
+            INDArray a = v.getArr();
+            out.put(v.name(), new Safetensors.Tensor(a.shape(), a.dup('c').data().asFloat()));
+        }
+        return out;
+    }
+
+    /** Replaces every weight; names and shapes must match this architecture exactly. */
+    public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
+        Set<String> expected = new TreeSet<>();
+        for (SDVariable v : trainableVariables()) {
+            expected.add(v.name());
+            Safetensors.Tensor t = tensors.get(v.name());
+            if (t == null) throw new UnmaskException(source + ": tensor " + v.name() + " is missing");
+            if (!Arrays.equals(t.shape(), v.getArr().shape())) {
+                throw new UnmaskException(source + ": tensor " + v.name() + " has shape " + Arrays.toString(t.shape())
+                        + " but the config expects " + Arrays.toString(v.getArr().shape()));
+            }
+            v.getArr().assign(Nd4j.create(t.data(), t.shape(), 'c'));
+        }
+        for (String name : tensors.keySet()) {
+            if (!expected.contains(name)) throw new UnmaskException(source + ": unexpected tensor " + name + " (not part of this architecture)");
+        }
+    }
+}

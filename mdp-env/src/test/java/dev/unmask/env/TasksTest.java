@@ -1,0 +1,72 @@
+package dev.unmask.env;
+
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.task.*;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TasksTest {
+    @Test
+    void trainAndTestAreDisjointAndSeeded() {
+        for (String name : Tasks.names()) {
+            Task t = Tasks.byName(name);
+            List<Example> test = t.dataset(Split.TEST, 1, 200);
+            List<Example> train = t.dataset(Split.TRAIN, 1, 1000);
+            Set<String> testKeys = new HashSet<>();
+            test.forEach(e -> testKeys.add(e.key()));
+            assertEquals(200, testKeys.size());
+            train.forEach(e -> assertFalse(testKeys.contains(e.key()), name + " leaks " + e.key()));
+            assertEquals(test, t.dataset(Split.TEST, 1, 200), "same seed, same set");
+        }
+    }
+
+    @Test
+    void referenceAnswersVerifyAndFitTheBuffer() {
+        Vocabulary v = Vocabulary.builtin();
+        for (String name : Tasks.names()) {
+            Task t = Tasks.byName(name);
+            for (Example e : t.dataset(Split.TEST, 3, 300)) {
+                assertTrue(t.isCorrect(e, e.answer()), name + ": " + e);
+                int[] seq = Task.targetSequence(v, e, t.defaultGenLength());
+                assertTrue(seq.length <= 96, "fits the built-in model");
+                int promptLen = v.encode(e.prompt()).length;
+                int[] buffer = java.util.Arrays.copyOfRange(seq, promptLen, seq.length);
+                assertEquals(e.answer(), Task.answerText(v, buffer));
+            }
+        }
+    }
+
+    @Test
+    void verifiersRejectWrongAnswers() {
+        Task arith = Tasks.byName("arith");
+        Example e = new Example("arith", "47+8-15", "<arith>47+8-15=", "47+8=55,55-15=40>40");
+        assertTrue(arith.isCorrect(e, "47+8=55,55-15=40>40"));
+        assertFalse(arith.isCorrect(e, "47+8=55,55-15=40>41"));
+        assertFalse(arith.isCorrect(e, "47+8=55,55-15=40>4"), "truncated answer is wrong");
+        assertFalse(arith.isCorrect(e, "47+8=55,55-15=40"), "no final marker");
+
+        Task sudoku = Tasks.byName("sudoku");
+        Example s = new Example("sudoku", "2...|....|....|....", "<sudoku>2...|....|....|....=", "2134|3412|1243|4321");
+        assertFalse(sudoku.isCorrect(s, "1234|3412|2143|4321"), "violates the givens (first cell must be 2)");
+        Example s2 = new Example("sudoku", "1.3.|....|....|...1", "<sudoku>1.3.|....|....|...1=", "1234|3412|2143|4321");
+        assertTrue(sudoku.isCorrect(s2, "1234|3412|2143|4321"));
+        assertFalse(sudoku.isCorrect(s2, "1234|3412|2143|4312"), "column and box rule");
+        assertFalse(sudoku.isCorrect(s2, "1234|3412|2143|432"), "too short");
+
+        Task sort = Tasks.byName("sort");
+        Example so = new Example("sort", "42,07", "<sort>42,07=", "07,42");
+        assertTrue(sort.isCorrect(so, "07,42"));
+        assertFalse(sort.isCorrect(so, "07,07"));
+    }
+
+    @Test
+    void unknownTaskNamesTheKnownOnes() {
+        UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
+        assertEquals("unknown task 'chess' (known: arith, sort, sudoku)", e.getMessage());
+    }
+}

@@ -1,0 +1,156 @@
+package dev.unmask.env;
+
+import dev.unmask.env.mdp.*;
+import dev.unmask.env.task.*;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class UnmaskingEnvTest {
+    private final Task task = Tasks.byName("sort");
+    private final List<Example> examples = task.dataset(Split.TEST, 4, 12);
+
+    /** Unmasks every eligible position with confidence >= 0.8 (nothing otherwise: the env falls back). */
+    static final class Above implements UnmaskPolicy {
+        final List<StepObservation> seen = new ArrayList<>();
+
+        public String name() {
+            return "above";
+        }
+
+        public Map<String, Object> params() {
+            return Map.of();
+        }
+
+        public boolean[][] select(StepObservation obs) {
+            seen.add(obs);
+            boolean[][] a = new boolean[obs.rows()][obs.genLength()];
+            for (int r = 0; r < obs.rows(); r++)
+                for (int i = 0; i < obs.genLength(); i++) a[r][i] = obs.eligible()[r][i] && obs.confidence()[r][i] >= 0.8f;
+            return a;
+        }
+    }
+
+    @Test
+    void batchedRunMatchesOneByOneWithOneForwardPassPerStep() {
+        FakeDenoiser batched = new FakeDenoiser(task, examples, 32);
+        List<EpisodeResult> together = new UnmaskingEnv(batched, task, 32, 8, 0, Reward.DEFAULT).run(examples, 1, new Above());
+        int maxNfe = together.stream().mapToInt(EpisodeResult::nfe).max().orElseThrow();
+        assertEquals(maxNfe, batched.calls, "one forward pass per step for the whole batch");
+        assertEquals(examples.size(), batched.maxBatch);
+
+        FakeDenoiser single = new FakeDenoiser(task, examples, 32);
+        int sum = 0;
+        for (int i = 0; i < examples.size(); i++) {
+            EpisodeResult alone = new UnmaskingEnv(single, task, 32, 8, 0, Reward.DEFAULT).run(List.of(examples.get(i)), 1, new Above()).get(0);
+            assertArrayEquals(together.get(i).buffer(), alone.buffer());
+            assertEquals(together.get(i).nfe(), alone.nfe());
+            assertTrue(alone.correct(), "the fake denoiser always predicts the reference");
+            sum += alone.nfe();
+        }
+        assertEquals(sum, single.calls);
+        assertTrue(together.stream().mapToInt(EpisodeResult::nfe).distinct().count() > 1, "prompts of different length finish at different steps");
+    }
+
+    @Test
+    void semiArOnlyOffersTheActiveBlockAndAdvancesLeftToRight() {
+        Above policy = new Above();
+        new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 8, 0, Reward.DEFAULT).run(examples.subList(0, 3), 1, policy);
+        int lastBlock = 0;
+        for (StepObservation o : policy.seen) {
+            for (int r = 0; r < o.rows(); r++) {
+                for (int i = 0; i < 32; i++) {
+                    if (o.eligible()[r][i]) assertTrue(i >= o.blockStart()[r] && i < o.blockStart()[r] + 8);
+                    if (i < o.blockStart()[r]) assertFalse(o.masked()[r][i], "earlier blocks are finished");
+                    if (i >= o.blockStart()[r] + 8) assertTrue(o.masked()[r][i], "later blocks stay masked");
+                }
+            }
+            lastBlock = Math.max(lastBlock, o.blockIndex()[0]);
+        }
+        assertEquals(3, lastBlock);
+    }
+
+    @Test
+    void emptySelectionFallsBackToTheMostConfidentAndIsRecorded() {
+        UnmaskingEnv env = new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 32, 0, Reward.DEFAULT);
+        env.reset(examples.subList(0, 1), 1);
+        StepObservation o = env.observe();
+        int best = 0;
+        for (int i = 1; i < 32; i++) if (o.confidence()[0][i] > o.confidence()[0][best]) best = i;
+        UnmaskingEnv.StepRecord rec = env.step(new boolean[1][32]);
+        assertTrue(rec.fallback()[0]);
+        assertEquals(1, rec.unmasked()[0]);
+        assertTrue(rec.applied()[0][best]);
+        // one token per step via the fallback: NFE = L
+        while (!env.done()) {
+            env.observe();
+            env.step(new boolean[1][32]);
+        }
+        EpisodeResult r = env.results().get(0);
+        assertEquals(32, r.nfe());
+        assertEquals(32, r.fallbacks());
+        assertEquals(Reward.DEFAULT.of(true, 32, 32), r.reward(), 1e-12);
+    }
+
+    @Test
+    void selectingAnIneligiblePositionIsAnError() {
+        UnmaskingEnv env = new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 8, 0, Reward.DEFAULT);
+        env.reset(examples.subList(0, 1), 1);
+        env.observe();
+        boolean[][] a = new boolean[1][32];
+        a[0][9] = true;
+        UnmaskException e = assertThrows(UnmaskException.class, () -> env.step(a));
+        assertEquals("episode 0 step 1: the action selects buffer position 9, which is not eligible (outside the active block [0, 8))", e.getMessage());
+        boolean[][] first = new boolean[1][32];
+        first[0][0] = true;
+        env.step(first);
+        env.observe();
+        e = assertThrows(UnmaskException.class, () -> env.step(first));
+        assertTrue(e.getMessage().contains("already unmasked"), e.getMessage());
+    }
+
+    @Test
+    void badBlockLengthAndTemperatureAreRejected() {
+        FakeDenoiser d = new FakeDenoiser(task, examples, 32);
+        UnmaskException e = assertThrows(UnmaskException.class, () -> new UnmaskingEnv(d, task, 32, 12, 0, Reward.DEFAULT));
+        assertEquals("block length 12 does not divide the buffer length 32", e.getMessage());
+        assertThrows(UnmaskException.class, () -> new UnmaskingEnv(d, task, 32, 8, -1, Reward.DEFAULT));
+        assertThrows(UnmaskException.class, () -> new UnmaskingEnv(d, task, 90, 90, 0, Reward.DEFAULT).reset(examples, 1));
+    }
+
+    @Test
+    void rewardIsCorrectnessFirst() {
+        Reward r = Reward.DEFAULT;
+        assertEquals(0, r.of(false, 1, 64));
+        assertEquals(1, r.of(true, 1, 64), 1e-12);
+        assertEquals(0.5, r.of(true, 64, 64), 1e-12);
+        assertTrue(r.of(true, 10, 64) > r.of(true, 20, 64));
+        assertThrows(UnmaskException.class, () -> new Reward(1.5));
+    }
+
+    @Test
+    void rl4jMdpDrivesAFullEpisode() {
+        Rl4jUnmaskingMdp mdp = new Rl4jUnmaskingMdp(new FakeDenoiser(task, examples, 32), task, 32, 8, examples, 3);
+        assertArrayEquals(new int[]{32, Rl4jUnmaskingMdp.FEATURES}, mdp.getObservationSpace().getShape());
+        var obs = mdp.reset();
+        assertEquals(1.0, obs.getData().getDouble(0, 2), "position 0 is eligible");
+        assertEquals(0.0, obs.getData().getDouble(8, 2), "position 8 is in the next block");
+        int steps = 0;
+        double total = 0;
+        while (!mdp.isDone()) {
+            var reply = mdp.step(steps % 2 == 0 ? mdp.getActionSpace().noOp() : mdp.getActionSpace().randomAction());
+            total += reply.getReward();
+            steps++;
+        }
+        EpisodeResult r = mdp.lastEpisode();
+        assertEquals(steps, r.nfe());
+        assertTrue(r.correct());
+        assertEquals(r.reward(), total, 1e-12);
+        assertTrue(steps < 32, "random actions unmask several positions at once");
+        assertNotNull(mdp.newInstance().reset());
+    }
+}
