@@ -1,6 +1,14 @@
 package dev.unmask.cli;
 
 import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.mdp.Reward;
+import dev.unmask.env.mdp.UnmaskPolicy;
+import dev.unmask.env.mdp.UnmaskingEnv;
+import dev.unmask.env.task.Example;
+import dev.unmask.env.task.Split;
+import dev.unmask.env.task.Task;
+import dev.unmask.env.task.Tasks;
+import dev.unmask.heuristics.Heuristics;
 import dev.unmask.env.model.BuiltinDllm;
 import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.model.DllmConfig;
@@ -27,6 +35,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batches", split = ",", defaultValue = "1,8,32,128") List<Integer> batches;
     @Option(names = "--length", defaultValue = "80", description = "Sequence length (prompt + buffer).") int length;
     @Option(names = "--reps", defaultValue = "5") int reps;
+    @Option(names = "--env", description = "Also measure the batched environment (steps/s, tokens/s) against one-by-one episodes.")
+    boolean env;
+    @Option(names = "--env-batches", split = ",", defaultValue = "1,8,32,128") List<Integer> envBatches;
 
     @Override
     public Integer call() {
@@ -48,8 +59,39 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "| dLLM forward | %dx%d | %.1f | %.0f | %.1f | %.0f |%n", b, length, ms, b * length / ms * 1e3,
                     flops / ms / 1e6, 100 * flops / ms / 1e6 / peak);
         }
+        if (env) benchEnvironment(model);
         System.out.println("GFLOP/s counts the forward's matrix products (2 flops per multiply-add): projections, MLP, attention scores and mixing, embeddings, head.");
         return 0;
+    }
+
+    /**
+     * Decodes arithmetic prompts with LLaDA top-k at one token per step (so every episode does
+     * exactly L steps and the work is the same whatever the model's weights) at several batch sizes.
+     * Batch 1 is "the same episodes one by one".
+     */
+    private void benchEnvironment(BuiltinDllm model) {
+        Task task = Tasks.byName("arith");
+        int len = task.defaultGenLength();
+        UnmaskPolicy policy = Heuristics.parse("topk:steps=" + len);
+        System.out.println();
+        System.out.println("| environment batch | episodes | wall s | steps/s (forward passes) | tokens/s | vs one by one |");
+        System.out.println("|---|---|---|---|---|---|");
+        double base = Double.NaN;
+        for (int b : envBatches) {
+            int episodes = Math.max(b, b == 1 ? 8 : 2 * b);
+            List<Example> prompts = task.dataset(Split.TEST, 5, episodes);
+            UnmaskingEnv e = new UnmaskingEnv(model, task, len, len, 0, Reward.DEFAULT);
+            e.run(prompts.subList(0, Math.min(b, 4)), 1, policy); // warm-up
+            long t0 = System.nanoTime();
+            long passes0 = e.forwardPasses();
+            for (int from = 0; from < episodes; from += b) e.run(prompts.subList(from, Math.min(episodes, from + b)), 1, policy);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            long passes = e.forwardPasses() - passes0;
+            double tokensPerSec = (double) episodes * len / secs;
+            if (b == envBatches.get(0)) base = tokensPerSec;
+            System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.1f | %.0f | %.1fx |%n", b, episodes, secs, passes / secs,
+                    tokensPerSec, tokensPerSec / base);
+        }
     }
 
     /** Matrix-product flops of one forward pass. */

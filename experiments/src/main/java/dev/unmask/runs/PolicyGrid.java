@@ -1,0 +1,59 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.UnmaskException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Expands policy specs into concrete ones: {@code threshold:tau=0.5|0.9} is two specs, and the
+ * word {@code baseline} is every heuristic with its parameter swept (step budgets as fractions
+ * of the buffer length L, so one grid serves every L).
+ */
+public final class PolicyGrid {
+    private PolicyGrid() {
+    }
+
+    public static List<String> baseline(int genLength) {
+        List<String> out = new ArrayList<>();
+        for (int div : new int[]{1, 2, 4, 8}) out.add("topk:steps=" + genLength / div);
+        for (String rule : new String[]{"margin", "entropy", "random"}) {
+            out.add(rule + ":steps=" + genLength);
+            out.add(rule + ":steps=" + genLength / 4);
+        }
+        for (String tau : new String[]{"0.5", "0.7", "0.8", "0.9", "0.95", "0.99"}) out.add("threshold:tau=" + tau);
+        for (String f : new String[]{"0.25", "0.5", "1.0", "2.0"}) out.add("factor:f=" + f);
+        for (String g : new String[]{"0.01", "0.1", "0.5", "1.0"}) out.add("eb:gamma=" + g);
+        return out;
+    }
+
+    public static List<String> expand(List<String> specs, int genLength) {
+        List<String> out = new ArrayList<>();
+        for (String spec : specs) {
+            if (spec.equals("baseline")) {
+                out.addAll(baseline(genLength));
+                continue;
+            }
+            int eq = spec.indexOf('=');
+            if (eq < 0 || !spec.contains("|")) {
+                out.add(spec);
+                continue;
+            }
+            String head = spec.substring(0, eq + 1);
+            for (String v : spec.substring(eq + 1).split("\\|")) {
+                if (v.isBlank()) throw new UnmaskException("empty value in policy grid '" + spec + "'");
+                out.add(head + v.trim());
+            }
+        }
+        return out;
+    }
+
+    /** Whether a fixed step budget fits the block structure (a multiple of the number of blocks). */
+    public static boolean fits(String spec, int genLength, int blockLength) {
+        int at = spec.indexOf("steps=");
+        if (at < 0) return true;
+        double steps = Double.parseDouble(spec.substring(at + 6).split(",")[0]);
+        int blocks = genLength / blockLength;
+        return steps >= blocks && steps % blocks == 0;
+    }
+}

@@ -1,0 +1,86 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.eval.EvalRow;
+import dev.unmask.env.eval.Evaluator;
+import dev.unmask.env.io.AtomicFiles;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.mdp.UnmaskPolicy;
+import dev.unmask.env.task.Split;
+import dev.unmask.env.task.Task;
+import dev.unmask.env.task.Tasks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.concurrent.*;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Runs a grid of cells, each an evaluation, with up to {@code workers} in parallel (each worker
+ * thread loads its own dLLM: the model is not thread-safe). Each finished cell is written
+ * atomically to cells/ID.json; a resumed sweep skips cells whose file exists.
+ */
+public final class Sweep {
+    public static final String CELLS = "cells";
+    private static final int SAMPLES = 8;
+
+    public interface Listener {
+        void cellDone(int done, int total, EvalRow row);
+    }
+
+    private Sweep() {
+    }
+
+    public static List<EvalRow> run(Path dir, List<SweepCell> cells, int workers, Supplier<Denoiser> loadDllm,
+                                    Function<String, UnmaskPolicy> policyFactory, int batch, Listener listener) {
+        Path cellDir = dir.resolve(CELLS);
+        List<SweepCell> todo = new ArrayList<>();
+        for (SweepCell c : cells) if (!Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) todo.add(c);
+        AtomicInteger done = new AtomicInteger(cells.size() - todo.size());
+        ThreadLocal<Denoiser> model = ThreadLocal.withInitial(loadDllm);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers));
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (SweepCell c : todo) {
+                futures.add(pool.submit(() -> {
+                    Task task = Tasks.byName(c.task());
+                    List<dev.unmask.env.task.Example> prompts = task.dataset(Split.TEST, c.seed(), c.n());
+                    Evaluator.Outcome outcome = Evaluator.evaluate(model.get(), task, c.genLength(), c.blockLength(),
+                            policyFactory.apply(c.policy()), prompts, batch, c.seed(), null);
+                    EvalRow row = outcome.row();
+                    // a few decoded answers beside the numbers, to see how a rule fails (written before the cell counts as done)
+                    StringBuilder samples = new StringBuilder();
+                    for (var e : outcome.episodes().subList(0, Math.min(SAMPLES, outcome.episodes().size()))) {
+                        samples.append(e.correct() ? "ok    " : "WRONG ").append("nfe=").append(e.nfe()).append("  ")
+                                .append(e.example().prompt()).append("  ->  ").append(e.answerText())
+                                .append("   (reference ").append(e.example().answer()).append(")\n");
+                    }
+                    AtomicFiles.writeString(cellDir.resolve(c.id() + ".samples.txt"), samples.toString());
+                    Json.writeAtomically(cellDir.resolve(c.id() + ".json"), row);
+                    if (listener != null) listener.cellDone(done.incrementAndGet(), cells.size(), row);
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    Throwable t = e.getCause();
+                    if (t instanceof UnmaskException u) throw u;
+                    throw new IllegalStateException(t);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnmaskException("sweep interrupted; finished cells are kept, run again to resume");
+        } finally {
+            pool.shutdownNow();
+        }
+        List<EvalRow> rows = new ArrayList<>();
+        for (SweepCell c : cells) rows.add(Json.read(cellDir.resolve(c.id() + ".json"), EvalRow.class));
+        return rows;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.model.BuiltinDllm;
+import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.env.model.DllmConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class CliTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.commandLine().execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static Path tinyCheckpoint(Path dir) {
+        Path ck = dir.resolve("dllm");
+        DllmCheckpoint.save(ck, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 1), Vocabulary.builtin()));
+        return ck;
+    }
+
+    private static List<String> withoutWallTime(List<String> csv) {
+        int col = dev.unmask.env.eval.EvalRow.COLUMNS.indexOf("wall_ms");
+        return csv.stream().map(l -> {
+            List<String> cells = new java.util.ArrayList<>(List.of(l.split(",")));
+            cells.remove(col);
+            return String.join(",", cells);
+        }).toList();
+    }
+
+    private static void assertOneLineError(Run r, String fragment) {
+        assertEquals(2, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + r.err());
+        assertTrue(lines[0].startsWith("unmask: "), lines[0]);
+        assertTrue(lines[0].contains(fragment), lines[0]);
+    }
+
+    @Test
+    void usageErrorsExitTwoWithOneLine(@TempDir Path dir) {
+        assertOneLineError(run("frobnicate"), "frobnicate");
+        assertOneLineError(run("eval", "--no-such-flag", "--out", dir.resolve("x").toString()), "--no-such-flag");
+        assertOneLineError(run("dllm", "eval"), "--checkpoint");
+    }
+
+    @Test
+    void badInputIsNamedAndNothingIsWritten(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir);
+        Path out = dir.resolve("run");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "chess", "--out", out.toString()), "unknown task 'chess'");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--block-lengths", "12", "--out", out.toString()),
+                "block length 12 does not divide the buffer length 64");
+        assertOneLineError(run("eval", "--checkpoint", dir.resolve("missing").toString(), "--out", out.toString()), "does not exist");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--policies", "threshold:tau=2", "--out", out.toString()), "tau");
+        assertFalse(Files.exists(out), "nothing written on bad input");
+
+        Files.write(ck.resolve(DllmCheckpoint.WEIGHTS), new byte[]{1, 2, 3});
+        assertOneLineError(run("dllm", "eval", "--checkpoint", ck.toString(), "--n", "2"), "fails its SHA-256 check");
+    }
+
+    @Test
+    void evalWritesTablesAndAManifestAndResumes(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir);
+        Path out = dir.resolve("run");
+        Run r = run("sweep", "--checkpoint", ck.toString(), "--tasks", "sort", "--block-lengths", "8,full", "--n", "4",
+                "--policies", "threshold:tau=0.5|0.9,topk:steps=32", "--workers", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> csv = Files.readAllLines(out.resolve("eval.csv"));
+        assertEquals(1 + 2 * 3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(0).startsWith("task,mode,block_length,gen_length,policy,policy_params,n,accuracy,acc_ci_low,acc_ci_high,mean_nfe"));
+        assertTrue(csv.stream().anyMatch(l -> l.contains(",full,32,32,topk,")), "full diffusion rows: " + csv);
+        // topk with 32 steps: exactly one token per step
+        assertTrue(csv.stream().filter(l -> l.contains("topk")).allMatch(l -> l.contains(",32.0000,")), String.join("\n", csv));
+        Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
+        assertTrue(((String) manifest.get("command")).startsWith("./unmask sweep"));
+        assertEquals(64, ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next().toString().length());
+        assertNotNull(((Map<?, ?>) manifest.get("code")).get("unmask_version"));
+
+        // resume: delete one cell, only it is recomputed; the others keep their files untouched
+        Path cells = out.resolve("cells");
+        List<Path> files;
+        try (var s = Files.list(cells)) {
+            files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+        long before = Files.getLastModifiedTime(files.get(1)).toMillis();
+        Files.delete(files.get(0));
+        Thread.sleep(20);
+        assertEquals(0, run("sweep", "--checkpoint", ck.toString(), "--tasks", "sort", "--block-lengths", "8,full", "--n", "4",
+                "--policies", "threshold:tau=0.5|0.9,topk:steps=32", "--workers", "2", "--out", out.toString()).code());
+        assertTrue(Files.exists(files.get(0)));
+        assertEquals(before, Files.getLastModifiedTime(files.get(1)).toMillis());
+        assertEquals(withoutWallTime(csv), withoutWallTime(Files.readAllLines(out.resolve("eval.csv"))), "same numbers after resuming");
+    }
+}
