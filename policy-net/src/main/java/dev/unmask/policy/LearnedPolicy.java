@@ -1,0 +1,101 @@
+package dev.unmask.policy;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.StepObservation;
+import dev.unmask.env.mdp.UnmaskPolicy;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The trained network behind the same interface as the heuristics. Each eligible position is
+ * unmasked independently with probability sigmoid(logit / temperature): sampled (a Bernoulli per
+ * position, from the episode's own random stream) or greedy (probability >= 0.5). When nothing is
+ * chosen, the position with the highest probability is (lowest position on ties), so the policy
+ * never leans on the environment's fallback.
+ */
+public final class LearnedPolicy implements UnmaskPolicy {
+    private final PolicyNet net;
+    private final double temperature;
+    private final boolean sample;
+    private final String label;
+
+    /** What the policy did at one step for one row, with the log-probability of exactly that. */
+    public record Decision(boolean[] action, boolean fallback, double logProb) {
+    }
+
+    public LearnedPolicy(PolicyNet net, double temperature, boolean sample, String label) {
+        if (!(temperature > 0) || !Double.isFinite(temperature)) throw new UnmaskException("policy temperature must be > 0, got " + temperature);
+        this.net = net;
+        this.temperature = temperature;
+        this.sample = sample;
+        this.label = label;
+    }
+
+    public PolicyNet net() {
+        return net;
+    }
+
+    @Override
+    public String name() {
+        return "learned";
+    }
+
+    @Override
+    public Map<String, Object> params() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("policy", label);
+        p.put("temp", temperature);
+        p.put("mode", sample ? "sample" : "greedy");
+        return p;
+    }
+
+    @Override
+    public boolean[][] select(StepObservation obs) {
+        Decision[] d = decide(obs);
+        boolean[][] out = new boolean[d.length][];
+        for (int r = 0; r < d.length; r++) out[r] = d[r].action();
+        return out;
+    }
+
+    /** Decisions over buffer positions for every row, with their log-probabilities. */
+    public Decision[] decide(StepObservation obs) {
+        PolicyNet.Window win = net.window(obs);
+        float[][] logits = net.logits(win);
+        Decision[] out = new Decision[win.rows()];
+        for (int r = 0; r < win.rows(); r++) {
+            boolean[] action = new boolean[obs.genLength()];
+            double logProb = 0;
+            int best = -1, chosen = 0;
+            double bestP = -1;
+            for (int j = 0; j < win.width(); j++) {
+                if (!win.eligible()[r][j]) continue;
+                double z = logits[r][j] / temperature;
+                double p = sigmoid(z);
+                boolean take = sample ? obs.rng()[r].nextDouble() < p : p >= 0.5;
+                if (take) {
+                    action[win.blockStart()[r] + j] = true;
+                    chosen++;
+                }
+                logProb += take ? logSigmoid(z) : logSigmoid(-z);
+                if (p > bestP) {
+                    bestP = p;
+                    best = j;
+                }
+            }
+            boolean fallback = chosen == 0;
+            if (fallback) action[win.blockStart()[r] + best] = true; // deterministic given the (empty) sample
+            out[r] = new Decision(action, fallback, logProb);
+        }
+        return out;
+    }
+
+    static double sigmoid(double z) {
+        return 1 / (1 + Math.exp(-z));
+    }
+
+    /** log(sigmoid(z)) without overflow. */
+    static double logSigmoid(double z) {
+        return z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));
+    }
+}

@@ -1,0 +1,45 @@
+package dev.unmask.policy;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.StepObservation;
+
+import java.util.List;
+
+/**
+ * The per-position inputs a policy can be given. Confidence comes first and is the paper's only
+ * dLLM-derived input (what lets one policy transfer across dLLMs); the others are optional.
+ * Positions that are not eligible get zeros (they are masked out of attention and never chosen).
+ */
+public enum PolicyFeatures {
+    /** p(top-1) of the dLLM at the position. */
+    CONFIDENCE,
+    /** p(top-1) - p(top-2). */
+    MARGIN,
+    /** entropy of the dLLM's distribution, divided by ln(vocabulary) ~ ln 24 to stay near [0, 1]. */
+    ENTROPY,
+    /** fraction of the active block still masked. */
+    MASKED_FRACTION,
+    /** steps spent in the active block / block length. */
+    STEP_FRACTION;
+
+    public static List<PolicyFeatures> parse(List<String> names) {
+        if (names.isEmpty()) throw new UnmaskException("a policy needs at least one feature");
+        return names.stream().map(n -> {
+            try {
+                return valueOf(n.trim().toUpperCase());
+            } catch (IllegalArgumentException e) {
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, margin, entropy, masked_fraction, step_fraction)");
+            }
+        }).toList();
+    }
+
+    float value(StepObservation o, int row, int pos, int maskedInBlock) {
+        return switch (this) {
+            case CONFIDENCE -> o.confidence()[row][pos];
+            case MARGIN -> o.margin()[row][pos];
+            case ENTROPY -> (float) (o.entropy()[row][pos] / Math.log(24));
+            case MASKED_FRACTION -> (float) maskedInBlock / o.blockLength();
+            case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
+        };
+    }
+}

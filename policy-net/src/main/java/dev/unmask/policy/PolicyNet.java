@@ -1,0 +1,153 @@
+package dev.unmask.policy;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.io.Safetensors;
+import dev.unmask.env.mdp.StepObservation;
+import dev.unmask.env.nn.TransformerBlocks;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.*;
+
+/**
+ * The policy network. Input: for each running episode, the W = block-length positions of its
+ * active block, each with F features (zeros where not eligible). Computation:
+ * <pre>
+ *   h = features W_in + b_in + sinusoid(index in block)        [R*W, d]
+ *   h = encoderLayer(h), attention keys restricted to eligible positions
+ *   logit = LN(h) w_out + b_out                                  [R, W]
+ * </pre>
+ * The sinusoidal encoding depends only on the index inside the block, so the same weights run on
+ * any block or buffer length.
+ *
+ * <p>Not thread-safe.
+ */
+public final class PolicyNet {
+    public static final String FEATURES = "features", KEY_BIAS = "keyBias", POSENC = "posenc", LOGITS = "logits";
+
+    private final PolicyConfig config;
+    private final List<PolicyFeatures> features;
+    final SameDiff sd;
+
+    public PolicyNet(PolicyConfig config) {
+        this.config = config;
+        this.features = config.parsedFeatures();
+        this.sd = SameDiff.create();
+        Random rng = new Random(config.initSeed());
+        int f = features.size(), d = config.dModel();
+        SDVariable in = sd.placeHolder(FEATURES, DataType.FLOAT, -1, -1, f);
+        SDVariable keyBias = sd.placeHolder(KEY_BIAS, DataType.FLOAT, -1, 1, 1, -1);
+        SDVariable posenc = sd.placeHolder(POSENC, DataType.FLOAT, -1, d);
+        SDVariable shapeRW = sd.shape(in).castTo(DataType.LONG).get(org.nd4j.autodiff.samediff.SDIndex.interval(0, 2));
+        SDVariable x = TransformerBlocks.linear(sd, "embed", in.reshape(-1, f), f, d, rng).add(posenc);
+        x = TransformerBlocks.encoderLayer(sd, "layer0", x, shapeRW, keyBias, d, config.heads(), config.ffDim(), rng);
+        x = TransformerBlocks.layerNorm(sd, "final_ln", x, d);
+        SDVariable logit = TransformerBlocks.linear(sd, "head", x, d, 1, rng);
+        sd.reshape(LOGITS, logit, shapeRW);
+    }
+
+    public PolicyConfig config() {
+        return config;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (SDVariable v : trainable()) n += v.getArr().length();
+        return n;
+    }
+
+    List<SDVariable> trainable() {
+        List<SDVariable> out = new ArrayList<>();
+        for (SDVariable v : sd.variables()) if (v.getVariableType() == VariableType.VARIABLE) out.add(v);
+        out.sort(Comparator.comparing(SDVariable::name));
+        return out;
+    }
+
+    /** The policy's inputs for a step, laid out per active-block window. */
+    public record Window(float[] features, float[] keyBias, boolean[][] eligible, int[] blockStart, int rows, int width) {
+    }
+
+    public Window window(StepObservation o) {
+        int rows = o.rows(), w = o.blockLength(), f = features.size();
+        float[] feats = new float[rows * w * f], bias = new float[rows * w];
+        boolean[][] eligible = new boolean[rows][w];
+        for (int r = 0; r < rows; r++) {
+            int start = o.blockStart()[r], maskedInBlock = 0;
+            for (int j = 0; j < w; j++) if (o.eligible()[r][start + j]) maskedInBlock++;
+            for (int j = 0; j < w; j++) {
+                int pos = start + j;
+                eligible[r][j] = o.eligible()[r][pos];
+                if (!eligible[r][j]) {
+                    bias[r * w + j] = -1e9f;
+                    continue;
+                }
+                for (int k = 0; k < f; k++) feats[(r * w + j) * f + k] = features.get(k).value(o, r, pos, maskedInBlock);
+            }
+        }
+        return new Window(feats, bias, eligible, o.blockStart().clone(), rows, w);
+    }
+
+    Map<String, INDArray> placeholders(Window win) {
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(FEATURES, Nd4j.create(win.features(), new long[]{win.rows(), win.width(), features.size()}, 'c'));
+        ph.put(KEY_BIAS, Nd4j.create(win.keyBias(), new long[]{win.rows(), 1, 1, win.width()}, 'c'));
+        ph.put(POSENC, Nd4j.create(tile(sinusoid(win.width(), config.dModel()), win.rows()), new long[]{(long) win.rows() * win.width(), config.dModel()}, 'c'));
+        return ph;
+    }
+
+    /** Per-position logits [rows][width]; ineligible positions are -infinity. */
+    public float[][] logits(Window win) {
+        float[] flat = sd.output(placeholders(win), LOGITS).get(LOGITS).dup('c').data().asFloat();
+        float[][] out = new float[win.rows()][win.width()];
+        for (int r = 0; r < win.rows(); r++) {
+            for (int j = 0; j < win.width(); j++) out[r][j] = win.eligible()[r][j] ? flat[r * win.width() + j] : Float.NEGATIVE_INFINITY;
+        }
+        return out;
+    }
+
+    /** sin/cos encoding of the index inside the window: row j, columns (sin, cos) pairs at geometric frequencies. */
+    public static float[] sinusoid(int width, int d) {
+        float[] pe = new float[width * d];
+        for (int j = 0; j < width; j++) {
+            for (int i = 0; i < d / 2; i++) {
+                double freq = Math.pow(10000.0, -2.0 * i / d);
+                pe[j * d + 2 * i] = (float) Math.sin(j * freq);
+                pe[j * d + 2 * i + 1] = (float) Math.cos(j * freq);
+            }
+        }
+        return pe;
+    }
+
+    private static float[] tile(float[] block, int times) {
+        float[] out = new float[block.length * times];
+        for (int t = 0; t < times; t++) System.arraycopy(block, 0, out, t * block.length, block.length);
+        return out;
+    }
+
+    public Map<String, Safetensors.Tensor> weights() {
+        Map<String, Safetensors.Tensor> out = new TreeMap<>();
+        for (SDVariable v : trainable()) out.put(v.name(), new Safetensors.Tensor(v.getArr().shape(), v.getArr().dup('c').data().asFloat()));
+        return out;
+    }
+
+    public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
+        Set<String> expected = new TreeSet<>();
+        for (SDVariable v : trainable()) {
+            expected.add(v.name());
+            Safetensors.Tensor t = tensors.get(v.name());
+            if (t == null) throw new UnmaskException(source + ": tensor " + v.name() + " is missing");
+            if (!Arrays.equals(t.shape(), v.getArr().shape())) {
+                throw new UnmaskException(source + ": tensor " + v.name() + " has shape " + Arrays.toString(t.shape())
+                        + " but the config expects " + Arrays.toString(v.getArr().shape()));
+            }
+            v.getArr().assign(Nd4j.create(t.data(), t.shape(), 'c'));
+        }
+        for (String name : tensors.keySet()) {
+            if (!expected.contains(name)) throw new UnmaskException(source + ": unexpected tensor " + name);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.unmask.policy;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.StepObservation;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class PolicyNetTest {
+    /** One row; block [blockStart, blockStart + B) active; conf NaN = already unmasked. */
+    static StepObservation obs(float[] conf, int blockLength, int block, long seed) {
+        int len = conf.length;
+        boolean[] masked = new boolean[len], eligible = new boolean[len];
+        float[] margin = new float[len], entropy = new float[len];
+        for (int i = 0; i < len; i++) {
+            masked[i] = !Float.isNaN(conf[i]);
+            eligible[i] = masked[i] && i / blockLength == block;
+            margin[i] = masked[i] ? conf[i] / 2 : Float.NaN;
+            entropy[i] = masked[i] ? 1 - conf[i] : Float.NaN;
+        }
+        return new StepObservation(len, blockLength, len / blockLength, new float[][]{conf}, new float[][]{margin}, new float[][]{entropy},
+                new boolean[][]{masked}, new boolean[][]{eligible}, new int[]{block * blockLength}, new int[]{block}, new int[]{0},
+                new int[]{blockLength}, new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0});
+    }
+
+    static float[] conf(int len, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] c = new float[len];
+        for (int i = 0; i < len; i++) c[i] = (float) r.nextDouble();
+        return c;
+    }
+
+    @Test
+    void isTinyComparedWithTheDllm() {
+        PolicyNet net = new PolicyNet(PolicyConfig.defaults(1));
+        long n = net.parameterCount();
+        assertTrue(n > 1000 && n < 50_000, "parameters: " + n);
+    }
+
+    @Test
+    void onlyEligiblePositionsAreChosenAndLogitsIgnoreTheBufferLength() {
+        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "margin", "entropy", "masked_fraction"), 32, 2, 64, 3));
+        float[] c32 = conf(32, 5);
+        c32[9] = Float.NaN; // already unmasked inside the active block
+        StepObservation small = obs(c32, 8, 1, 1);
+        float[] c64 = new float[64];
+        java.util.Arrays.fill(c64, Float.NaN);
+        System.arraycopy(c32, 8, c64, 40, 8); // the same block content, as block 5 of a 64-long buffer
+        for (int i = 48; i < 64; i++) c64[i] = 0.3f; // later blocks, masked but not eligible
+        StepObservation large = obs(c64, 8, 5, 1);
+        float[][] a = net.logits(net.window(small)), b = net.logits(net.window(large));
+        assertArrayEquals(a[0], b[0], 1e-6f, "a policy sees only its window: it runs unchanged on longer buffers");
+        assertEquals(Float.NEGATIVE_INFINITY, a[0][1], "position 9 is not eligible");
+
+        LearnedPolicy sampled = new LearnedPolicy(net, 1.0, true, "t");
+        for (long seed = 0; seed < 20; seed++) {
+            boolean[] act = sampled.select(obs(c32, 8, 1, seed))[0];
+            int chosen = 0;
+            for (int i = 0; i < 32; i++) {
+                if (act[i]) {
+                    chosen++;
+                    assertTrue(i >= 8 && i < 16 && i != 9, "chose " + i);
+                }
+            }
+            assertTrue(chosen >= 1);
+        }
+    }
+
+    @Test
+    void logProbabilityMatchesWhatWasDoneIncludingTheFallback() {
+        PolicyNet net = new PolicyNet(PolicyConfig.defaults(2));
+        float[] c = conf(16, 7);
+        StepObservation o = obs(c, 16, 0, 11);
+        float[][] logits = net.logits(net.window(o));
+        LearnedPolicy.Decision d = new LearnedPolicy(net, 1.0, true, "t").decide(o)[0];
+        double expected = 0;
+        for (int j = 0; j < 16; j++) {
+            double p = 1 / (1 + Math.exp(-logits[0][j]));
+            boolean taken = d.action()[j] && !d.fallback();
+            expected += Math.log(taken ? p : 1 - p);
+        }
+        assertEquals(expected, d.logProb(), 1e-9);
+
+        // push every logit far down: nothing is sampled, the most probable position is taken, and
+        // the log-probability is that of the empty sample
+        net.sd.getVariable("head.bias").getArr().assign(-30);
+        LearnedPolicy.Decision f = new LearnedPolicy(net, 1.0, true, "t").decide(obs(c, 16, 0, 11))[0];
+        assertTrue(f.fallback());
+        float[][] low = net.logits(net.window(o));
+        int best = 0;
+        for (int j = 1; j < 16; j++) if (low[0][j] > low[0][best]) best = j;
+        int chosen = 0;
+        for (boolean x : f.action()) if (x) chosen++;
+        assertEquals(1, chosen);
+        assertTrue(f.action()[best]);
+        assertTrue(f.logProb() > -1e-6, "log P(empty sample) ~ 0 when every p ~ 0");
+    }
+
+    @Test
+    void temperatureAndGreedyBehaveAsDocumented() {
+        PolicyNet net = new PolicyNet(PolicyConfig.defaults(4));
+        net.sd.getVariable("head.bias").getArr().assign(30);
+        StepObservation o = obs(conf(16, 1), 16, 0, 1);
+        boolean[] greedy = new LearnedPolicy(net, 1.0, false, "t").select(o)[0];
+        for (boolean x : greedy) assertTrue(x, "p ~ 1 everywhere: greedy takes all");
+        assertThrows(UnmaskException.class, () -> new LearnedPolicy(net, 0, false, "t"));
+    }
+
+    @Test
+    void checkpointRoundTripsBitForBitAndRejectsCorruption(@TempDir Path dir) throws Exception {
+        PolicyNet net = new PolicyNet(PolicyConfig.defaults(9));
+        PolicyCheckpoint.save(dir.resolve("p"), net);
+        PolicyNet back = PolicyCheckpoint.load(dir.resolve("p"));
+        assertEquals(net.config(), back.config());
+        StepObservation o = obs(conf(16, 3), 16, 0, 1);
+        assertArrayEquals(net.logits(net.window(o))[0], back.logits(back.window(o))[0], 0f);
+        PolicyCheckpoint.save(dir.resolve("p2"), back);
+        assertArrayEquals(Files.readAllBytes(dir.resolve("p/policy.safetensors")), Files.readAllBytes(dir.resolve("p2/policy.safetensors")));
+        Path w = dir.resolve("p/policy.safetensors");
+        byte[] bytes = Files.readAllBytes(w);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(w, bytes);
+        UnmaskException e = assertThrows(UnmaskException.class, () -> PolicyCheckpoint.load(dir.resolve("p")));
+        assertTrue(e.getMessage().contains("fails its SHA-256 check"), e.getMessage());
+        assertThrows(UnmaskException.class, () -> new PolicyConfig(List.of("colour"), 32, 2, 64, 1));
+    }
+}
