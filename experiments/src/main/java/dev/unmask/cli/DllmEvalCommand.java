@@ -31,6 +31,7 @@ final class DllmEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         tasks.forEach(Tasks::byName);
+        tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
         try (Denoiser dllm = DllmCheckpoint.load(checkpoint)) {
             for (String name : tasks) {
@@ -64,7 +65,7 @@ final class DllmEvalCommand implements Callable<Integer> {
     /** Held-out accuracy per task with one token per step, most confident first, full diffusion. */
     static Map<String, Double> carefulAccuracy(Denoiser dllm, List<String> tasks, int n, long seed) {
         Map<String, Double> acc = new TreeMap<>();
-        for (String name : tasks) {
+        for (String name : new TreeSet<>(tasks)) { // a task may be listed twice to weight training
             Task task = Tasks.byName(name);
             int len = task.defaultGenLength();
             UnmaskPolicy careful = Heuristics.parse("topk:steps=" + len);

@@ -5,7 +5,6 @@ import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.heuristics.Heuristics;
 import dev.unmask.runs.*;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -66,7 +65,7 @@ abstract class GridCommand implements Callable<Integer> {
                 }
                 if (block <= 0 || len % block != 0) throw new UnmaskException("block length " + block + " does not divide the buffer length " + len + " of task " + t);
                 for (String p : PolicyGrid.expand(policies, len)) {
-                    Heuristics.parse(p); // fail fast on a bad spec, before any work
+                    Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
                     for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n));
                 }
@@ -88,8 +87,12 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", ck.resolve(DllmCheckpoint.WEIGHTS));
+        for (String p : policies) {
+            Path pc = Policies.checkpointOf(p);
+            if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
+        }
         Progress bar = new Progress(kind(), cells.size());
-        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> DllmCheckpoint.load(ck), Heuristics::parse, batch, (done, total, row) -> {
+        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> DllmCheckpoint.load(ck), Policies::parse, batch, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
             }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code unmask} command line. */
 @Command(name = "unmask", mixinStandardHelpOptions = true, version = "unmask 0.1.0",
         description = "Train, compare, sweep and ship unmasking policies for masked diffusion LMs.",
-        subcommands = {QuickstartCommand.class, DllmCommand.class, GridCommand.Eval.class, GridCommand.SweepCmd.class,
+        subcommands = {QuickstartCommand.class, DllmCommand.class, TrainCommand.class, GridCommand.Eval.class, GridCommand.SweepCmd.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int USAGE_ERROR = 2;

@@ -34,8 +34,8 @@ public final class PolicyGrid {
                 out.addAll(baseline(genLength));
                 continue;
             }
-            int eq = spec.indexOf('=');
-            if (eq < 0 || !spec.contains("|")) {
+            int eq = spec.lastIndexOf('=');
+            if (eq < 0 || !spec.substring(eq).contains("|")) {
                 out.add(spec);
                 continue;
             }

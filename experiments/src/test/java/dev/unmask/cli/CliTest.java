@@ -113,4 +113,34 @@ class CliTest {
         assertEquals(before, Files.getLastModifiedTime(files.get(1)).toMillis());
         assertEquals(withoutWallTime(csv), withoutWallTime(Files.readAllLines(out.resolve("eval.csv"))), "same numbers after resuming");
     }
+
+    @Test
+    void trainRejectsUnknownConfigKeysAndWritesARunThatResumes(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir);
+        Path out = dir.resolve("p");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--set", "learningrate=1"),
+                "config key 'learningrate' does not exist");
+        Path yaml = dir.resolve("c.yaml");
+        Files.writeString(yaml, "algorithm: grpo\ntask: sort\ngenLength: 32\nblockLength: 8\nnotAKey: 3\n");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--config", yaml.toString()), "notAKey");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--set", "blockLength=7", "--set", "task=sort",
+                "--set", "genLength=32"), "block length 7 does not divide");
+        assertFalse(Files.exists(out), "nothing written on bad input");
+
+        Files.writeString(yaml, "algorithm: grpo\ntask: sort\ngenLength: 32\nblockLength: 8\npromptsPerIteration: 2\ngroupSize: 2\n");
+        Run r = run("train", "--dllm", ck.toString(), "--out", out.toString(), "--config", yaml.toString(), "--set", "iterations=2",
+                "--set", "checkpointEvery=1", "--eval-n", "4");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+        assertTrue(Files.isRegularFile(out.resolve("policy/policy.safetensors")));
+        Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
+        assertEquals(8, ((Map<?, ?>) manifest.get("config")).get("blockLength"));
+        assertTrue(Files.isRegularFile(out.resolve("eval.csv")));
+        // resuming a finished run does no more iterations; a longer budget continues from the saved state
+        Run again = run("train", "--dllm", ck.toString(), "--out", out.toString(), "--config", yaml.toString(), "--set", "iterations=3",
+                "--eval-n", "0", "--resume");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("resumed after iteration 2"), again.err());
+        assertEquals(3, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    }
 }

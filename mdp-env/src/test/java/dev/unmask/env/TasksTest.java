@@ -44,11 +44,11 @@ class TasksTest {
     @Test
     void verifiersRejectWrongAnswers() {
         Task arith = Tasks.byName("arith");
-        Example e = new Example("arith", "47+8-15", "<arith>47+8-15=", "47+8=55,55-15=40>40");
-        assertTrue(arith.isCorrect(e, "47+8=55,55-15=40>40"));
-        assertFalse(arith.isCorrect(e, "47+8=55,55-15=40>41"));
-        assertFalse(arith.isCorrect(e, "47+8=55,55-15=40>4"), "truncated answer is wrong");
-        assertFalse(arith.isCorrect(e, "47+8=55,55-15=40"), "no final marker");
+        Example e = new Example("arith", "47+08-15", "<arith>47+08-15=", "47+08=055,055-15=040>040");
+        assertTrue(arith.isCorrect(e, "47+08=055,055-15=040>040"));
+        assertFalse(arith.isCorrect(e, "47+08=055,055-15=040>041"));
+        assertFalse(arith.isCorrect(e, "47+08=055,055-15=040>04"), "truncated answer is wrong");
+        assertFalse(arith.isCorrect(e, "47+08=055,055-15=040"), "no final marker");
 
         Task sudoku = Tasks.byName("sudoku");
         Example s = new Example("sudoku", "2...|....|....|....", "<sudoku>2...|....|....|....=", "2134|3412|1243|4321");
@@ -62,6 +62,23 @@ class TasksTest {
         Example so = new Example("sort", "42,07", "<sort>42,07=", "07,42");
         assertTrue(sort.isCorrect(so, "07,42"));
         assertFalse(sort.isCorrect(so, "07,07"));
+    }
+
+    @Test
+    void arithmeticIsFixedWidthAndLeftToRight() {
+        for (Example e : Tasks.byName("arith").dataset(Split.TRAIN, 5, 200)) {
+            String[] steps = e.answer().substring(0, e.answer().indexOf('>')).split(",");
+            int total = Integer.parseInt(e.key().substring(0, 2));
+            for (String st : steps) {
+                int a = Integer.parseInt(st.substring(0, st.length() - 7)), b = Integer.parseInt(st.substring(st.length() - 6, st.length() - 4));
+                int r = Integer.parseInt(st.substring(st.length() - 3));
+                assertEquals(total, a);
+                total = st.charAt(st.length() - 7) == '+' ? a + b : a - b;
+                assertEquals(total, r, e.toString());
+            }
+            assertEquals(String.format("%03d", total), e.answer().substring(e.answer().indexOf('>') + 1));
+            assertTrue(e.answer().length() == 13 || e.answer().length() == 24, e.answer());
+        }
     }
 
     @Test

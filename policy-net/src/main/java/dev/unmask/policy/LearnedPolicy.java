@@ -20,8 +20,16 @@ public final class LearnedPolicy implements UnmaskPolicy {
     private final boolean sample;
     private final String label;
 
-    /** What the policy did at one step for one row, with the log-probability of exactly that. */
-    public record Decision(boolean[] action, boolean fallback, double logProb) {
+    /**
+     * What the policy did at one step for one row: {@code action} over buffer positions (with the
+     * fallback applied), {@code sampled} over the window (without it), and the log-probability of
+     * exactly that sample under the policy (the fallback is deterministic given an empty sample).
+     */
+    public record Decision(boolean[] action, boolean[] sampled, boolean fallback, double logProb) {
+    }
+
+    /** All rows of one step, with the window the network saw and, when asked, its value estimates. */
+    public record StepDecisions(PolicyNet.Window window, Decision[] decisions, float[] values) {
     }
 
     public LearnedPolicy(PolicyNet net, double temperature, boolean sample, String label) {
@@ -60,11 +68,16 @@ public final class LearnedPolicy implements UnmaskPolicy {
 
     /** Decisions over buffer positions for every row, with their log-probabilities. */
     public Decision[] decide(StepObservation obs) {
+        return decideAll(obs, false).decisions();
+    }
+
+    public StepDecisions decideAll(StepObservation obs, boolean withValues) {
         PolicyNet.Window win = net.window(obs);
-        float[][] logits = net.logits(win);
+        PolicyNet.Output fwd = net.forward(win, withValues);
+        float[][] logits = fwd.logits();
         Decision[] out = new Decision[win.rows()];
         for (int r = 0; r < win.rows(); r++) {
-            boolean[] action = new boolean[obs.genLength()];
+            boolean[] action = new boolean[obs.genLength()], sampled = new boolean[win.width()];
             double logProb = 0;
             int best = -1, chosen = 0;
             double bestP = -1;
@@ -75,6 +88,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
                 boolean take = sample ? obs.rng()[r].nextDouble() < p : p >= 0.5;
                 if (take) {
                     action[win.blockStart()[r] + j] = true;
+                    sampled[j] = true;
                     chosen++;
                 }
                 logProb += take ? logSigmoid(z) : logSigmoid(-z);
@@ -85,9 +99,9 @@ public final class LearnedPolicy implements UnmaskPolicy {
             }
             boolean fallback = chosen == 0;
             if (fallback) action[win.blockStart()[r] + best] = true; // deterministic given the (empty) sample
-            out[r] = new Decision(action, fallback, logProb);
+            out[r] = new Decision(action, sampled, fallback, logProb);
         }
-        return out;
+        return new StepDecisions(win, out, fwd.values());
     }
 
     static double sigmoid(double z) {

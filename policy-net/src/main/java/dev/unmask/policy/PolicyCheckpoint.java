@@ -18,10 +18,15 @@ public final class PolicyCheckpoint {
     }
 
     public static void save(Path dir, PolicyNet net) {
+        CheckpointFiles.write(dir, files(net));
+    }
+
+    /** The checkpoint's files, for callers that store more beside them under one checksum list. */
+    public static Map<String, byte[]> files(PolicyNet net) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(CONFIG, (Json.write(net.config()) + "\n").getBytes(StandardCharsets.UTF_8));
         files.put(WEIGHTS, Safetensors.encode(net.weights(), Map.of("format", "unmask-policy-v1")));
-        CheckpointFiles.write(dir, files);
+        return files;
     }
 
     public static PolicyNet load(Path dir) {

@@ -27,7 +27,7 @@ import java.util.*;
  * <p>Not thread-safe.
  */
 public final class PolicyNet {
-    public static final String FEATURES = "features", KEY_BIAS = "keyBias", POSENC = "posenc", LOGITS = "logits";
+    public static final String FEATURES = "features", KEY_BIAS = "keyBias", POSENC = "posenc", LOGITS = "logits", VALUE = "value";
 
     private final PolicyConfig config;
     private final List<PolicyFeatures> features;
@@ -48,6 +48,22 @@ public final class PolicyNet {
         x = TransformerBlocks.layerNorm(sd, "final_ln", x, d);
         SDVariable logit = TransformerBlocks.linear(sd, "head", x, d, 1, rng);
         sd.reshape(LOGITS, logit, shapeRW);
+        // value head (PPO's critic): mean of the final features over eligible positions, then linear
+        SDVariable eligible = keyBias.gt(-1.0).castTo(DataType.FLOAT).reshape(-1, 1); // [R*W, 1]
+        SDVariable shapeRWd = sd.concat(0, shapeRW, sd.constant(Nd4j.createFromArray((long) d)));
+        SDVariable pooled = sd.reshape(x.mul(eligible), shapeRWd).sum(1)
+                .div(sd.reshape(eligible, sd.concat(0, shapeRW, sd.constant(Nd4j.createFromArray(1L)))).sum(1)); // [R, d]
+        sd.reshape(VALUE, TransformerBlocks.linear(sd, "value_head", pooled, d, 1, rng), sd.constant(Nd4j.createFromArray(-1L)));
+    }
+
+    /** The graph, for trainers that add their loss to it. */
+    public SameDiff graph() {
+        return sd;
+    }
+
+    /** Names of the trainable variables, sorted. */
+    public List<String> parameterNames() {
+        return trainable().stream().map(SDVariable::name).toList();
     }
 
     public PolicyConfig config() {
@@ -91,7 +107,7 @@ public final class PolicyNet {
         return new Window(feats, bias, eligible, o.blockStart().clone(), rows, w);
     }
 
-    Map<String, INDArray> placeholders(Window win) {
+    public Map<String, INDArray> placeholders(Window win) {
         Map<String, INDArray> ph = new HashMap<>();
         ph.put(FEATURES, Nd4j.create(win.features(), new long[]{win.rows(), win.width(), features.size()}, 'c'));
         ph.put(KEY_BIAS, Nd4j.create(win.keyBias(), new long[]{win.rows(), 1, 1, win.width()}, 'c'));
@@ -101,12 +117,21 @@ public final class PolicyNet {
 
     /** Per-position logits [rows][width]; ineligible positions are -infinity. */
     public float[][] logits(Window win) {
-        float[] flat = sd.output(placeholders(win), LOGITS).get(LOGITS).dup('c').data().asFloat();
-        float[][] out = new float[win.rows()][win.width()];
+        return forward(win, false).logits();
+    }
+
+    /** Logits and, when asked, the value head's estimate per row, from one forward pass. */
+    public record Output(float[][] logits, float[] values) {
+    }
+
+    public Output forward(Window win, boolean withValues) {
+        Map<String, INDArray> out = withValues ? sd.output(placeholders(win), LOGITS, VALUE) : sd.output(placeholders(win), LOGITS);
+        float[] flat = out.get(LOGITS).dup('c').data().asFloat();
+        float[][] logits = new float[win.rows()][win.width()];
         for (int r = 0; r < win.rows(); r++) {
-            for (int j = 0; j < win.width(); j++) out[r][j] = win.eligible()[r][j] ? flat[r * win.width() + j] : Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < win.width(); j++) logits[r][j] = win.eligible()[r][j] ? flat[r * win.width() + j] : Float.NEGATIVE_INFINITY;
         }
-        return out;
+        return new Output(logits, withValues ? out.get(VALUE).dup('c').data().asFloat() : null);
     }
 
     /** sin/cos encoding of the index inside the window: row j, columns (sin, cos) pairs at geometric frequencies. */

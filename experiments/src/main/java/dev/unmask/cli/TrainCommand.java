@@ -1,0 +1,103 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.eval.EvalRow;
+import dev.unmask.env.eval.Evaluator;
+import dev.unmask.env.io.AtomicFiles;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.model.BuiltinDllm;
+import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.env.task.Split;
+import dev.unmask.env.task.Tasks;
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.rollout.PolicyTrainer;
+import dev.unmask.rollout.TrainConfig;
+import dev.unmask.runs.ConfigFiles;
+import dev.unmask.runs.Paths;
+import dev.unmask.runs.ResultTables;
+import dev.unmask.runs.RunManifest;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train an unmasking policy (GRPO or PPO) against a frozen dLLM.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "JSON or YAML file with any TrainConfig keys.") Path configFile;
+    @Option(names = "--set", description = "Override a config key, e.g. --set algorithm=ppo --set iterations=40 (repeatable).")
+    List<String> overrides = new ArrayList<>();
+    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllmPath;
+    @Option(names = "--out", required = true, description = "Run folder.") Path out;
+    @Option(names = "--eval-n", defaultValue = "100", description = "Held-out prompts for the final evaluation (0 = skip).") int evalN;
+    @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.") boolean resume;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Resolved config, or a one-line error; nothing is written before this succeeds. */
+    TrainConfig resolve() {
+        TrainConfig c = ConfigFiles.resolve(TrainConfig.defaults(), configFile, overrides, TrainConfig.class);
+        Tasks.byName(c.task());
+        return c;
+    }
+
+    @Override
+    public Integer call() {
+        TrainConfig config = resolve();
+        Path ck = dllmPath == null ? Paths.defaultDllm() : dllmPath;
+        if (!resume && Files.isDirectory(out) && Objects.requireNonNull(out.toFile().list()).length > 0) {
+            throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
+        }
+        BuiltinDllm dllm = DllmCheckpoint.load(ck);
+        PolicyTrainer trainer = new PolicyTrainer(config, dllm);
+        if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());
+        Json.writeAtomically(out.resolve("config.json"), config);
+        System.err.printf("policy: %,d parameters (dLLM: %,d, ratio %.4f%%); %s on %s, L=%d, B=%d%n", trainer.net().parameterCount(),
+                dllm.parameterCount(), 100.0 * trainer.net().parameterCount() / dllm.parameterCount(), config.algorithm(), config.task(),
+                config.genLength(), config.blockLength());
+        Path metrics = out.resolve("metrics.jsonl");
+        Progress bar = new Progress("train " + config.algorithm(), config.iterations());
+        double rollout = 0, forward = 0, update = 0;
+        PolicyTrainer.IterationReport last = null;
+        while (trainer.iteration() < config.iterations()) {
+            last = trainer.runIteration();
+            rollout += last.rolloutSeconds();
+            forward += last.dllmSeconds();
+            update += last.updateSeconds();
+            AtomicFiles.appendLine(metrics, Json.writeLine(last));
+            bar.update(last.iteration(), String.format(Locale.ROOT, "reward %.3f acc %.2f nfe %.1f", last.meanReward(), last.accuracy(), last.meanNfe()));
+            if (last.iteration() % config.checkpointEvery() == 0 || last.iteration() == config.iterations()) trainer.saveState(out);
+        }
+        Path policyDir = out.resolve("policy");
+        PolicyCheckpoint.save(policyDir, trainer.net());
+        RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
+        manifest.input("dllm_weights", ck.resolve(DllmCheckpoint.WEIGHTS));
+        manifest.result("policy_parameters", trainer.net().parameterCount());
+        manifest.result("dllm_parameters", dllm.parameterCount());
+        Map<String, Object> time = new LinkedHashMap<>();
+        time.put("rollout_seconds", rollout);
+        time.put("of_which_dllm_forward_seconds", forward);
+        time.put("policy_update_seconds", update);
+        manifest.result("time_this_process", time);
+        if (last != null) manifest.result("last_iteration", last);
+        List<Path> outputs = new ArrayList<>(List.of(policyDir.resolve(PolicyCheckpoint.WEIGHTS), policyDir.resolve(PolicyCheckpoint.CONFIG), metrics));
+        if (evalN > 0) {
+            var task = Tasks.byName(config.task());
+            EvalRow row = Evaluator.evaluate(dllm, task, config.genLength(), config.blockLength(),
+                    new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString()), task.dataset(Split.TEST, config.seed(), evalN), 64,
+                    config.seed(), null).row();
+            ResultTables.writeAll(out, "eval", List.of(row));
+            manifest.result("heldout", row);
+            outputs.add(out.resolve("eval.csv"));
+            System.out.println(ResultTables.markdown(List.of(row)));
+        }
+        manifest.write(out, outputs);
+        System.out.println("policy: " + policyDir + "  (use as --policies learned:path=" + policyDir + ")");
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.UnmaskPolicy;
+import dev.unmask.heuristics.Heuristics;
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.PolicyCheckpoint;
+
+import java.nio.file.Path;
+
+/**
+ * Any policy from a spec: a heuristic ({@code threshold:tau=0.9}) or a trained checkpoint
+ * ({@code learned:path=runs/p1/policy,temp=1.0,mode=greedy}). Learned policies run greedy
+ * (unmask where p >= 0.5) unless mode=sample; temp divides the logits.
+ */
+public final class Policies {
+    private Policies() {
+    }
+
+    public static UnmaskPolicy parse(String spec) {
+        if (!spec.startsWith("learned")) return Heuristics.parse(spec);
+        String path = null, mode = "greedy";
+        double temp = 1.0;
+        String[] parts = spec.split(":", 2);
+        if (parts.length == 2) {
+            for (String kv : parts[1].split(",")) {
+                String[] p = kv.split("=", 2);
+                if (p.length != 2) throw new UnmaskException("learned policy spec: expected key=value, got '" + kv + "'");
+                switch (p[0].trim()) {
+                    case "path" -> path = p[1].trim();
+                    case "temp" -> {
+                        try {
+                            temp = Double.parseDouble(p[1].trim());
+                        } catch (NumberFormatException e) {
+                            throw new UnmaskException("learned policy spec: temp must be a number, got '" + p[1] + "'");
+                        }
+                    }
+                    case "mode" -> mode = p[1].trim();
+                    default -> throw new UnmaskException("learned policy spec: unknown key '" + p[0] + "' (known: path, temp, mode)");
+                }
+            }
+        }
+        if (path == null) throw new UnmaskException("learned policy spec needs path=CHECKPOINT, e.g. learned:path=runs/p1/policy");
+        if (!mode.equals("greedy") && !mode.equals("sample")) throw new UnmaskException("learned policy mode must be greedy or sample, got '" + mode + "'");
+        return new LearnedPolicy(PolicyCheckpoint.load(Path.of(path)), temp, mode.equals("sample"), Path.of(path).toString());
+    }
+
+    /** The checkpoint folder named by a learned spec, or null for a heuristic. */
+    public static Path checkpointOf(String spec) {
+        if (!spec.startsWith("learned:")) return null;
+        for (String kv : spec.substring(8).split(",")) if (kv.startsWith("path=")) return Path.of(kv.substring(5));
+        return null;
+    }
+}
