@@ -27,6 +27,7 @@ public final class RunManifest {
     public RunManifest(String kind, List<String> commandLine, Object config) {
         root.put("kind", kind);
         root.put("command", "./unmask " + String.join(" ", commandLine));
+        root.put("args", List.copyOf(commandLine));
         root.put("config", config);
         root.put("started", Instant.now().toString());
         root.put("code", codeVersion());

@@ -112,6 +112,19 @@ class CliTest {
         assertTrue(Files.exists(files.get(0)));
         assertEquals(before, Files.getLastModifiedTime(files.get(1)).toMillis());
         assertEquals(withoutWallTime(csv), withoutWallTime(Files.readAllLines(out.resolve("eval.csv"))), "same numbers after resuming");
+
+        Run report = run("report", out.toString());
+        assertEquals(0, report.code(), report.err());
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("Pareto front:"), md);
+        assertTrue(Files.size(out.resolve("plots/acc-vs-nfe-sort-L32-B8.png")) > 1000);
+        assertTrue(Files.readString(out.resolve("plots/acc-vs-block-sort.svg")).contains("<svg"));
+
+        Run again = run("reproduce", out.toString(), "--scratch", dir.resolve("scratch").toString());
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("reproduce: 6 identical, 0 within the recorded confidence intervals, 0 different"), again.out());
+        assertOneLineError(run("reproduce", dir.toString()), "no manifest.json");
+        assertOneLineError(run("report", dir.resolve("nope").toString()), "does not exist");
     }
 
     @Test
