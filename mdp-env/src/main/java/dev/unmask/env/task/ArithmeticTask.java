@@ -3,11 +3,12 @@ package dev.unmask.env.task;
 import java.util.SplittableRandom;
 
 /**
- * Multi-step addition/subtraction with a worked trace, evaluated left to right, in fixed-width
- * numbers (operands two digits, results three) so every digit has a fixed place.
- * Prompt {@code <arith>47+08-15=}, answer {@code 47+08=055,055-15=040>040}; 2 or 3 operands in
- * 0..99, every running total kept in 0..199. Answers are 13 or 24 tokens; the rest of the
- * 64-token buffer is EOS, which is where early end-of-sequence filling shows up.
+ * A chain of single-digit additions and subtractions with a worked trace, evaluated left to right;
+ * running totals are written with two digits. Prompt {@code <arith>3+5-2+7=}, answer
+ * {@code 3+5=08,08-2=06,06+7=13>13}: 3 to 5 operands, every running total in 0..99. Each step
+ * depends on the one before, so unmasking a later total before the earlier ones are settled is a
+ * gamble. Answers are 17, 25 or 33 tokens; the rest of the 64-token buffer is EOS, which is where
+ * early end-of-sequence filling shows up.
  */
 public final class ArithmeticTask implements Task {
     @Override
@@ -27,35 +28,31 @@ public final class ArithmeticTask implements Task {
 
     private Example draw(SplittableRandom rng) {
         while (true) {
-            int n = 2 + rng.nextInt(2);
-            int total = rng.nextInt(100);
-            StringBuilder expr = new StringBuilder(two(total));
+            int n = 3 + rng.nextInt(3);
+            int total = rng.nextInt(10);
+            StringBuilder expr = new StringBuilder().append(total);
             StringBuilder trace = new StringBuilder();
             boolean ok = true;
             for (int i = 1; i < n; i++) {
-                int v = rng.nextInt(100);
+                int v = rng.nextInt(10);
                 boolean plus = rng.nextBoolean();
                 int next = plus ? total + v : total - v;
-                if (next < 0 || next > 199) {
+                if (next < 0 || next > 99) {
                     ok = false;
                     break;
                 }
-                expr.append(plus ? '+' : '-').append(two(v));
+                expr.append(plus ? '+' : '-').append(v);
                 if (trace.length() > 0) trace.append(',');
-                trace.append(i == 1 ? two(total) : three(total)).append(plus ? '+' : '-').append(two(v)).append('=').append(three(next));
+                trace.append(i == 1 ? Integer.toString(total) : two(total)).append(plus ? '+' : '-').append(v).append('=').append(two(next));
                 total = next;
             }
             if (!ok) continue;
-            return new Example(name(), expr.toString(), "<arith>" + expr + "=", trace + ">" + three(total));
+            return new Example(name(), expr.toString(), "<arith>" + expr + "=", trace + ">" + two(total));
         }
     }
 
     private static String two(int v) {
         return String.format("%02d", v);
-    }
-
-    private static String three(int v) {
-        return String.format("%03d", v);
     }
 
     @Override

@@ -5,8 +5,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
 /**
- * Sort 3 to 7 two-digit numbers ascending. Prompt {@code <sort>42,07,93=}, answer
- * {@code 07,42,93}. Every output position depends on the whole input and on its neighbours
+ * Sort 3 to 8 digits ascending. Prompt {@code <sort>7,2,9,2=}, answer {@code 2,2,7,9}. Every output position depends on the whole input and on its neighbours
  * (no number may be skipped or repeated), so unmasking many positions at once is risky.
  */
 public final class SortTask implements Task {
@@ -23,12 +22,12 @@ public final class SortTask implements Task {
     @Override
     public Example sample(Split split, SplittableRandom rng) {
         return Task.inSplit(split, rng, r -> {
-            int[] v = new int[3 + r.nextInt(5)];
-            for (int i = 0; i < v.length; i++) v[i] = r.nextInt(100);
-            String in = Arrays.stream(v).mapToObj(x -> String.format("%02d", x)).collect(Collectors.joining(","));
+            int[] v = new int[3 + r.nextInt(6)];
+            for (int i = 0; i < v.length; i++) v[i] = r.nextInt(10);
+            String in = Arrays.stream(v).mapToObj(Integer::toString).collect(Collectors.joining(","));
             int[] s = v.clone();
             Arrays.sort(s);
-            String out = Arrays.stream(s).mapToObj(x -> String.format("%02d", x)).collect(Collectors.joining(","));
+            String out = Arrays.stream(s).mapToObj(Integer::toString).collect(Collectors.joining(","));
             return new Example(name(), in, "<sort>" + in + "=", out);
         });
     }
