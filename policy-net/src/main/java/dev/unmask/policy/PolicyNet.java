@@ -3,10 +3,10 @@ package dev.unmask.policy;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.mdp.StepObservation;
+import dev.unmask.env.nn.GraphWeights;
 import dev.unmask.env.nn.TransformerBlocks;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -63,7 +63,7 @@ public final class PolicyNet {
 
     /** Names of the trainable variables, sorted. */
     public List<String> parameterNames() {
-        return trainable().stream().map(SDVariable::name).toList();
+        return GraphWeights.trainable(sd).stream().map(SDVariable::name).toList();
     }
 
     public PolicyConfig config() {
@@ -71,16 +71,7 @@ public final class PolicyNet {
     }
 
     public long parameterCount() {
-        long n = 0;
-        for (SDVariable v : trainable()) n += v.getArr().length();
-        return n;
-    }
-
-    List<SDVariable> trainable() {
-        List<SDVariable> out = new ArrayList<>();
-        for (SDVariable v : sd.variables()) if (v.getVariableType() == VariableType.VARIABLE) out.add(v);
-        out.sort(Comparator.comparing(SDVariable::name));
-        return out;
+        return GraphWeights.parameterCount(sd);
     }
 
     /** The policy's inputs for a step, laid out per active-block window. */
@@ -154,25 +145,10 @@ public final class PolicyNet {
     }
 
     public Map<String, Safetensors.Tensor> weights() {
-        Map<String, Safetensors.Tensor> out = new TreeMap<>();
-        for (SDVariable v : trainable()) out.put(v.name(), new Safetensors.Tensor(v.getArr().shape(), v.getArr().dup('c').data().asFloat()));
-        return out;
+        return GraphWeights.read(sd);
     }
 
     public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
-        Set<String> expected = new TreeSet<>();
-        for (SDVariable v : trainable()) {
-            expected.add(v.name());
-            Safetensors.Tensor t = tensors.get(v.name());
-            if (t == null) throw new UnmaskException(source + ": tensor " + v.name() + " is missing");
-            if (!Arrays.equals(t.shape(), v.getArr().shape())) {
-                throw new UnmaskException(source + ": tensor " + v.name() + " has shape " + Arrays.toString(t.shape())
-                        + " but the config expects " + Arrays.toString(v.getArr().shape()));
-            }
-            v.getArr().assign(Nd4j.create(t.data(), t.shape(), 'c'));
-        }
-        for (String name : tensors.keySet()) {
-            if (!expected.contains(name)) throw new UnmaskException(source + ": unexpected tensor " + name);
-        }
+        GraphWeights.load(sd, tensors, source);
     }
 }

@@ -5,10 +5,10 @@ import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.Safetensors;
+import dev.unmask.env.nn.GraphWeights;
 import dev.unmask.env.nn.TransformerBlocks;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -96,16 +96,11 @@ public final class BuiltinDllm implements Denoiser {
     }
 
     public long parameterCount() {
-        long n = 0;
-        for (SDVariable v : trainableVariables()) n += v.getArr().length();
-        return n;
+        return GraphWeights.parameterCount(sd);
     }
 
     List<SDVariable> trainableVariables() {
-        List<SDVariable> out = new ArrayList<>();
-        for (SDVariable v : sd.variables()) if (v.getVariableType() == VariableType.VARIABLE) out.add(v);
-        out.sort(Comparator.comparing(SDVariable::name));
-        return out;
+        return GraphWeights.trainable(sd);
     }
 
     /** Placeholders for a right-padded batch. */
@@ -145,29 +140,11 @@ public final class BuiltinDllm implements Denoiser {
 
     /** Current weights, by parameter name. */
     public Map<String, Safetensors.Tensor> weights() {
-        Map<String, Safetensors.Tensor> out = new TreeMap<>();
-        for (SDVariable v : trainableVariables()) {
-            INDArray a = v.getArr();
-            out.put(v.name(), new Safetensors.Tensor(a.shape(), a.dup('c').data().asFloat()));
-        }
-        return out;
+        return GraphWeights.read(sd);
     }
 
     /** Replaces every weight; names and shapes must match this architecture exactly. */
     public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
-        Set<String> expected = new TreeSet<>();
-        for (SDVariable v : trainableVariables()) {
-            expected.add(v.name());
-            Safetensors.Tensor t = tensors.get(v.name());
-            if (t == null) throw new UnmaskException(source + ": tensor " + v.name() + " is missing");
-            if (!Arrays.equals(t.shape(), v.getArr().shape())) {
-                throw new UnmaskException(source + ": tensor " + v.name() + " has shape " + Arrays.toString(t.shape())
-                        + " but the config expects " + Arrays.toString(v.getArr().shape()));
-            }
-            v.getArr().assign(Nd4j.create(t.data(), t.shape(), 'c'));
-        }
-        for (String name : tensors.keySet()) {
-            if (!expected.contains(name)) throw new UnmaskException(source + ": unexpected tensor " + name + " (not part of this architecture)");
-        }
+        GraphWeights.load(sd, tensors, source);
     }
 }
