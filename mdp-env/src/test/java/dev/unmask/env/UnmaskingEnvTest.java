@@ -14,7 +14,7 @@ class UnmaskingEnvTest {
     private final Task task = Tasks.byName("sort");
     private final List<Example> examples = task.dataset(Split.TEST, 4, 12);
 
-    /** Unmasks every eligible position with confidence >= 0.8 (nothing otherwise: the env falls back). */
+    /** Unmasks every eligible position with confidence >= 0.85 (nothing otherwise: the env falls back). */
     static final class Above implements UnmaskPolicy {
         final List<StepObservation> seen = new ArrayList<>();
 
@@ -30,7 +30,7 @@ class UnmaskingEnvTest {
             seen.add(obs);
             boolean[][] a = new boolean[obs.rows()][obs.genLength()];
             for (int r = 0; r < obs.rows(); r++)
-                for (int i = 0; i < obs.genLength(); i++) a[r][i] = obs.eligible()[r][i] && obs.confidence()[r][i] >= 0.8f;
+                for (int i = 0; i < obs.genLength(); i++) a[r][i] = obs.eligible()[r][i] && obs.confidence()[r][i] >= 0.85f;
             return a;
         }
     }
