@@ -16,6 +16,35 @@ import java.util.*;
 @Command(name = "dllm", mixinStandardHelpOptions = true, description = "Train or evaluate a built-in dLLM.",
         subcommands = {DllmCommand.Train.class, DllmEvalCommand.class})
 public final class DllmCommand {
+    /** One JSON line per process that trained the run (arguments, start step). */
+    public static final String INVOCATIONS = "invocations.jsonl";
+
+    static List<Object> readInvocations(Path out) {
+        List<Object> all = new java.util.ArrayList<>();
+        try {
+            if (Files.isRegularFile(out.resolve(INVOCATIONS))) {
+                for (String line : Files.readAllLines(out.resolve(INVOCATIONS))) if (!line.isBlank()) all.add(Json.MAPPER.readValue(line, Map.class));
+            }
+        } catch (java.io.IOException e) {
+            throw new UnmaskException("cannot read " + out.resolve(INVOCATIONS) + ": " + e.getMessage());
+        }
+        return all;
+    }
+
+    /** Drops metric lines beyond the resumed step: a killed process may have logged steps its state never saved. */
+    static void trimMetrics(Path metrics, int resumedStep) {
+        if (!Files.isRegularFile(metrics)) return;
+        try {
+            List<String> kept = new java.util.ArrayList<>();
+            for (String line : Files.readAllLines(metrics)) {
+                if (line.isBlank()) continue;
+                if (Json.MAPPER.readTree(line).path("step").asInt() <= resumedStep) kept.add(line);
+            }
+            AtomicFiles.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new UnmaskException("cannot read " + metrics + ": " + e.getMessage());
+        }
+    }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
@@ -41,6 +70,8 @@ public final class DllmCommand {
         int evalN;
         @Option(names = "--resume", description = "Continue from the folder's trainer-state.")
         boolean resume;
+        @Option(names = "--stop-after", description = "Save the state and stop after this step (train in chunks; resume later with --resume).")
+        Integer stopAfter;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -58,20 +89,32 @@ public final class DllmCommand {
             if (resume && hasState && trainer.resume(out)) System.err.println("resumed at step " + trainer.step());
             System.err.printf("dLLM %s: %,d parameters; training %d steps on %s%n", model.describe(), model.parameterCount(), steps, tasks);
             Path metrics = out.resolve("metrics.jsonl");
+            trimMetrics(metrics, trainer.step());
+            // Every process that touches the run is recorded, so a run trained in chunks (or resumed with other
+            // arguments) can be replayed exactly: same arguments, same start steps, same stop steps.
+            AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(Map.of("start_step", trainer.step(),
+                    "args", spec.commandLine().getParseResult().originalArgs(), "code", RunManifest.codeVersion())));
+            int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
+            if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());
             Progress bar = new Progress("dllm train", steps);
             double ema = Double.NaN;
             long trainMillis = 0;
-            while (trainer.step() < steps) {
+            while (trainer.step() < last) {
                 DllmTrainer.StepReport r = trainer.trainStep();
                 trainMillis += r.stepMillis();
                 ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
                 AtomicFiles.appendLine(metrics, Json.writeLine(r));
                 if (r.step() % 10 == 0 || r.step() == steps) bar.update(r.step(), String.format("loss %.4f", ema));
-                if (r.step() % checkpointEvery == 0 || r.step() == steps) trainer.saveState(out);
+                if (r.step() % checkpointEvery == 0 || r.step() == last) trainer.saveState(out);
+            }
+            if (last < steps) {
+                System.err.println("stopped after step " + last + " (state saved); continue with the same command and --resume");
+                return 0;
             }
             DllmCheckpoint.save(out, model);
             RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg));
             manifest.result("parameters", model.parameterCount());
+            manifest.result("invocations", readInvocations(out));
             manifest.result("final_loss_ema", ema);
             manifest.result("train_seconds_this_process", trainMillis / 1000.0);
             if (evalN > 0) manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed));

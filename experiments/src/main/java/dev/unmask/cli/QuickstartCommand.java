@@ -34,21 +34,25 @@ final class QuickstartCommand implements Callable<Integer> {
         Path policyRun = out.resolve("policy-run");
         List<String> dllmArg = dllm == null ? List.of() : List.of("--dllm", dllm.toString());
         if (!Files.isRegularFile(policyRun.resolve("manifest.json"))) {
-            System.err.println("[1/2] training a GRPO policy in full diffusion (" + iterations + " iterations)");
+            System.err.println("[1/3] training a GRPO policy in full diffusion (" + iterations + " iterations)");
             List<String> train = new ArrayList<>(List.of("train", "--out", policyRun.toString(), "--resume", "--eval-n", "0",
                     "--set", "task=" + task, "--set", "genLength=" + len, "--set", "blockLength=" + len,
                     "--set", "iterations=" + iterations, "--set", "promptsPerIteration=8", "--set", "groupSize=8"));
             train.addAll(dllmArg);
             run(train);
         }
-        System.err.println("[2/2] evaluating it against the heuristics, semi-AR (B=8) and full diffusion, " + n + " held-out prompts each");
+        System.err.println("[2/3] evaluating it against the heuristics, semi-AR (B=8) and full diffusion, " + n + " held-out prompts each");
         List<String> sweep = new ArrayList<>(List.of("sweep", "--out", out.resolve("eval").toString(), "--tasks", task,
                 "--block-lengths", "8,full", "--n", Integer.toString(n), "--workers", "2", "--policies",
                 "topk:steps=" + len + "|" + len / 4 + "|" + len / 8 + ",threshold:tau=0.7|0.9,factor:f=1.0,eb:gamma=0.1,"
                         + "learned:path=" + policyRun.resolve("policy") + ",temp=1.0"));
         if (dllm != null) sweep.addAll(List.of("--checkpoint", dllm.toString()));
         run(sweep);
-        System.out.println("Results: " + out.resolve("eval/eval.md") + " (also eval.csv, eval.json, manifest.json); policy: " + policyRun.resolve("policy"));
+        System.err.println("[3/3] writing the report (tables, accuracy-vs-NFE plots, training curves)");
+        run(List.of("report", out.resolve("eval").toString()));
+        run(List.of("report", policyRun.toString()));
+        System.out.println("Report: " + out.resolve("eval/report.md") + " (tables eval.csv/eval.md, plots, manifest.json); training curves: "
+                + policyRun.resolve("report.md") + "; policy: " + policyRun.resolve("policy"));
         return 0;
     }
 

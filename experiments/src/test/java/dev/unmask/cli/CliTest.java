@@ -156,4 +156,31 @@ class CliTest {
         assertTrue(again.err().contains("resumed after iteration 2"), again.err());
         assertEquals(3, Files.readAllLines(out.resolve("metrics.jsonl")).size());
     }
+
+    @Test
+    void dllmTrainingInChunksEqualsOneRunAndRecordsEveryInvocation(@TempDir Path dir) throws Exception {
+        String[] common = {"--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
+                "--steps", "4", "--warmup", "1", "--eval-n", "0", "--seed", "3"};
+        Path whole = dir.resolve("whole"), chunked = dir.resolve("chunked");
+        assertEquals(0, run(concat(new String[]{"dllm", "train", "--out", whole.toString()}, common)).code());
+        Run first = run(concat(new String[]{"dllm", "train", "--out", chunked.toString(), "--stop-after", "2"}, common));
+        assertEquals(0, first.code(), first.err());
+        assertFalse(Files.exists(chunked.resolve("weights.safetensors")), "a stopped run is not a finished checkpoint");
+        // a line logged after the last saved state (as by a killed process) is dropped on resume
+        dev.unmask.env.io.AtomicFiles.appendLine(chunked.resolve("metrics.jsonl"), "{\"step\":3,\"task\":\"sort\",\"loss\":9}");
+        assertEquals(0, run(concat(new String[]{"dllm", "train", "--resume", "--out", chunked.toString()}, common)).code());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("weights.safetensors")), Files.readAllBytes(chunked.resolve("weights.safetensors")),
+                "stop + resume gives the same weights as one uninterrupted run");
+        assertEquals(4, Files.readAllLines(chunked.resolve("metrics.jsonl")).size());
+        Map<?, ?> manifest = dev.unmask.env.io.Json.read(chunked.resolve("manifest.json"), Map.class);
+        List<?> invocations = (List<?>) ((Map<?, ?>) manifest.get("results")).get("invocations");
+        assertEquals(2, invocations.size());
+        assertEquals(2, ((Map<?, ?>) invocations.get(1)).get("start_step"));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
