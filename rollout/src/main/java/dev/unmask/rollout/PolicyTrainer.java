@@ -55,6 +55,9 @@ public final class PolicyTrainer {
         this.dllm = dllm;
         this.task = Tasks.byName(config.task());
         this.net = new PolicyNet(new PolicyConfig(config.features(), config.dModel(), config.heads(), config.ffDim(), config.seed()));
+        // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
+        double p0 = config.initUnmaskProb();
+        net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
         PolicyLoss.build(net, config);
         List<String> names = new ArrayList<>(net.parameterNames());
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO

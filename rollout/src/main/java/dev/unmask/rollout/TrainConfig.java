@@ -11,12 +11,15 @@ import dev.unmask.env.UnmaskException;
  * @param groupSize          rollouts per prompt (GRPO's group; PPO gets the same number of episodes)
  * @param shuffleRewards     control run: rewards are permuted across the batch before computing
  *                           advantages, so any gain cannot come from learning the task
+ * @param initUnmaskProb     the untrained policy's unmask probability per position (sets the output
+ *                           bias). At 0.5 a fresh policy unmasks half the buffer in one step, every
+ *                           rollout is wrong, all rewards are 0 and GRPO has no signal to start from
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
                           double valueCoef, double gamma, double gaeLambda, double klCoef, double maxGradNorm, double speedWeight,
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
-                          java.util.List<String> features) {
+                          java.util.List<String> features, double initUnmaskProb) {
     public TrainConfig {
         if (!algorithm.equals("grpo") && !algorithm.equals("ppo")) throw new UnmaskException("algorithm must be grpo or ppo, got '" + algorithm + "'");
         if (iterations <= 0 || promptsPerIteration <= 0 || groupSize <= 0 || epochs <= 0 || minibatch <= 0) {
@@ -24,6 +27,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         }
         if (algorithm.equals("grpo") && groupSize < 2) throw new UnmaskException("GRPO needs groupSize >= 2 (advantages are relative within a group)");
         if (!(learningRate > 0) || !(clipEpsilon > 0)) throw new UnmaskException("learningRate and clipEpsilon must be positive");
+        if (!(initUnmaskProb > 0 && initUnmaskProb < 1)) throw new UnmaskException("initUnmaskProb must be in (0, 1), got " + initUnmaskProb);
         if (genLength <= 0 || blockLength <= 0 || genLength % blockLength != 0) {
             throw new UnmaskException("block length " + blockLength + " does not divide the buffer length " + genLength);
         }
@@ -31,6 +35,6 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "arith", 64, 64, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, java.util.List.of("confidence"));
+                1, 10, false, 32, 2, 64, java.util.List.of("confidence"), 0.1);
     }
 }

@@ -28,7 +28,31 @@ class PolicyTrainerTest {
 
     private TrainConfig config(String algorithm, int iterations, boolean shuffle) {
         return new TrainConfig(algorithm, "sort", L, L, iterations, 8, 8, 2, 128, 5e-3, 0.2, 0.0, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                3, 5, shuffle, 16, 2, 32, List.of("confidence"));
+                3, 5, shuffle, 16, 2, 32, List.of("confidence"), 0.5);
+    }
+
+    @Test
+    void initUnmaskProbShiftsTheFreshPolicysLogitsByItsLogOdds() {
+        float[] conf = new float[L], bias = new float[L];
+        boolean[][] eligible = new boolean[1][L];
+        for (int j = 0; j < L; j++) {
+            conf[j] = (j % 10) / 10f;
+            eligible[0][j] = true;
+        }
+        PolicyNet.Window window = new PolicyNet.Window(conf, bias, eligible, new int[1], 1, L);
+        float[][] half = new PolicyTrainer(initProb(0.5), dllm()).net().logits(window);
+        float[][] low = new PolicyTrainer(initProb(0.05), dllm()).net().logits(window);
+        double shift = Math.log(0.05 / 0.95); // same seed, same weights: only the output bias differs
+        for (int j = 0; j < L; j++) assertEquals(half[0][j] + shift, low[0][j], 1e-4, "position " + j);
+        double mean = 0;
+        for (float z : low[0]) mean += 1 / (1 + Math.exp(-z)) / L;
+        assertTrue(mean < 0.15, "a fresh policy unmasks few positions per step: " + mean);
+        assertThrows(dev.unmask.env.UnmaskException.class, () -> initProb(1.0));
+    }
+
+    private TrainConfig initProb(double p0) {
+        return new TrainConfig("grpo", "sort", L, L, 1, 8, 8, 2, 128, 5e-3, 0.2, 0.0, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
+                3, 5, false, 16, 2, 32, List.of("confidence"), p0);
     }
 
     @Test
