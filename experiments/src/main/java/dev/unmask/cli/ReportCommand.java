@@ -56,6 +56,12 @@ final class ReportCommand implements Callable<Integer> {
                         .append(Plots.paretoFront(e.getValue()).stream().map(r -> String.format(Locale.ROOT, "%s (%.3f @ %.1f NFE)", r.policyParams(), r.accuracy(), r.meanNfe()))
                                 .collect(Collectors.joining(", "))).append("\n\n");
             }
+            List<dev.unmask.runs.HeadToHead.Verdict> verdicts = dev.unmask.runs.HeadToHead.compare(rows);
+            if (!verdicts.isEmpty()) {
+                md.append("## Learned policies against the heuristics\n\nFor each learned point: the most accurate heuristic setting that spends no more NFE "
+                        + "(\"separated\" = the learned policy's 95% interval lies above that setting's), and the cheapest heuristic setting that is at least as accurate.\n\n")
+                        .append(dev.unmask.runs.HeadToHead.markdown(verdicts)).append("\n");
+            }
             Map<String, List<EvalRow>> byTask = rows.stream().collect(Collectors.groupingBy(r -> r.task() + "|" + r.genLength(), TreeMap::new, Collectors.toList()));
             for (var e : byTask.entrySet()) {
                 if (e.getValue().stream().map(EvalRow::blockLength).distinct().count() < 2) continue;

@@ -1,0 +1,73 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.eval.EvalRow;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Places each learned policy's (accuracy, NFE) point against the heuristics' curves of the same
+ * configuration (task, buffer length, block length): the best heuristic that spends no more NFE,
+ * and the cheapest heuristic that is at least as accurate. "Separated" means the 95% intervals
+ * do not overlap, the only difference we call real.
+ */
+public final class HeadToHead {
+    private HeadToHead() {
+    }
+
+    /** One learned row against the heuristics of its configuration. */
+    public record Verdict(EvalRow learned, Optional<EvalRow> bestAtNoMoreNfe, Optional<EvalRow> cheapestAtNoLessAccuracy) {
+        /** Learned is more accurate than every heuristic that spends no more NFE, with intervals apart. */
+        public boolean moreAccurateSeparated() {
+            return bestAtNoMoreNfe.map(h -> learned.accCiLow() > h.accCiHigh()).orElse(true);
+        }
+
+        /** Learned needs fewer NFE than every heuristic that is at least as accurate. */
+        public boolean fewerNfe() {
+            return cheapestAtNoLessAccuracy.map(h -> learned.meanNfe() < h.meanNfe()).orElse(true);
+        }
+
+        /** Accuracy gap to the best heuristic at no more NFE (positive = learned ahead). */
+        public double accuracyGap() {
+            return bestAtNoMoreNfe.map(h -> learned.accuracy() - h.accuracy()).orElse(Double.NaN);
+        }
+    }
+
+    public static boolean isLearned(EvalRow r) {
+        return r.policy().startsWith("learned");
+    }
+
+    public static List<Verdict> compare(List<EvalRow> rows) {
+        List<Verdict> out = new ArrayList<>();
+        for (EvalRow l : rows) {
+            if (!isLearned(l)) continue;
+            List<EvalRow> h = rows.stream().filter(r -> !isLearned(r) && r.task().equals(l.task()) && r.genLength() == l.genLength()
+                    && r.blockLength() == l.blockLength()).toList();
+            Optional<EvalRow> best = h.stream().filter(r -> r.meanNfe() <= l.meanNfe())
+                    .max(Comparator.comparingDouble(EvalRow::accuracy).thenComparing(Comparator.comparingDouble(EvalRow::meanNfe).reversed()));
+            Optional<EvalRow> cheapest = h.stream().filter(r -> r.accuracy() >= l.accuracy()).min(Comparator.comparingDouble(EvalRow::meanNfe));
+            out.add(new Verdict(l, best, cheapest));
+        }
+        return out;
+    }
+
+    public static String markdown(List<Verdict> verdicts) {
+        StringBuilder md = new StringBuilder("| config | learned | acc [95% CI] @ NFE | best heuristic at <= NFE | its acc [95% CI] @ NFE | separated | "
+                + "cheapest heuristic at >= acc | its NFE |\n|---|---|---|---|---|---|---|---|\n");
+        for (Verdict v : verdicts) {
+            EvalRow l = v.learned();
+            md.append(String.format(Locale.ROOT, "| %s L=%d %s | %s | %.3f [%.3f, %.3f] @ %.1f | %s | %s | %s | %s | %s |\n",
+                    l.task(), l.genLength(), l.mode().equals("full") ? "full" : "B=" + l.blockLength(), l.policyParams(),
+                    l.accuracy(), l.accCiLow(), l.accCiHigh(), l.meanNfe(),
+                    v.bestAtNoMoreNfe().map(EvalRow::policyParams).orElse("none"),
+                    v.bestAtNoMoreNfe().map(h -> String.format(Locale.ROOT, "%.3f [%.3f, %.3f] @ %.1f", h.accuracy(), h.accCiLow(), h.accCiHigh(), h.meanNfe())).orElse("-"),
+                    v.moreAccurateSeparated() ? "yes" : "no",
+                    v.cheapestAtNoLessAccuracy().map(EvalRow::policyParams).orElse("none"),
+                    v.cheapestAtNoLessAccuracy().map(h -> String.format(Locale.ROOT, "%.1f", h.meanNfe())).orElse("-")));
+        }
+        return md.toString();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.eval.EvalRow;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class HeadToHeadTest {
+    private static EvalRow row(String policy, int block, double acc, double lo, double hi, double nfe) {
+        return new EvalRow("arith", block == 64 ? "full" : "semi-ar", block, 64, policy, policy + "(" + acc + ")", 100, acc, lo, hi, nfe,
+                nfe, nfe, nfe, 64 / nfe, 0, 0, 0, "d", 1);
+    }
+
+    @Test
+    void comparesOnlyWithinTheSameConfigurationAndNamesTheRelevantHeuristics() {
+        List<EvalRow> rows = List.of(
+                row("topk", 64, 0.95, 0.90, 0.98, 64),   // more accurate but dearer
+                row("threshold", 64, 0.60, 0.50, 0.69, 12), // cheaper, clearly worse
+                row("threshold", 64, 0.75, 0.66, 0.82, 20),
+                row("topk", 8, 0.99, 0.95, 1.0, 10),     // other block length: ignored
+                row("learned", 64, 0.90, 0.83, 0.95, 18));
+        HeadToHead.Verdict v = HeadToHead.compare(rows).get(0);
+        assertEquals(0.60, v.bestAtNoMoreNfe().orElseThrow().accuracy(), "best heuristic at <= 18 NFE");
+        assertTrue(v.moreAccurateSeparated(), "0.83 > 0.69");
+        assertEquals(64, v.cheapestAtNoLessAccuracy().orElseThrow().meanNfe());
+        assertTrue(v.fewerNfe());
+        assertEquals(0.30, v.accuracyGap(), 1e-9);
+        assertTrue(HeadToHead.markdown(List.of(v)).contains("| arith L=64 full | learned(0.9) |"));
+    }
+
+    @Test
+    void overlappingIntervalsAreNotCalledSeparated() {
+        List<EvalRow> rows = List.of(row("threshold", 64, 0.85, 0.77, 0.91, 16), row("learned", 64, 0.90, 0.83, 0.95, 18));
+        HeadToHead.Verdict v = HeadToHead.compare(rows).get(0);
+        assertFalse(v.moreAccurateSeparated());
+        assertTrue(v.fewerNfe(), "no heuristic is as accurate");
+    }
+}
