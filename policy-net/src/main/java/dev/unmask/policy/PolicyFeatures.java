@@ -33,7 +33,11 @@ public enum PolicyFeatures {
         }).toList();
     }
 
-    float value(StepObservation o, int row, int pos, int maskedInBlock) {
+    /**
+     * The feature's value at buffer position {@code pos} of a row, given how many positions of the
+     * active block are eligible. Public so ND4J-free runners (ONNX export) build the same inputs.
+     */
+    public float value(StepObservation o, int row, int pos, int maskedInBlock) {
         return switch (this) {
             case CONFIDENCE -> o.confidence()[row][pos];
             case MARGIN -> o.margin()[row][pos];

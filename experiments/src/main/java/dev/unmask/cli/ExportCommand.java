@@ -1,0 +1,175 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.Predictions;
+import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
+import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
+import dev.unmask.env.io.Checksums;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.model.BuiltinDllm;
+import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.export.OnnxExporter;
+import dev.unmask.policy.export.OnnxPolicyModel;
+import dev.unmask.policy.export.SafetensorsExporter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code unmask export --policy DIR --format onnx|safetensors --out PATH} and
+ * {@code unmask export --dllm DIR --out DIR}. Every export is checked right after writing: the
+ * written file is run (ONNX Runtime) or re-read (safetensors) and compared with the in-process
+ * model, and the largest difference is printed with the checksums.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Export a trained policy for inference engines (ONNX, or safetensors + a JSON spec), "
+                + "or a built-in dLLM as ONNX + descriptor.json (the bring-your-own-dLLM format).",
+                "See docs/policy-format.md and docs/bring-your-own-dllm.md."})
+final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--policy", description = "Policy checkpoint folder (e.g. runs/p1/policy).")
+    Path policy;
+    @Option(names = "--dllm", description = "Built-in dLLM checkpoint folder (e.g. models/dllm-a): writes model.onnx, vocab.json, descriptor.json.")
+    Path dllm;
+    @Option(names = "--format", defaultValue = "onnx", description = "onnx or safetensors (policy only; default: ${DEFAULT-VALUE}).")
+    String format;
+    @Option(names = "--out", required = true, description = "A .onnx file, or a folder (policy.onnx / policy.safetensors + policy-spec.json / the dLLM files, each with checksums.json).")
+    Path out;
+    @Option(names = "--max-positions", defaultValue = "" + OnnxExporter.DEFAULT_MAX_POSITIONS,
+            description = "Widest active block the ONNX policy accepts (its position table; default: ${DEFAULT-VALUE}).")
+    int maxPositions;
+    @Option(names = "--force", description = "Replace an existing output.")
+    boolean force;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if ((policy == null) == (dllm == null)) throw new CommandLine.ParameterException(spec.commandLine(), "give exactly one of --policy or --dllm");
+        String fmt = format.toLowerCase(Locale.ROOT);
+        if (!fmt.equals("onnx") && !fmt.equals("safetensors")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown --format '" + format + "' (known: onnx, safetensors)");
+        }
+        if (dllm != null && !fmt.equals("onnx")) throw new UnmaskException("a dLLM exports to ONNX only (--format onnx)");
+        if (Files.exists(out) && !force && !(Files.isDirectory(out) && isEmpty(out))) {
+            throw new UnmaskException(out + " already exists; pass --force to replace it or choose another --out");
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        if (dllm != null) exportDllm(report);
+        else if (fmt.equals("onnx")) exportPolicyOnnx(report);
+        else exportPolicySafetensors(report);
+        System.out.println(Json.write(report));
+        return 0;
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void exportPolicyOnnx(Map<String, Object> report) {
+        PolicyNet net = PolicyCheckpoint.load(policy);
+        Path file = OnnxExporter.write(net, out, maxPositions);
+        double diff;
+        try (OnnxPolicyModel onnx = OnnxPolicyModel.load(file)) {
+            diff = policyParity(net, onnx, Math.min(maxPositions, 64));
+        }
+        if (diff > 1e-4) throw new UnmaskException("exported policy disagrees with the checkpoint: max |p diff| " + diff + " on random inputs");
+        report.put("written", file.toString());
+        report.put("sha256", Checksums.sha256(file));
+        report.put("features", net.config().features());
+        report.put("inputs", "features [batch, positions, " + net.config().features().size() + "] float, eligible [batch, positions] float 1/0");
+        report.put("outputs", "unmask_prob [batch, positions], logits [batch, positions]");
+        report.put("max_positions", maxPositions);
+        report.put("check_max_abs_diff_probability", diff);
+    }
+
+    private void exportPolicySafetensors(Map<String, Object> report) {
+        PolicyNet net = PolicyCheckpoint.load(policy);
+        SafetensorsExporter.write(net, out);
+        var back = dev.unmask.env.io.CheckpointFiles.readVerified(out, SafetensorsExporter.WEIGHTS, SafetensorsExporter.SPEC);
+        var tensors = dev.unmask.env.io.Safetensors.decode(back.get(SafetensorsExporter.WEIGHTS), out.toString());
+        var expected = SafetensorsExporter.inferenceWeights(net.weights());
+        if (!tensors.keySet().equals(expected.keySet())) throw new UnmaskException("re-reading " + out + " gave other tensors than were written");
+        for (var e : expected.entrySet()) {
+            if (!Arrays.equals(e.getValue().data(), tensors.get(e.getKey()).data())) throw new UnmaskException("re-reading " + out + ": tensor " + e.getKey() + " differs");
+        }
+        report.put("written", List.of(out.resolve(SafetensorsExporter.WEIGHTS).toString(), out.resolve(SafetensorsExporter.SPEC).toString()));
+        report.put("sha256", Map.of(SafetensorsExporter.WEIGHTS, Checksums.sha256(back.get(SafetensorsExporter.WEIGHTS)),
+                SafetensorsExporter.SPEC, Checksums.sha256(back.get(SafetensorsExporter.SPEC))));
+        report.put("tensors", tensors.size());
+        report.put("check", "weights re-read bit for bit");
+    }
+
+    private void exportDllm(Map<String, Object> report) {
+        BuiltinDllm model = DllmCheckpoint.load(dllm);
+        DllmOnnxExporter.export(model, out);
+        double diff;
+        try (OnnxDenoiser ort = OnnxDenoiser.load(out.resolve(DllmOnnxExporter.DESCRIPTOR))) {
+            diff = dllmParity(model, ort);
+        }
+        if (diff > 1e-3) throw new UnmaskException("exported dLLM disagrees with the checkpoint: max |confidence diff| " + diff);
+        report.put("written", List.of(out.resolve(DllmOnnxExporter.MODEL).toString(), out.resolve(DllmOnnxExporter.DESCRIPTOR).toString(),
+                out.resolve(DllmOnnxExporter.VOCAB).toString()));
+        report.put("sha256", Checksums.sha256(out.resolve(DllmOnnxExporter.MODEL)));
+        report.put("inputs", "input_ids [batch, length] int64, attention_mask [batch, length] int64 1/0");
+        report.put("outputs", "logits [batch, length, " + model.vocabulary().size() + "] float");
+        report.put("check_max_abs_diff_confidence", diff);
+    }
+
+    /** Random windows (rows x width, random eligibility and features), max |p_samediff - p_onnx|. */
+    static double policyParity(PolicyNet net, OnnxPolicyModel onnx, int width) {
+        SplittableRandom r = new SplittableRandom(1);
+        int rows = 4, f = net.config().features().size();
+        float[] feats = new float[rows * width * f], bias = new float[rows * width], elig = new float[rows * width];
+        boolean[][] e = new boolean[rows][width];
+        for (int b = 0; b < rows; b++) {
+            for (int j = 0; j < width; j++) {
+                e[b][j] = j == b % width || r.nextDouble() < 0.6;
+                elig[b * width + j] = e[b][j] ? 1 : 0;
+                bias[b * width + j] = e[b][j] ? 0 : -1e9f;
+                if (e[b][j]) for (int k = 0; k < f; k++) feats[(b * width + j) * f + k] = (float) r.nextDouble();
+            }
+        }
+        float[][] logits = net.logits(new PolicyNet.Window(feats, bias, e, new int[rows], rows, width));
+        float[][] pl = onnx.probabilitiesAndLogits(feats, elig, rows, width);
+        double max = 0;
+        for (int b = 0; b < rows; b++) {
+            for (int j = 0; j < width; j++) if (e[b][j]) max = Math.max(max, Math.abs(1 / (1 + Math.exp(-logits[b][j])) - pl[0][b * width + j]));
+        }
+        return max;
+    }
+
+    /** One padded batch of random tokens with masks, max |confidence diff| between the two paths. */
+    static double dllmParity(BuiltinDllm model, OnnxDenoiser ort) {
+        SplittableRandom r = new SplittableRandom(2);
+        int v = model.vocabulary().size();
+        int[][] seqs = new int[4][];
+        boolean[][] q = new boolean[4][];
+        for (int b = 0; b < seqs.length; b++) {
+            seqs[b] = new int[Math.max(2, model.maxLength() - 7 * b)];
+            q[b] = new boolean[seqs[b].length];
+            for (int i = 0; i < seqs[b].length; i++) {
+                q[b][i] = r.nextInt(3) == 0;
+                seqs[b][i] = q[b][i] ? model.vocabulary().maskId() : 3 + r.nextInt(v - 3);
+            }
+            q[b][0] = true;
+        }
+        Predictions a = model.predict(seqs, q, false), b = ort.predict(seqs, q, false);
+        double max = 0;
+        for (int i = 0; i < seqs.length; i++) {
+            for (int t = 0; t < seqs[i].length; t++) if (q[i][t]) max = Math.max(max, Math.abs(a.confidence()[i][t] - b.confidence()[i][t]));
+        }
+        return max;
+    }
+}

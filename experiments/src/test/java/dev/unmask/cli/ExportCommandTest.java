@@ -1,0 +1,85 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.model.BuiltinDllm;
+import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.env.model.DllmConfig;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.export.PolicySampler;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ExportCommandTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.commandLine().execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static void assertOneLineError(Run r, String fragment) {
+        assertEquals(2, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + r.err());
+        assertTrue(lines[0].startsWith("unmask: "), lines[0]);
+        assertTrue(lines[0].contains(fragment), lines[0]);
+    }
+
+    @Test
+    void exportsPolicyAndDllmAndRejectsBadInputInOneLine(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("policy");
+        PolicyCheckpoint.save(policy, new PolicyNet(PolicyConfig.defaults(1)));
+        Path onnx = dir.resolve("p.onnx");
+        Run r = run("export", "--policy", policy.toString(), "--format", "onnx", "--out", onnx.toString(), "--max-positions", "128");
+        assertEquals(0, r.code(), r.err());
+        Map<?, ?> report = Json.MAPPER.readValue(r.out(), Map.class);
+        assertTrue(((Number) report.get("check_max_abs_diff_probability")).doubleValue() <= 1e-5, r.out());
+        assertTrue(Files.isRegularFile(dir.resolve("p.onnx.sha256")));
+        try (PolicySampler s = PolicySampler.greedy(onnx)) {
+            assertTrue(s.select(new float[]{0.9f, Float.NaN, 0.2f}, null).length >= 1);
+        }
+
+        r = run("export", "--policy", policy.toString(), "--format", "safetensors", "--out", dir.resolve("st").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(dir.resolve("st/policy-spec.json")));
+        assertTrue(Files.isRegularFile(dir.resolve("st/checksums.json")));
+
+        Path ck = dir.resolve("dllm");
+        DllmCheckpoint.save(ck, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 1), Vocabulary.builtin()));
+        r = run("export", "--dllm", ck.toString(), "--out", dir.resolve("dllm-onnx").toString());
+        assertEquals(0, r.code(), r.err());
+        try (OnnxDenoiser d = OnnxDenoiser.load(dir.resolve("dllm-onnx/descriptor.json"))) {
+            assertEquals(Vocabulary.builtin(), d.vocabulary());
+        }
+
+        assertOneLineError(run("export", "--out", dir.resolve("x").toString()), "exactly one of --policy or --dllm");
+        assertOneLineError(run("export", "--policy", policy.toString(), "--format", "tflite", "--out", dir.resolve("x").toString()), "unknown --format 'tflite'");
+        assertOneLineError(run("export", "--policy", dir.resolve("missing").toString(), "--out", dir.resolve("x").toString()), "does not exist");
+        assertOneLineError(run("export", "--policy", policy.toString(), "--out", onnx.toString()), "already exists; pass --force");
+        assertOneLineError(run("export", "--dllm", ck.toString(), "--format", "safetensors", "--out", dir.resolve("y").toString()), "ONNX only");
+        assertFalse(Files.exists(dir.resolve("x")), "nothing written on bad input");
+    }
+}

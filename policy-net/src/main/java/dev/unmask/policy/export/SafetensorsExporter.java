@@ -1,0 +1,87 @@
+package dev.unmask.policy.export;
+
+import dev.unmask.env.io.CheckpointFiles;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.io.Safetensors;
+import dev.unmask.env.nn.TransformerBlocks;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyNet;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * Writes a policy for re-implementation elsewhere: {@code policy.safetensors} (F32 weights, the
+ * value head left out) and {@code policy-spec.json} (the architecture, every tensor's shape and
+ * role, the exact formulas), plus checksums.json. docs/policy-format.md is the prose for it.
+ */
+public final class SafetensorsExporter {
+    public static final String WEIGHTS = "policy.safetensors", SPEC = "policy-spec.json", FORMAT = "unmask-policy-export-v1";
+
+    private SafetensorsExporter() {
+    }
+
+    /** The inference weights: everything but the value head. */
+    public static Map<String, Safetensors.Tensor> inferenceWeights(Map<String, Safetensors.Tensor> all) {
+        Map<String, Safetensors.Tensor> w = new TreeMap<>(all);
+        w.keySet().removeIf(k -> k.startsWith("value_head."));
+        return w;
+    }
+
+    public static Map<String, Object> spec(PolicyConfig c, Map<String, Safetensors.Tensor> weights) {
+        int d = c.dModel();
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("format", FORMAT);
+        s.put("description", "unmask unmasking policy: per-position features of the active block -> one pre-LN transformer encoder layer -> one logit per position; see docs/policy-format.md");
+        s.put("features", c.features());
+        s.put("feature_definitions", featureDefinitions());
+        s.put("d_model", d);
+        s.put("heads", c.heads());
+        s.put("head_dim", d / c.heads());
+        s.put("ff_dim", c.ffDim());
+        s.put("layers", 1);
+        s.put("layer_norm_epsilon", TransformerBlocks.LN_EPS);
+        s.put("layer_norm", "y = (x - mean(x)) / sqrt(var(x) + epsilon) * gain + bias over the last axis; var is the biased (population) variance");
+        s.put("activation", "gelu_sigmoid: gelu(x) = x * sigmoid(" + TransformerBlocks.GELU_SIGMOID_SCALE + " * x), sigmoid(z) = 1 / (1 + exp(-z)) (not the erf form)");
+        s.put("linear", "y = x @ W + b with W stored [in, out] row-major, b [out]");
+        s.put("position_encoding", "pe[j, 2i] = sin(j * 10000^(-2i/d_model)), pe[j, 2i+1] = cos(j * 10000^(-2i/d_model)), j = 0-based index inside the active block window, i = 0..d_model/2-1");
+        s.put("attention_key_bias", "0 for eligible keys, -1e9 for the others, added to the scaled scores before the softmax");
+        s.put("attention_scale", "1 / sqrt(head_dim)");
+        s.put("head_split", "a [positions, d_model] projection is split into heads as [positions, heads, head_dim] (head h = columns h*head_dim .. (h+1)*head_dim-1) and merged back the same way");
+        s.put("computation", List.of(
+                "x = features @ embed.weight + embed.bias + pe[0:W]                                 # [W, d_model]",
+                "h = LN(x; layer0.ln1)",
+                "q, k, v = h @ layer0.attn.{q,k,v}.weight + bias, split into heads                 # [heads, W, head_dim]",
+                "a = softmax(q k^T / sqrt(head_dim) + key_bias, over keys)                          # [heads, W, W]",
+                "x = x + merge_heads(a v) @ layer0.attn.out.weight + layer0.attn.out.bias",
+                "x = x + gelu(LN(x; layer0.ln2) @ layer0.mlp.in.weight + layer0.mlp.in.bias) @ layer0.mlp.out.weight + layer0.mlp.out.bias",
+                "logit = LN(x; final_ln) @ head.weight + head.bias                                  # [W]",
+                "p = sigmoid(logit / temperature) on eligible positions"));
+        s.put("decision", "each eligible position is unmasked with probability p, independently (sample) or when p >= 0.5 (greedy); "
+                + "if none is chosen, the eligible position with the highest p is (lowest index on ties)");
+        Map<String, Object> shapes = new TreeMap<>();
+        weights.forEach((k, t) -> shapes.put(k, t.shape()));
+        s.put("tensors", shapes);
+        return s;
+    }
+
+    static Map<String, String> featureDefinitions() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("confidence", "p(top-1 token) of the dLLM at the position");
+        m.put("margin", "p(top-1) - p(top-2)");
+        m.put("entropy", "entropy of the dLLM's distribution at the position in nats, divided by ln(24)");
+        m.put("masked_fraction", "eligible positions in the active block / block length (same value at every position)");
+        m.put("step_fraction", "steps already spent in the active block / block length (same value at every position)");
+        return m;
+    }
+
+    /** Writes policy.safetensors, policy-spec.json and checksums.json into {@code dir}, atomically. */
+    public static void write(PolicyNet net, Path dir) {
+        Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(WEIGHTS, Safetensors.encode(w, Map.of("format", FORMAT, "features", String.join(",", net.config().features()))));
+        files.put(SPEC, (Json.write(spec(net.config(), w)) + "\n").getBytes(StandardCharsets.UTF_8));
+        CheckpointFiles.write(dir, files);
+    }
+}
