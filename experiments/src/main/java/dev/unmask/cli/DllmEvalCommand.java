@@ -33,7 +33,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         tasks.forEach(Tasks::byName);
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
-        try (Denoiser dllm = DllmCheckpoint.load(checkpoint)) {
+        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint)) {
             for (String name : tasks) {
                 Task task = Tasks.byName(name);
                 int len = task.defaultGenLength();

@@ -86,13 +86,13 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("workers", workers());
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
-        manifest.input("dllm_weights", ck.resolve(DllmCheckpoint.WEIGHTS));
+        manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
         for (String p : policies) {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
         }
         Progress bar = new Progress(kind(), cells.size());
-        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> DllmCheckpoint.load(ck), Policies::parse, batch, (done, total, row) -> {
+        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> dev.unmask.env.denoiser.onnx.Denoisers.load(ck), Policies::parse, batch, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
             }

@@ -53,13 +53,14 @@ final class TrainCommand implements Callable<Integer> {
         if (!resume && Files.isDirectory(out) && Objects.requireNonNull(out.toFile().list()).length > 0) {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }
-        BuiltinDllm dllm = DllmCheckpoint.load(ck);
+        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck);
+        long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
         if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());
         Json.writeAtomically(out.resolve("config.json"), config);
-        System.err.printf("policy: %,d parameters (dLLM: %,d, ratio %.4f%%); %s on %s, L=%d, B=%d%n", trainer.net().parameterCount(),
-                dllm.parameterCount(), 100.0 * trainer.net().parameterCount() / dllm.parameterCount(), config.algorithm(), config.task(),
-                config.genLength(), config.blockLength());
+        System.err.printf("policy: %,d parameters (dLLM %s: %s); %s on %s, L=%d, B=%d%n", trainer.net().parameterCount(), dllm.describe(),
+                dllmParams > 0 ? String.format(Locale.ROOT, "%,d parameters, ratio %.4f%%", dllmParams, 100.0 * trainer.net().parameterCount() / dllmParams) : "ONNX",
+                config.algorithm(), config.task(), config.genLength(), config.blockLength());
         Path metrics = out.resolve("metrics.jsonl");
         Progress bar = new Progress("train " + config.algorithm(), config.iterations());
         double rollout = 0, forward = 0, update = 0;
@@ -76,9 +77,9 @@ final class TrainCommand implements Callable<Integer> {
         Path policyDir = out.resolve("policy");
         PolicyCheckpoint.save(policyDir, trainer.net());
         RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
-        manifest.input("dllm_weights", ck.resolve(DllmCheckpoint.WEIGHTS));
+        manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
         manifest.result("policy_parameters", trainer.net().parameterCount());
-        manifest.result("dllm_parameters", dllm.parameterCount());
+        if (dllmParams > 0) manifest.result("dllm_parameters", dllmParams);
         Map<String, Object> time = new LinkedHashMap<>();
         time.put("rollout_seconds", rollout);
         time.put("of_which_dllm_forward_seconds", forward);

@@ -23,6 +23,16 @@ public record Predictions(int[][] top1, float[][] confidence, float[][] top2Prob
      */
     public static Predictions fromLogits(float[] logits, int maxLen, int vocab, boolean[][] query,
                                          boolean withDistributions) {
+        return fromLogits(logits, maxLen, vocab, query, withDistributions, -1);
+    }
+
+    /**
+     * As above, but token {@code neverPredict} (the mask id) is never the top-1 or top-2 choice:
+     * a model that puts most mass on [MASK] would otherwise write the mask back and the episode
+     * would never end. The distribution and entropy are reported unchanged.
+     */
+    public static Predictions fromLogits(float[] logits, int maxLen, int vocab, boolean[][] query,
+                                         boolean withDistributions, int neverPredict) {
         int rows = query.length;
         int[][] top1 = new int[rows][];
         float[][] conf = new float[rows][], top2 = new float[rows][], ent = new float[rows][];
@@ -54,6 +64,10 @@ public record Predictions(int[][] top1, float[][] confidence, float[][] top2Prob
                 double h = 0;
                 for (int v = 0; v < vocab; v++) {
                     p[v] = (float) (p[v] / sum);
+                    if (v == neverPredict) {
+                        if (p[v] > 0) h -= p[v] * Math.log(p[v]);
+                        continue;
+                    }
                     if (p[v] > bestP) {
                         secondP = bestP < 0 ? 0 : bestP;
                         bestP = p[v];

@@ -201,7 +201,7 @@ public final class UnmaskingEnv {
         double[] w = new double[p.length];
         double sum = 0;
         for (int v = 0; v < p.length; v++) {
-            w[v] = Math.pow(p[v], 1.0 / temperature);
+            w[v] = v == vocab.maskId() ? 0 : Math.pow(p[v], 1.0 / temperature); // never write [MASK] back
             sum += w[v];
         }
         double u = rng.nextDouble() * sum;

@@ -135,7 +135,7 @@ public final class BuiltinDllm implements Denoiser {
         Denoiser.validate(this, sequences, query);
         int maxLen = 0;
         for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
-        return Predictions.fromLogits(logits(sequences), maxLen, vocab.size(), query, withDistributions);
+        return Predictions.fromLogits(logits(sequences), maxLen, vocab.size(), query, withDistributions, vocab.maskId());
     }
 
     /** Current weights, by parameter name. */

@@ -15,6 +15,13 @@ public final class Denoisers {
     private Denoisers() {
     }
 
+    /** The file that holds the model's weights (ONNX file or weights.safetensors), for manifests' input checksums. */
+    public static Path weightsFile(Path path) {
+        if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return DllmDescriptor.load(path).onnx();
+        if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return DllmDescriptor.load(path.resolve(DllmOnnxExporter.DESCRIPTOR)).onnx();
+        return path.resolve(DllmCheckpoint.WEIGHTS);
+    }
+
     public static Denoiser load(Path path) {
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return OnnxDenoiser.load(path);
         if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return OnnxDenoiser.load(path.resolve(DllmOnnxExporter.DESCRIPTOR));

@@ -131,7 +131,7 @@ public final class OnnxDenoiser implements Denoiser {
         Denoiser.validate(this, sequences, query);
         int maxLen = 0;
         for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
-        return Predictions.fromLogits(logits(sequences), maxLen, vocabSize, query, withDistributions);
+        return Predictions.fromLogits(logits(sequences), maxLen, vocabSize, query, withDistributions, vocabulary().maskId());
     }
 
     /**
