@@ -13,6 +13,11 @@ public final class Advantages {
      * teaches nothing and gets A = 0.
      */
     public static void groupRelative(List<Trajectory> batch) {
+        groupRelative(batch, true);
+    }
+
+    /** @param scaleByStd divide by the group's reward standard deviation (original GRPO) or only centre */
+    public static void groupRelative(List<Trajectory> batch, boolean scaleByStd) {
         Map<Integer, List<Trajectory>> groups = new TreeMap<>();
         for (Trajectory t : batch) groups.computeIfAbsent(t.group, g -> new ArrayList<>()).add(t);
         for (List<Trajectory> g : groups.values()) {
@@ -20,7 +25,7 @@ public final class Advantages {
             double var = g.stream().mapToDouble(t -> (t.reward - mean) * (t.reward - mean)).average().orElse(0);
             double std = Math.sqrt(var);
             for (Trajectory t : g) {
-                double a = std < 1e-9 ? 0 : (t.reward - mean) / (std + 1e-6);
+                double a = std < 1e-9 ? 0 : scaleByStd ? (t.reward - mean) / (std + 1e-6) : t.reward - mean;
                 t.advantages = new double[t.steps.size()];
                 Arrays.fill(t.advantages, a);
                 t.returns = new double[t.steps.size()];

@@ -98,7 +98,7 @@ public final class PolicyTrainer {
             for (int i = 0; i < rewards.length; i++) batch.get(i).reward = rewards[i];
         }
         if (ppo) Advantages.gae(batch, config.gamma(), config.gaeLambda());
-        else Advantages.groupRelative(batch);
+        else Advantages.groupRelative(batch, config.groupStdScaling());
         long t1 = System.nanoTime();
 
         List<int[]> index = new ArrayList<>(); // (trajectory, step)

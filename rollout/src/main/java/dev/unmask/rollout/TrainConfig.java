@@ -14,12 +14,17 @@ import dev.unmask.env.UnmaskException;
  * @param initUnmaskProb     the untrained policy's unmask probability per position (sets the output
  *                           bias). At 0.5 a fresh policy unmasks half the buffer in one step, every
  *                           rollout is wrong, all rewards are 0 and GRPO has no signal to start from
+ * @param groupStdScaling    GRPO: divide group-relative advantages by the group's reward spread (the
+ *                           original GRPO). Off by default: when a whole group is correct, the spread
+ *                           is only the small speed term, and dividing by it makes "be faster" as loud
+ *                           as "be right"; measured here, the policy then trades accuracy for speed
+ *                           until about one answer in seven is wrong (see results/README.md)
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
                           double valueCoef, double gamma, double gaeLambda, double klCoef, double maxGradNorm, double speedWeight,
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
-                          java.util.List<String> features, double initUnmaskProb) {
+                          java.util.List<String> features, double initUnmaskProb, boolean groupStdScaling) {
     public TrainConfig {
         if (!algorithm.equals("grpo") && !algorithm.equals("ppo")) throw new UnmaskException("algorithm must be grpo or ppo, got '" + algorithm + "'");
         if (iterations <= 0 || promptsPerIteration <= 0 || groupSize <= 0 || epochs <= 0 || minibatch <= 0) {
@@ -35,6 +40,6 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "arith", 64, 64, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, java.util.List.of("confidence"), 0.1);
+                1, 10, false, 32, 2, 64, java.util.List.of("confidence"), 0.1, false);
     }
 }

@@ -28,7 +28,23 @@ class PolicyTrainerTest {
 
     private TrainConfig config(String algorithm, int iterations, boolean shuffle) {
         return new TrainConfig(algorithm, "sort", L, L, iterations, 8, 8, 2, 128, 5e-3, 0.2, 0.0, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                3, 5, shuffle, 16, 2, 32, List.of("confidence"), 0.5);
+                3, 5, shuffle, 16, 2, 32, List.of("confidence"), 0.5, true);
+    }
+
+    @Test
+    void groupAdvantagesAreCentredAndOnlyOptionallyScaledBySpread() {
+        List<Trajectory> group = new ArrayList<>();
+        for (double r : new double[]{1.0, 0.98}) {
+            Trajectory t = new Trajectory(sort.dataset(Split.TRAIN, 1, 1).get(0), 0);
+            t.steps.add(null);
+            t.reward = r;
+            group.add(t);
+        }
+        Advantages.groupRelative(group, false);
+        assertEquals(0.01, group.get(0).advantages[0], 1e-12, "centred only: a small speed gap stays small");
+        assertEquals(-0.01, group.get(1).advantages[0], 1e-12);
+        Advantages.groupRelative(group, true);
+        assertEquals(1.0, group.get(0).advantages[0], 1e-3, "scaled by the spread: the same gap becomes a unit advantage");
     }
 
     @Test
@@ -52,7 +68,7 @@ class PolicyTrainerTest {
 
     private TrainConfig initProb(double p0) {
         return new TrainConfig("grpo", "sort", L, L, 1, 8, 8, 2, 128, 5e-3, 0.2, 0.0, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                3, 5, false, 16, 2, 32, List.of("confidence"), p0);
+                3, 5, false, 16, 2, 32, List.of("confidence"), p0, true);
     }
 
     @Test
