@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/quickstart", description = "Run folder (default: ${DEFAULT-VALUE}); re-running resumes it.")
     Path out;
-    @Option(names = "--task", defaultValue = "arith") String task;
+    @Option(names = "--task", defaultValue = "sudoku", description = "Task (default: ${DEFAULT-VALUE}; the shipped dLLMs decode Sudoku well and arithmetic poorly).") String task;
     @Option(names = "--iterations", defaultValue = "20", description = "GRPO iterations (default: ${DEFAULT-VALUE}).") int iterations;
     @Option(names = "--n", defaultValue = "100", description = "Held-out prompts per configuration (default: ${DEFAULT-VALUE}).")
     int n;
@@ -45,7 +45,7 @@ final class QuickstartCommand implements Callable<Integer> {
         List<String> sweep = new ArrayList<>(List.of("sweep", "--out", out.resolve("eval").toString(), "--tasks", task,
                 "--block-lengths", "8,full", "--n", Integer.toString(n), "--workers", "2", "--policies",
                 "topk:steps=" + len + "|" + len / 4 + "|" + len / 8 + ",threshold:tau=0.7|0.9,factor:f=1.0,eb:gamma=0.1,"
-                        + "learned:path=" + policyRun.resolve("policy") + ",temp=1.0"));
+                        + "learned:path=" + policyRun.resolve("policy") + ",learned:path=" + policyRun.resolve("policy") + ",mode=sample,temp=1.0"));
         if (dllm != null) sweep.addAll(List.of("--checkpoint", dllm.toString()));
         run(sweep);
         System.err.println("[3/3] writing the report (tables, accuracy-vs-NFE plots, training curves)");
