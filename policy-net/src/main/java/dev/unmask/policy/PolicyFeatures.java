@@ -13,6 +13,12 @@ import java.util.List;
 public enum PolicyFeatures {
     /** p(top-1) of the dLLM at the position. */
     CONFIDENCE,
+    /**
+     * ln(c / (1 - c)) of the confidence c, with 1 - c floored at 1e-6. Confidences of a good dLLM
+     * crowd near 1 (0.9, 0.99, 0.999 are very different bets); log-odds spread them out so a
+     * linear embedding can tell them apart. Still a function of confidence only.
+     */
+    CONFIDENCE_LOGODDS,
     /** p(top-1) - p(top-2). */
     MARGIN,
     /** entropy of the dLLM's distribution, divided by ln(vocabulary) ~ ln 24 to stay near [0, 1]. */
@@ -28,7 +34,7 @@ public enum PolicyFeatures {
             try {
                 return valueOf(n.trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, margin, entropy, masked_fraction, step_fraction)");
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction)");
             }
         }).toList();
     }
@@ -40,10 +46,17 @@ public enum PolicyFeatures {
     public float value(StepObservation o, int row, int pos, int maskedInBlock) {
         return switch (this) {
             case CONFIDENCE -> o.confidence()[row][pos];
+            case CONFIDENCE_LOGODDS -> logOdds(o.confidence()[row][pos]);
             case MARGIN -> o.margin()[row][pos];
             case ENTROPY -> (float) (o.entropy()[row][pos] / Math.log(24));
             case MASKED_FRACTION -> (float) maskedInBlock / o.blockLength();
             case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
         };
+    }
+
+    /** ln(c / (1 - c)) with 1 - c floored at 1e-6 (so c = 1 gives about 13.8). */
+    public static float logOdds(float c) {
+        double q = Math.max(1e-6, 1.0 - c);
+        return (float) Math.log(c / q);
     }
 }
