@@ -37,7 +37,9 @@ final class QuickstartCommand implements Callable<Integer> {
             System.err.println("[1/3] training a GRPO policy in full diffusion (" + iterations + " iterations)");
             List<String> train = new ArrayList<>(List.of("train", "--out", policyRun.toString(), "--resume", "--eval-n", "0",
                     "--set", "task=" + task, "--set", "genLength=" + len, "--set", "blockLength=" + len,
-                    "--set", "iterations=" + iterations, "--set", "promptsPerIteration=8", "--set", "groupSize=8"));
+                    "--set", "iterations=" + iterations, "--set", "promptsPerIteration=8", "--set", "groupSize=8",
+                    // the recipe of the best reference policy (results/README.md): confidence as log-odds, GRPO's std scaling
+                    "--set", "features=[confidence_logodds]", "--set", "groupStdScaling=true"));
             train.addAll(dllmArg);
             run(train);
         }
