@@ -77,39 +77,12 @@ public final class LearnedPolicy implements UnmaskPolicy {
         float[][] logits = fwd.logits();
         Decision[] out = new Decision[win.rows()];
         for (int r = 0; r < win.rows(); r++) {
-            boolean[] action = new boolean[obs.genLength()], sampled = new boolean[win.width()];
-            double logProb = 0;
-            int best = -1, chosen = 0;
-            double bestP = -1;
-            for (int j = 0; j < win.width(); j++) {
-                if (!win.eligible()[r][j]) continue;
-                double z = logits[r][j] / temperature;
-                double p = sigmoid(z);
-                boolean take = sample ? obs.rng()[r].nextDouble() < p : p >= 0.5;
-                if (take) {
-                    action[win.blockStart()[r] + j] = true;
-                    sampled[j] = true;
-                    chosen++;
-                }
-                logProb += take ? logSigmoid(z) : logSigmoid(-z);
-                if (p > bestP) {
-                    bestP = p;
-                    best = j;
-                }
-            }
-            boolean fallback = chosen == 0;
-            if (fallback) action[win.blockStart()[r] + best] = true; // deterministic given the (empty) sample
-            out[r] = new Decision(action, sampled, fallback, logProb);
+            boolean[] eligible = win.eligible()[r];
+            BernoulliDecision d = BernoulliDecision.decide(logits[r], 0, win.width(), j -> eligible[j], temperature, sample, obs.rng()[r]);
+            boolean[] action = new boolean[obs.genLength()], taken = d.taken();
+            for (int j = 0; j < win.width(); j++) if (taken[j]) action[win.blockStart()[r] + j] = true;
+            out[r] = new Decision(action, d.sampled(), d.fallback() >= 0, d.logProb());
         }
         return new StepDecisions(win, out, fwd.values());
-    }
-
-    static double sigmoid(double z) {
-        return 1 / (1 + Math.exp(-z));
-    }
-
-    /** log(sigmoid(z)) without overflow. */
-    static double logSigmoid(double z) {
-        return z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));
     }
 }

@@ -1,5 +1,7 @@
 package dev.unmask.policy.export;
 
+import dev.unmask.policy.BernoulliDecision;
+
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.mdp.StepObservation;
 import dev.unmask.env.mdp.UnmaskPolicy;
@@ -56,7 +58,9 @@ public final class OnnxPolicy implements UnmaskPolicy, AutoCloseable {
         float[] logits = model.logits(in.features(), in.eligible(), in.rows(), in.width());
         boolean[][] out = new boolean[in.rows()][obs.genLength()];
         for (int r = 0; r < in.rows(); r++) {
-            boolean[] take = Decisions.row(logits, r * in.width(), in.eligible(), in.width(), temperature, sample, obs.rng()[r]);
+            int row = r;
+            boolean[] take = BernoulliDecision.decide(logits, r * in.width(), in.width(), j -> in.eligible()[row * in.width() + j] != 0f,
+                    temperature, sample, obs.rng()[r]).taken();
             for (int j = 0; j < in.width(); j++) if (take[j]) out[r][in.blockStart()[r] + j] = true;
         }
         return out;

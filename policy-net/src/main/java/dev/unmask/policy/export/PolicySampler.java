@@ -1,5 +1,7 @@
 package dev.unmask.policy.export;
 
+import dev.unmask.policy.BernoulliDecision;
+
 import dev.unmask.env.UnmaskException;
 import dev.unmask.policy.PolicyFeatures;
 
@@ -124,7 +126,7 @@ public final class PolicySampler implements AutoCloseable {
             }
         }
         float[] logits = model.logits(feats, elig, 1, blockLength);
-        boolean[] take = Decisions.row(logits, 0, elig, blockLength, temperature, rng != null, rng);
+        boolean[] take = BernoulliDecision.decide(logits, 0, blockLength, j -> elig[j] != 0f, temperature, rng != null, rng).taken();
         int count = 0;
         for (boolean t : take) if (t) count++;
         int[] out = new int[count];
