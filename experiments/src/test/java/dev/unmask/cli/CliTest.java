@@ -50,7 +50,7 @@ class CliTest {
         }).toList();
     }
 
-    private static void assertOneLineError(Run r, String fragment) {
+    static void assertOneLineError(Run r, String fragment) {
         assertEquals(2, r.code(), r.err());
         String[] lines = r.err().strip().split("\n");
         assertEquals(1, lines.length, "one line: " + r.err());

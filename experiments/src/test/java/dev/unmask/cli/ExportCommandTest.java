@@ -13,47 +13,22 @@ import dev.unmask.policy.export.PolicySampler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import static dev.unmask.cli.CliTest.assertOneLineError;
+import static dev.unmask.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.*;
 
 class ExportCommandTest {
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.commandLine().execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    static void assertOneLineError(Run r, String fragment) {
-        assertEquals(2, r.code(), r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "one line: " + r.err());
-        assertTrue(lines[0].startsWith("unmask: "), lines[0]);
-        assertTrue(lines[0].contains(fragment), lines[0]);
-    }
-
+    // run(...) and assertOneLineError(...) are CliTest's (same package)
     @Test
     void exportsPolicyAndDllmAndRejectsBadInputInOneLine(@TempDir Path dir) throws Exception {
         Path policy = dir.resolve("policy");
         PolicyCheckpoint.save(policy, new PolicyNet(PolicyConfig.defaults(1)));
         Path onnx = dir.resolve("p.onnx");
-        Run r = run("export", "--policy", policy.toString(), "--format", "onnx", "--out", onnx.toString(), "--max-positions", "128");
+        CliTest.Run r = run("export", "--policy", policy.toString(), "--format", "onnx", "--out", onnx.toString(), "--max-positions", "128");
         assertEquals(0, r.code(), r.err());
         Map<?, ?> report = Json.MAPPER.readValue(r.out(), Map.class);
         assertTrue(((Number) report.get("check_max_abs_diff_probability")).doubleValue() <= 1e-5, r.out());
