@@ -86,7 +86,9 @@ public final class DllmCommand {
             }
             BuiltinDllm model = new BuiltinDllm(arch, Vocabulary.builtin());
             DllmTrainer trainer = new DllmTrainer(model, cfg);
-            if (resume && hasState && trainer.resume(out)) System.err.println("resumed at step " + trainer.step());
+            boolean resumed = resume && hasState && trainer.resume(out);
+            if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());
+            if (resumed) System.err.println("resumed at step " + trainer.step());
             System.err.printf("dLLM %s: %,d parameters; training %d steps on %s%n", model.describe(), model.parameterCount(), steps, tasks);
             Path metrics = out.resolve("metrics.jsonl");
             trimMetrics(metrics, trainer.step());
@@ -95,7 +97,6 @@ public final class DllmCommand {
             AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(Map.of("start_step", trainer.step(),
                     "args", spec.commandLine().getParseResult().originalArgs(), "code", RunManifest.codeVersion())));
             int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
-            if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());
             Progress bar = new Progress("dllm train", steps);
             double ema = Double.NaN;
             long trainMillis = 0;

@@ -162,6 +162,9 @@ class CliTest {
         String[] common = {"--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
                 "--steps", "4", "--warmup", "1", "--eval-n", "0", "--seed", "3"};
         Path whole = dir.resolve("whole"), chunked = dir.resolve("chunked");
+        assertOneLineError(run(concat(new String[]{"dllm", "train", "--out", dir.resolve("bad").toString(), "--stop-after", "0"}, common)),
+                "--stop-after 0 is not after the current step 0");
+        assertFalse(Files.exists(dir.resolve("bad")), "nothing written on bad input");
         assertEquals(0, run(concat(new String[]{"dllm", "train", "--out", whole.toString()}, common)).code());
         Run first = run(concat(new String[]{"dllm", "train", "--out", chunked.toString(), "--stop-after", "2"}, common));
         assertEquals(0, first.code(), first.err());
