@@ -60,7 +60,8 @@ public final class RunManifest {
         Map<String, Object> code = new LinkedHashMap<>();
         code.put("unmask_version", buildProperties().getProperty("unmask.version", "unknown"));
         code.put("git_commit", git("rev-parse", "HEAD"));
-        String status = git("status", "--porcelain", "--untracked-files=no");
+        // outputs under results/ are what runs write; rewriting them does not make the code dirty
+        String status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results");
         code.put("git_dirty", status == null ? null : !status.isBlank());
         return code;
     }
