@@ -72,19 +72,30 @@ public final class DllmCommand {
         boolean resume;
         @Option(names = "--stop-after", description = "Save the state and stop after this step (train in chunks; resume later with --resume).")
         Integer stopAfter;
+        @Option(names = "--init-from", description = "Fine-tune: start from this checkpoint's weights and architecture (fresh optimizer and schedule).")
+        Path initFrom;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
-            DllmConfig arch = new DllmConfig(dModel, layers, heads, ff, maxLength, seed);
+            BuiltinDllm init = null;
+            if (initFrom != null) {
+                for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length")) {
+                    if (spec.commandLine().getParseResult().hasMatchedOption(archOption)) {
+                        throw new UnmaskException(archOption + " cannot be combined with --init-from: the architecture comes from " + initFrom);
+                    }
+                }
+                init = DllmCheckpoint.load(initFrom);
+            }
+            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             boolean hasState = Files.isDirectory(out.resolve(DllmTrainer.STATE_DIR));
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }
-            BuiltinDllm model = new BuiltinDllm(arch, Vocabulary.builtin());
+            BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
             DllmTrainer trainer = new DllmTrainer(model, cfg);
             boolean resumed = resume && hasState && trainer.resume(out);
             if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());
@@ -94,8 +105,12 @@ public final class DllmCommand {
             trimMetrics(metrics, trainer.step());
             // Every process that touches the run is recorded, so a run trained in chunks (or resumed with other
             // arguments) can be replayed exactly: same arguments, same start steps, same stop steps.
-            AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(Map.of("start_step", trainer.step(),
-                    "args", spec.commandLine().getParseResult().originalArgs(), "code", RunManifest.codeVersion())));
+            Map<String, Object> invocation = new LinkedHashMap<>();
+            invocation.put("start_step", trainer.step());
+            invocation.put("args", spec.commandLine().getParseResult().originalArgs());
+            invocation.put("code", RunManifest.codeVersion());
+            if (initFrom != null) invocation.put("init_from_weights_sha256", DllmCheckpoint.weightsSha256(initFrom));
+            AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(invocation));
             int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
             Progress bar = new Progress("dllm train", steps);
             double ema = Double.NaN;
@@ -114,6 +129,10 @@ public final class DllmCommand {
             }
             DllmCheckpoint.save(out, model);
             RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg));
+            if (initFrom != null) {
+                manifest.input("init_from", initFrom.resolve(DllmCheckpoint.WEIGHTS));
+                manifest.result("init_from", initFrom.toString());
+            }
             manifest.result("parameters", model.parameterCount());
             manifest.result("invocations", readInvocations(out));
             manifest.result("final_loss_ema", ema);
