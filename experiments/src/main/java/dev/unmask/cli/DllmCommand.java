@@ -46,6 +46,28 @@ public final class DllmCommand {
         }
     }
 
+    /** Whole-run totals from metrics.jsonl: mean loss over the last steps and the summed step time. */
+    record TrainingTotals(double finalLoss, double trainSeconds, int steps) {
+        static TrainingTotals of(Path metrics, int lastSteps) {
+            if (!Files.isRegularFile(metrics)) return new TrainingTotals(Double.NaN, 0, 0);
+            try {
+                List<double[]> rows = new java.util.ArrayList<>();
+                for (String line : Files.readAllLines(metrics)) {
+                    if (line.isBlank()) continue;
+                    var n = Json.MAPPER.readTree(line);
+                    rows.add(new double[]{n.path("loss").asDouble(), n.path("stepMillis").asDouble()});
+                }
+                double millis = 0, loss = 0;
+                for (double[] r : rows) millis += r[1];
+                int from = Math.max(0, rows.size() - lastSteps);
+                for (int i = from; i < rows.size(); i++) loss += rows.get(i)[0];
+                return new TrainingTotals(rows.isEmpty() ? Double.NaN : loss / (rows.size() - from), Math.round(millis) / 1000.0, rows.size());
+            } catch (java.io.IOException e) {
+                throw new UnmaskException("cannot read " + metrics + ": " + e.getMessage());
+            }
+        }
+    }
+
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
     static final class Train implements java.util.concurrent.Callable<Integer> {
@@ -113,7 +135,7 @@ public final class DllmCommand {
             AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(invocation));
             int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
             Progress bar = new Progress("dllm train", steps);
-            double ema = Double.NaN;
+            double ema = Double.NaN; // progress display only
             long trainMillis = 0;
             while (trainer.step() < last) {
                 DllmTrainer.StepReport r = trainer.trainStep();
@@ -135,8 +157,12 @@ public final class DllmCommand {
             }
             manifest.result("parameters", model.parameterCount());
             manifest.result("invocations", readInvocations(out));
-            manifest.result("final_loss_ema", ema);
+            // Read back from metrics.jsonl, not this process: a run trained in chunks ends in a process that may run few steps.
+            TrainingTotals totals = TrainingTotals.of(metrics, 50);
+            manifest.result("final_loss_mean_last_50_steps", totals.finalLoss());
+            manifest.result("train_seconds", totals.trainSeconds());
             manifest.result("train_seconds_this_process", trainMillis / 1000.0);
+            if (initFrom != null) manifest.result("init_from_train_seconds", TrainingTotals.of(initFrom.resolve("metrics.jsonl"), 50).trainSeconds());
             if (evalN > 0) manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed));
             manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
             System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));

@@ -181,6 +181,37 @@ class CliTest {
         assertEquals(2, ((Map<?, ?>) invocations.get(1)).get("start_step"));
     }
 
+    @Test
+    void fineTuningStartsFromTheGivenWeightsAndRecordsThem(@TempDir Path dir) throws Exception {
+        String[] base = {"dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
+                "--steps", "3", "--warmup", "1", "--eval-n", "0", "--seed", "3", "--out", dir.resolve("base").toString()};
+        assertEquals(0, run(base).code());
+        String[] tune = {"dllm", "train", "--init-from", dir.resolve("base").toString(), "--tasks", "arith", "--batch", "4", "--steps", "2",
+                "--warmup", "1", "--eval-n", "0", "--seed", "4", "--lr", "1e-9"};
+        assertOneLineError(run(concat(tune, new String[]{"--d-model", "32", "--out", dir.resolve("bad").toString()})),
+                "--d-model cannot be combined with --init-from");
+        assertFalse(Files.exists(dir.resolve("bad")), "nothing written on bad input");
+        Path tuned = dir.resolve("tuned");
+        Run r = run(concat(tune, new String[]{"--out", tuned.toString()}));
+        assertEquals(0, r.code(), r.err());
+        // the architecture (and, at a negligible learning rate, the weights) come from the base checkpoint
+        assertEquals(Files.readString(dir.resolve("base/config.json")), Files.readString(tuned.resolve("config.json")));
+        var baseW = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(dir.resolve("base/weights.safetensors")), "base");
+        var tunedW = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(tuned.resolve("weights.safetensors")), "tuned");
+        assertEquals(baseW.keySet(), tunedW.keySet());
+        for (String name : baseW.keySet()) {
+            float[] a = baseW.get(name).data(), b = tunedW.get(name).data();
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, name);
+        }
+        Map<?, ?> manifest = dev.unmask.env.io.Json.read(tuned.resolve("manifest.json"), Map.class);
+        String baseSha = dev.unmask.env.model.DllmCheckpoint.weightsSha256(dir.resolve("base"));
+        assertEquals(baseSha, ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next());
+        Map<?, ?> results = (Map<?, ?>) manifest.get("results");
+        assertEquals(baseSha, ((Map<?, ?>) ((List<?>) results.get("invocations")).get(0)).get("init_from_weights_sha256"));
+        assertTrue(((Number) results.get("train_seconds")).doubleValue() > 0);
+        assertTrue(Double.isFinite(((Number) results.get("final_loss_mean_last_50_steps")).doubleValue()));
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
