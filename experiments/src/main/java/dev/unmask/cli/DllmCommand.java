@@ -134,7 +134,7 @@ public final class DllmCommand {
             if (initFrom != null) invocation.put("init_from_weights_sha256", DllmCheckpoint.weightsSha256(initFrom));
             AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(invocation));
             int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
-            Progress bar = new Progress("dllm train", steps);
+            Progress bar = new Progress("dllm train", steps, trainer.step());
             double ema = Double.NaN; // progress display only
             long trainMillis = 0;
             while (trainer.step() < last) {

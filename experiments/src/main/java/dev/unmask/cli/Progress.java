@@ -9,17 +9,25 @@ final class Progress {
     private final long startNanos = System.nanoTime();
     private final boolean tty = System.console() != null;
     private final PrintStream out = System.err;
+    private final long startDone;
     private int lastDecile = -1;
 
     Progress(String label, long total) {
+        this(label, total, 0);
+    }
+
+    /** A bar that starts part way (a resumed run): the ETA counts only the work done by this process. */
+    Progress(String label, long total, long alreadyDone) {
         this.label = label;
         this.total = Math.max(1, total);
+        this.startDone = alreadyDone;
     }
 
     void update(long done, String extra) {
         double frac = Math.min(1.0, (double) done / total);
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
-        double eta = done == 0 ? 0 : elapsed * (total - done) / done;
+        long doneHere = done - startDone;
+        double eta = doneHere <= 0 ? 0 : elapsed * (total - done) / doneHere;
         int width = 24, filled = (int) Math.round(frac * width);
         String line = String.format("%-14s [%s%s] %3.0f%% %d/%d  %s  elapsed %s eta %s", label, "#".repeat(filled),
                 ".".repeat(width - filled), frac * 100, done, total, extra == null ? "" : extra, fmt(elapsed), fmt(eta));

@@ -24,6 +24,7 @@ public final class PolicyGrid {
         for (String tau : new String[]{"0.5", "0.7", "0.8", "0.9", "0.95", "0.99"}) out.add("threshold:tau=" + tau);
         for (String f : new String[]{"0.25", "0.5", "1.0", "2.0"}) out.add("factor:f=" + f);
         for (String g : new String[]{"0.01", "0.1", "0.5", "1.0"}) out.add("eb:gamma=" + g);
+        for (String c : new String[]{"0.6", "0.9"}) out.add("klass:conf=" + c + ",kl=0.015,history=2,steps=" + genLength);
         return out;
     }
 

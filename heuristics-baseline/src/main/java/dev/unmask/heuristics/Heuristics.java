@@ -10,17 +10,24 @@ import java.util.*;
  * {@code topk:steps=64}, {@code eb:gamma=0.1}. The same strings appear in result tables.
  */
 public final class Heuristics {
-    /** name -> (parameter name, default value) */
-    private static final Map<String, Map.Entry<String, Double>> PARAMS = new LinkedHashMap<>();
+    /** name -> its parameters with their defaults, in the order tables list them */
+    private static final Map<String, Map<String, Double>> PARAMS = new LinkedHashMap<>();
 
     static {
-        PARAMS.put("random", Map.entry("steps", 64.0));
-        PARAMS.put("topk", Map.entry("steps", 64.0));
-        PARAMS.put("margin", Map.entry("steps", 64.0));
-        PARAMS.put("entropy", Map.entry("steps", 64.0));
-        PARAMS.put("threshold", Map.entry("tau", 0.9));
-        PARAMS.put("factor", Map.entry("f", 1.0));
-        PARAMS.put("eb", Map.entry("gamma", 0.1));
+        PARAMS.put("random", Map.of("steps", 64.0));
+        PARAMS.put("topk", Map.of("steps", 64.0));
+        PARAMS.put("margin", Map.of("steps", 64.0));
+        PARAMS.put("entropy", Map.of("steps", 64.0));
+        PARAMS.put("threshold", Map.of("tau", 0.9));
+        PARAMS.put("factor", Map.of("f", 1.0));
+        PARAMS.put("eb", Map.of("gamma", 0.1));
+        // KLASS reference setting (LLaDA, GSM8K): conf 0.6, kl 0.015, history 2
+        Map<String, Double> klass = new LinkedHashMap<>();
+        klass.put("conf", 0.6);
+        klass.put("kl", 0.015);
+        klass.put("history", 2.0);
+        klass.put("steps", 64.0);
+        PARAMS.put("klass", klass);
     }
 
     private Heuristics() {
@@ -33,31 +40,36 @@ public final class Heuristics {
     public static UnmaskPolicy parse(String spec) {
         String[] parts = spec.trim().split(":", 2);
         String name = parts[0];
-        Map.Entry<String, Double> param = PARAMS.get(name);
-        if (param == null) throw new UnmaskException("unknown heuristic '" + name + "' (known: " + String.join(", ", PARAMS.keySet()) + ")");
-        double value = param.getValue();
+        Map<String, Double> defaults = PARAMS.get(name);
+        if (defaults == null) throw new UnmaskException("unknown heuristic '" + name + "' (known: " + String.join(", ", PARAMS.keySet()) + ")");
+        Map<String, Double> v = new LinkedHashMap<>(defaults);
         if (parts.length == 2 && !parts[1].isBlank()) {
             for (String kv : parts[1].split(",")) {
                 String[] p = kv.split("=", 2);
-                if (p.length != 2 || !p[0].trim().equals(param.getKey())) {
-                    throw new UnmaskException("heuristic '" + name + "' takes one parameter, " + param.getKey() + "=VALUE; got '" + kv + "'");
+                if (p.length != 2 || !defaults.containsKey(p[0].trim())) {
+                    throw new UnmaskException("heuristic '" + name + "' takes " + String.join(", ", defaults.keySet().stream().map(k -> k + "=VALUE").toList())
+                            + "; got '" + kv + "'");
                 }
+                String key = p[0].trim();
+                double value;
                 try {
                     value = Double.parseDouble(p[1].trim());
                 } catch (NumberFormatException e) {
-                    throw new UnmaskException("heuristic '" + name + "': " + param.getKey() + " must be a number, got '" + p[1] + "'");
+                    throw new UnmaskException("heuristic '" + name + "': " + key + " must be a number, got '" + p[1] + "'");
                 }
-                if (!Double.isFinite(value)) throw new UnmaskException("heuristic '" + name + "': " + param.getKey() + " must be finite");
+                if (!Double.isFinite(value)) throw new UnmaskException("heuristic '" + name + "': " + key + " must be finite");
+                v.put(key, value);
             }
         }
         return switch (name) {
-            case "random" -> new ScheduledTopK(ScheduledTopK.Score.RANDOM, steps(value));
-            case "topk" -> new ScheduledTopK(ScheduledTopK.Score.CONFIDENCE, steps(value));
-            case "margin" -> new ScheduledTopK(ScheduledTopK.Score.MARGIN, steps(value));
-            case "entropy" -> new ScheduledTopK(ScheduledTopK.Score.ENTROPY, steps(value));
-            case "threshold" -> new ConfidenceThreshold(value);
-            case "factor" -> new FactorRule(value);
-            case "eb" -> new EntropyBounded(value);
+            case "random" -> new ScheduledTopK(ScheduledTopK.Score.RANDOM, steps(v.get("steps")));
+            case "topk" -> new ScheduledTopK(ScheduledTopK.Score.CONFIDENCE, steps(v.get("steps")));
+            case "margin" -> new ScheduledTopK(ScheduledTopK.Score.MARGIN, steps(v.get("steps")));
+            case "entropy" -> new ScheduledTopK(ScheduledTopK.Score.ENTROPY, steps(v.get("steps")));
+            case "threshold" -> new ConfidenceThreshold(v.get("tau"));
+            case "factor" -> new FactorRule(v.get("f"));
+            case "eb" -> new EntropyBounded(v.get("gamma"));
+            case "klass" -> new Klass(v.get("conf"), v.get("kl"), steps(v.get("history")), steps(v.get("steps")));
             default -> throw new IllegalStateException(name);
         };
     }

@@ -97,12 +97,54 @@ class HeuristicsTest {
         assertFalse(pa.matches(".*\\b(0|3)\\b.*"), pa);
     }
 
+    /** A one-row observation with a KL history per position (most recent first). */
+    private static StepObservation withKl(StepObservation o, float[][] kl) {
+        return new StepObservation(o.genLength(), o.blockLength(), o.numBlocks(), o.confidence(), o.margin(), o.entropy(), o.masked(),
+                o.eligible(), o.blockStart(), o.blockIndex(), o.stepInBlock(), o.maskedAtBlockStart(), o.step(), o.rng(), o.episodeIds(),
+                new float[][][]{kl});
+    }
+
+    @Test
+    void klassUnmasksExactlyTheConfidentPositionsThatStayedStable() {
+        Klass klass = new Klass(0.6, 0.015, 2, 6);
+        float n = Float.NaN;
+        float[] conf = {0.9f, 0.95f, 0.5f, 0.8f, n, 0.7f};
+        float[][] kl = {
+                {0.001f, 0.002f}, // confident and stable for 2 steps: ready
+                {0.001f, n},      // most confident, but seen only twice: not ready
+                {0.001f, 0.001f}, // stable but not confident enough
+                {0.02f, 0.001f},  // moved at the latest step
+                {n, n},           // already unmasked
+                {0.01f, 0.014f}}; // ready
+        assertEquals("0,5", picked(klass.select(withKl(Obs.full(conf), kl))));
+        assertEquals(2, klass.klHistory());
+    }
+
+    @Test
+    void klassFallsBackToTheTopKScheduleWhenNothingIsReady() {
+        Klass klass = new Klass(0.6, 0.015, 2, 6);
+        float n = Float.NaN;
+        float[] conf = {0.9f, 0.95f, 0.5f, 0.8f, n, 0.7f};
+        float[][] unstable = new float[6][];
+        for (int i = 0; i < 6; i++) unstable[i] = new float[]{0.5f, 0.5f};
+        // 5 masked over a 6-step budget: one position per step, the most confident
+        assertEquals("1", picked(klass.select(withKl(Obs.full(conf), unstable))));
+        // semi-AR: position 0 is ready but outside the active block [2, 4), so only the block's ready positions are taken
+        float[] two = {0.9f, 0.7f, 0.99f, 0.99f};
+        float[][] stable = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+        assertEquals("2,3", picked(new Klass(0.6, 0.015, 2, 4).select(withKl(Obs.of(two, 2, 1, 0, 2), stable))));
+        assertThrows(UnmaskException.class, () -> klass.select(Obs.full(conf)), "no KL history tracked: a clear error, not a silent top-k");
+    }
+
     @Test
     void specsParseAndRejectNonsense() {
         assertEquals("threshold(tau=0.8)", Heuristics.parse("threshold:tau=0.8").label());
         assertEquals("topk(steps=16)", Heuristics.parse("topk:steps=16").label());
         assertEquals("eb(gamma=0.1)", Heuristics.parse("eb").label());
         assertThrows(UnmaskException.class, () -> Heuristics.parse("klass2"));
+        assertEquals("klass(conf=0.9,history=3,kl=0.015,steps=32)", Heuristics.parse("klass:conf=0.9,history=3,steps=32").label());
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("klass:history=0"));
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("klass:tau=0.9"));
         assertThrows(UnmaskException.class, () -> Heuristics.parse("threshold:k=3"));
         assertThrows(UnmaskException.class, () -> Heuristics.parse("topk:steps=2.5"));
         assertThrows(UnmaskException.class, () -> Heuristics.parse("threshold:tau=1.5"));

@@ -20,6 +20,8 @@ final class FakeDenoiser implements Denoiser {
     private final Map<String, int[]> targets = new HashMap<>();
     int calls;
     int maxBatch;
+    /** When distributions are asked for: the mass on the right token at the n-th forward pass (1-based); the rest goes to EOS (or to token 0 where EOS is right). */
+    java.util.function.IntToDoubleFunction rightMassAtCall = call -> 0.9;
 
     FakeDenoiser(Task task, List<Example> examples, int genLength) {
         for (Example e : examples) {
@@ -54,7 +56,9 @@ final class FakeDenoiser implements Denoiser {
         int rows = sequences.length;
         int[][] top1 = new int[rows][];
         float[][] conf = new float[rows][], top2 = new float[rows][], ent = new float[rows][];
+        float[][][] dist = withDistributions ? new float[rows][][] : null;
         for (int b = 0; b < rows; b++) {
+            if (dist != null) dist[b] = new float[sequences[b].length][];
             int len = sequences[b].length;
             int promptLen = 0;
             while (sequences[b][promptLen] != vocab.maskId() && promptLen < len - 1) promptLen++;
@@ -74,9 +78,15 @@ final class FakeDenoiser implements Denoiser {
                 conf[b][i] = confidenceAt(i);
                 top2[b][i] = (1 - conf[b][i]) / 2;
                 ent[b][i] = 1 - conf[b][i];
+                if (dist != null) {
+                    dist[b][i] = new float[vocab.size()];
+                    float right = (float) rightMassAtCall.applyAsDouble(calls);
+                    dist[b][i][target[i]] = right;
+                    dist[b][i][target[i] == vocab.eosId() ? 0 : vocab.eosId()] = 1 - right;
+                }
             }
         }
-        return new Predictions(top1, conf, top2, ent, null);
+        return new Predictions(top1, conf, top2, ent, dist);
     }
 
     @Override

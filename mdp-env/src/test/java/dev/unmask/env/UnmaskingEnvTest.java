@@ -123,6 +123,33 @@ class UnmaskingEnvTest {
     }
 
     @Test
+    void klHistoryFollowsEachMaskedPositionAcrossSteps() {
+        FakeDenoiser d = new FakeDenoiser(task, examples, 32);
+        d.rightMassAtCall = call -> call == 1 ? 0.5 : 0.6; // the distribution moves once, then stays
+        UnmaskingEnv env = new UnmaskingEnv(d, task, 32, 32, 0, Reward.DEFAULT);
+        env.trackKl(2);
+        env.reset(examples.subList(0, 1), 1);
+        boolean[] first = new boolean[32];
+        first[0] = true;
+        StepObservation o1 = env.observe();
+        assertTrue(Float.isNaN(o1.recentKl()[0][5][0]), "nothing to compare with at the first step");
+        env.step(new boolean[][]{first});
+        StepObservation o2 = env.observe();
+        double moved = 0.6 * Math.log(0.6 / 0.5) + 0.4 * Math.log(0.4 / 0.5);
+        assertEquals(moved, o2.recentKl()[0][5][0], 1e-6);
+        assertTrue(Float.isNaN(o2.recentKl()[0][5][1]));
+        boolean[] second = new boolean[32];
+        second[1] = true;
+        env.step(new boolean[][]{second});
+        StepObservation o3 = env.observe();
+        assertEquals(0.0, o3.recentKl()[0][5][0], 1e-9, "unchanged distribution: KL 0");
+        assertEquals(moved, o3.recentKl()[0][5][1], 1e-6, "history shifts by one step");
+        Above plain = new Above();
+        new UnmaskingEnv(d, task, 32, 32, 0, Reward.DEFAULT).run(examples.subList(0, 1), 1, plain);
+        assertNull(plain.seen.get(0).recentKl(), "a policy that does not ask gets no KL history");
+    }
+
+    @Test
     void rewardIsCorrectnessFirst() {
         Reward r = Reward.DEFAULT;
         assertEquals(0, r.of(false, 1, 64));

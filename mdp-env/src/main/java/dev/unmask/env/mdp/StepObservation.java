@@ -14,13 +14,27 @@ import java.util.SplittableRandom;
  *       the block had when it became active (rule 2's schedule needs both);</li>
  *   <li>step: steps so far in the episode; rng: the episode's own random stream, so a sampled
  *       decision does not depend on which other episodes share the batch.</li>
+ *   <li>recentKl: only when the policy asks for it ({@link UnmaskPolicy#klHistory()}), else null.
+ *       recentKl[row][pos][h] is KL(p_now || p_before) of the position's predictive distribution
+ *       between consecutive steps, h = 0 the latest change, h = 1 the one before, ...; NaN where the
+ *       position has not been observed that often yet (KLASS's stability test needs it).</li>
  * </ul>
  */
 public record StepObservation(int genLength, int blockLength, int numBlocks,
                               float[][] confidence, float[][] margin, float[][] entropy,
                               boolean[][] masked, boolean[][] eligible,
                               int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
-                              int[] step, SplittableRandom[] rng, int[] episodeIds) {
+                              int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl) {
+    /** Without KL history (what every policy but KLASS sees). */
+    public StepObservation(int genLength, int blockLength, int numBlocks,
+                           float[][] confidence, float[][] margin, float[][] entropy,
+                           boolean[][] masked, boolean[][] eligible,
+                           int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
+                           int[] step, SplittableRandom[] rng, int[] episodeIds) {
+        this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
+                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, null);
+    }
+
     public int rows() {
         return confidence.length;
     }

@@ -19,6 +19,15 @@ public interface UnmaskPolicy {
     /** @return actions[row][position in buffer]; only eligible positions may be true */
     boolean[][] select(StepObservation obs);
 
+    /**
+     * How many past steps of per-position KL divergence this policy reads from
+     * {@link StepObservation#recentKl()}; 0 (the default) lets the environment skip computing full
+     * distributions at every step.
+     */
+    default int klHistory() {
+        return 0;
+    }
+
     /** "name(k=v,...)" as used in tables. */
     default String label() {
         if (params().isEmpty()) return name();

@@ -33,6 +33,10 @@ public final class UnmaskingEnv {
     private EpisodeResult[] results;
     private int[] active = new int[0];
     private Predictions pending;
+    // KL tracking (KLASS): per episode and buffer position, the last observed distribution and recent KL values
+    private int klHistory;
+    private float[][][] lastDistribution;
+    private float[][][] recentKl;
     private long forwardNanos, forwardPasses;
 
     public UnmaskingEnv(Denoiser denoiser, Task task, int genLength, int blockLength, double temperature, Reward reward) {
@@ -61,6 +65,15 @@ public final class UnmaskingEnv {
 
     public Task task() {
         return task;
+    }
+
+    /**
+     * Keeps the last {@code steps} per-position KL divergences between consecutive predictive
+     * distributions and hands them to the policy (0 = off). Takes effect at the next reset.
+     */
+    public void trackKl(int steps) {
+        if (steps < 0) throw new UnmaskException("KL history must be >= 0 steps, got " + steps);
+        this.klHistory = steps;
     }
 
     /** Starts one episode per example; episode i draws its randomness from (seed, i). */
@@ -92,6 +105,12 @@ public final class UnmaskingEnv {
         active = new int[n];
         for (int i = 0; i < n; i++) active[i] = i;
         pending = null;
+        lastDistribution = klHistory > 0 ? new float[n][genLength][] : null;
+        recentKl = null;
+        if (klHistory > 0) {
+            recentKl = new float[n][genLength][klHistory];
+            for (float[][] rows : recentKl) for (float[] h : rows) Arrays.fill(h, Float.NaN);
+        }
     }
 
     public boolean done() {
@@ -115,7 +134,7 @@ public final class UnmaskingEnv {
             for (int i = promptLength[e]; i < sequences[e].length; i++) query[r][i] = sequences[e][i] == vocab.maskId();
         }
         long t0 = System.nanoTime();
-        pending = denoiser.predict(batch, query, temperature > 0);
+        pending = denoiser.predict(batch, query, temperature > 0 || recentKl != null);
         forwardNanos += System.nanoTime() - t0;
         forwardPasses++;
 
@@ -140,8 +159,40 @@ public final class UnmaskingEnv {
             rr[r] = rngs[e];
             ids[r] = e;
         }
+        float[][][] kl = recentKl != null ? updateKl(masked) : null;
         return new StepObservation(genLength, blockLength, numBlocks, conf, margin, ent, masked, eligible,
-                bStart, bIdx, sib, mabs, st, rr, ids);
+                bStart, bIdx, sib, mabs, st, rr, ids, kl);
+    }
+
+    /** Shifts each masked position's KL history by one step and returns a copy for the observation. */
+    private float[][][] updateKl(boolean[][] masked) {
+        float[][][] out = new float[active.length][genLength][];
+        for (int r = 0; r < active.length; r++) {
+            int e = active[r], p = promptLength[e];
+            for (int i = 0; i < genLength; i++) {
+                if (masked[r][i]) {
+                    float[] now = pending.distributions()[r][p + i];
+                    float[] before = lastDistribution[e][i];
+                    if (before != null) {
+                        float[] h = recentKl[e][i];
+                        System.arraycopy(h, 0, h, 1, h.length - 1);
+                        h[0] = (float) klDivergence(now, before);
+                    }
+                    lastDistribution[e][i] = now.clone();
+                }
+                out[r][i] = recentKl[e][i].clone();
+            }
+        }
+        return out;
+    }
+
+    /** KL(p || q) in nats; q is floored at 1e-12 so a token the previous step ruled out gives a large, finite value. */
+    static double klDivergence(float[] p, float[] q) {
+        double kl = 0;
+        for (int v = 0; v < p.length; v++) {
+            if (p[v] > 0) kl += p[v] * Math.log(p[v] / Math.max(q[v], 1e-12));
+        }
+        return Math.max(0, kl);
     }
 
     /** What one step did, per running row. */
@@ -249,6 +300,7 @@ public final class UnmaskingEnv {
 
     /** Runs every episode to the end under a policy. */
     public List<EpisodeResult> run(List<Example> batch, long seed, UnmaskPolicy policy) {
+        trackKl(policy.klHistory());
         reset(batch, seed);
         while (!done()) step(policy.select(observe()));
         return results();
