@@ -83,8 +83,31 @@ class TasksTest {
     }
 
     @Test
+    void runningTraceWritesEachTotalOnceAndKeepsTheOriginalFormatsPrompts() {
+        for (Example e : Tasks.byName("arith-running").dataset(Split.TRAIN, 5, 200)) {
+            String expr = e.key();
+            String[] steps = e.answer().substring(0, e.answer().indexOf('>')).split(",");
+            assertEquals(expr.length() / 2, steps.length);
+            int total = expr.charAt(0) - '0';
+            StringBuilder expected = new StringBuilder().append(total);
+            for (int i = 1; i < expr.length(); i += 2) {
+                int v = expr.charAt(i + 1) - '0';
+                total = expr.charAt(i) == '+' ? total + v : total - v;
+                if (i > 1) expected.append(',');
+                expected.append(expr.charAt(i)).append(v).append('=').append(String.format("%02d", total));
+            }
+            assertEquals(expected + ">" + String.format("%02d", total), e.answer());
+            assertEquals("<arith>" + expr + "=", e.prompt());
+            assertTrue(List.of(15, 21, 27).contains(e.answer().length()), e.answer());
+        }
+        // the same instances (same seed, same draws) as the original format: only the trace differs
+        List<Example> restated = Tasks.byName("arith").dataset(Split.TEST, 9, 50), running = Tasks.byName("arith-running").dataset(Split.TEST, 9, 50);
+        for (int i = 0; i < 50; i++) assertEquals(restated.get(i).key(), running.get(i).key());
+    }
+
+    @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-running, sort, sudoku)", e.getMessage());
     }
 }

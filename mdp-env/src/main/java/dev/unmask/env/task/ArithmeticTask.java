@@ -4,16 +4,34 @@ import java.util.SplittableRandom;
 
 /**
  * A chain of single-digit additions and subtractions with a worked trace, evaluated left to right;
- * running totals are written with two digits. Prompt {@code <arith>3+5-2+7=}, answer
- * {@code 3+5=08,08-2=06,06+7=13>13}: 3 to 5 operands, every running total in 0..99. Each step
- * depends on the one before, so unmasking a later total before the earlier ones are settled is a
- * gamble. Answers are 17, 25 or 33 tokens; the rest of the 64-token buffer is EOS, which is where
- * early end-of-sequence filling shows up.
+ * running totals are written with two digits; 3 to 5 operands, every running total in 0..99. Each
+ * step depends on the one before, so unmasking a later total before the earlier ones are settled
+ * is a gamble. The rest of the 64-token buffer is EOS, which is where early end-of-sequence
+ * filling shows up. Two trace formats, same prompt {@code <arith>3+5-2+7=}:
+ * <ul>
+ *   <li>{@code arith} restates each total before adding to it: {@code 3+5=08,08-2=06,06+7=13>13}
+ *       (17, 25 or 33 tokens). Every total then appears twice, and a small model learns to copy
+ *       one occurrence from the other instead of adding, which careful decoding cannot use: both
+ *       are masked at first (the shipped dllm-a reaches 11% on it).</li>
+ *   <li>{@code arith-running} writes only each new total: {@code 3+5=08,-2=06,+7=13>13} (15, 21
+ *       or 27 tokens). The only copy left is the final answer after the marker.</li>
+ * </ul>
  */
 public final class ArithmeticTask implements Task {
+    private final boolean restateTotals;
+
+    /** The original {@code arith} format, which restates each running total. */
+    public ArithmeticTask() {
+        this(true);
+    }
+
+    public ArithmeticTask(boolean restateTotals) {
+        this.restateTotals = restateTotals;
+    }
+
     @Override
     public String name() {
-        return "arith";
+        return restateTotals ? "arith" : "arith-running";
     }
 
     @Override
@@ -43,7 +61,9 @@ public final class ArithmeticTask implements Task {
                 }
                 expr.append(plus ? '+' : '-').append(v);
                 if (trace.length() > 0) trace.append(',');
-                trace.append(i == 1 ? Integer.toString(total) : two(total)).append(plus ? '+' : '-').append(v).append('=').append(two(next));
+                if (i == 1) trace.append(total);
+                else if (restateTotals) trace.append(two(total));
+                trace.append(plus ? '+' : '-').append(v).append('=').append(two(next));
                 total = next;
             }
             if (!ok) continue;
