@@ -26,7 +26,9 @@ final class DllmEvalCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--batch", defaultValue = "64") int batch;
-    @Option(names = "--out", description = "Also write the table as CSV + Markdown + JSON into this folder.") Path out;
+    @Option(names = "--out", description = "Also write the table as CSV + Markdown + JSON (and a manifest) into this folder.") Path out;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -58,7 +60,18 @@ final class DllmEvalCommand implements Callable<Integer> {
             }
         }
         System.out.println(ResultTables.markdown(rows));
-        if (out != null) ResultTables.writeAll(out, "dllm-eval", rows);
+        if (out != null) {
+            ResultTables.writeAll(out, "dllm-eval", rows);
+            Map<String, Object> config = new LinkedHashMap<>();
+            config.put("checkpoint", checkpoint.toString());
+            config.put("tasks", tasks);
+            config.put("n", n);
+            config.put("seed", seed);
+            config.put("batch", batch);
+            dev.unmask.runs.RunManifest manifest = new dev.unmask.runs.RunManifest("dllm-eval", spec.commandLine().getParseResult().originalArgs(), config);
+            manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
+            manifest.write(out, List.of(out.resolve("dllm-eval.csv"), out.resolve("dllm-eval.json"), out.resolve("dllm-eval.md")));
+        }
         return 0;
     }
 

@@ -66,6 +66,17 @@ class CliTest {
     }
 
     @Test
+    void dllmEvalWritesItsTableWithAManifest(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir), out = dir.resolve("dllm-eval");
+        Run r = run("dllm", "eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "3", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1 + 8, Files.readAllLines(out.resolve("dllm-eval.csv")).size(), "header + careful and aggressive rows");
+        Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
+        assertEquals(DllmCheckpoint.weightsSha256(ck), ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next());
+        assertTrue(((Map<?, ?>) manifest.get("outputs_sha256")).containsKey("dllm-eval.csv"));
+    }
+
+    @Test
     void badInputIsNamedAndNothingIsWritten(@TempDir Path dir) throws Exception {
         Path ck = tinyCheckpoint(dir);
         Path out = dir.resolve("run");
