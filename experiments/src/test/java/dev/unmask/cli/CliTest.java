@@ -77,6 +77,71 @@ class CliTest {
     }
 
     @Test
+    void probeCutsAnswersIntoStepsAndScoresEachGivenTheOnesBefore(@TempDir Path dir) throws Exception {
+        assertEquals(List.of(0, 6, 12, 18), DllmProbeCommand.stepStarts("3+5=08,-2=06,+7=13>13"));
+        assertEquals(List.of(0), DllmProbeCommand.stepStarts("1234|3412|2143|4321"));
+        // an oracle that knows every reference answer gets every step exactly, with confidence 1
+        dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
+        var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
+        var rows = DllmProbeCommand.probe(oracle, task, 20, 1, 7);
+        assertEquals("final answer", rows.get(rows.size() - 1).step());
+        for (var r : rows) {
+            assertEquals(1.0, r.exactMatch(), r.toString());
+            assertEquals(1.0, r.meanJointConfidence(), 1e-6, r.toString());
+        }
+        assertEquals(20, rows.stream().filter(r -> r.step().equals("step 1")).findFirst().orElseThrow().n());
+        Path out = dir.resolve("probe");
+        Run r = run("dllm", "probe", "--checkpoint", tinyCheckpoint(dir).toString(), "--tasks", "sort", "--n", "4", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(out.resolve("probe.md")).contains("| sort | step 1 | 4 |"));
+        assertTrue(Files.isRegularFile(out.resolve("manifest.json")));
+    }
+
+    /** Predicts the reference answer of every prompt it was built with, with confidence 1. */
+    static final class OracleDenoiser implements dev.unmask.env.denoiser.Denoiser {
+        private final Vocabulary vocab = Vocabulary.builtin();
+        private final Map<String, int[]> byPrompt = new java.util.HashMap<>();
+
+        OracleDenoiser(List<dev.unmask.env.task.Example> examples, int genLength) {
+            for (var e : examples) byPrompt.put(e.prompt(), dev.unmask.env.task.Task.targetSequence(vocab, e, genLength));
+        }
+
+        public Vocabulary vocabulary() {
+            return vocab;
+        }
+
+        public int maxLength() {
+            return 96;
+        }
+
+        public String describe() {
+            return "oracle";
+        }
+
+        public dev.unmask.env.denoiser.Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
+            int rows = sequences.length;
+            int[][] top1 = new int[rows][];
+            float[][] conf = new float[rows][], top2 = new float[rows][], ent = new float[rows][];
+            for (int b = 0; b < rows; b++) {
+                int[] target = null;
+                for (var entry : byPrompt.entrySet()) {
+                    int[] prompt = vocab.encode(entry.getKey());
+                    if (java.util.Arrays.equals(prompt, java.util.Arrays.copyOf(sequences[b], prompt.length))) target = entry.getValue();
+                }
+                top1[b] = new int[sequences[b].length];
+                conf[b] = new float[sequences[b].length];
+                top2[b] = new float[sequences[b].length];
+                ent[b] = new float[sequences[b].length];
+                for (int i = 0; i < sequences[b].length; i++) {
+                    top1[b][i] = query[b][i] ? target[i] : -1;
+                    conf[b][i] = query[b][i] ? 1f : Float.NaN;
+                }
+            }
+            return new dev.unmask.env.denoiser.Predictions(top1, conf, top2, ent, null);
+        }
+    }
+
+    @Test
     void badInputIsNamedAndNothingIsWritten(@TempDir Path dir) throws Exception {
         Path ck = tinyCheckpoint(dir);
         Path out = dir.resolve("run");
