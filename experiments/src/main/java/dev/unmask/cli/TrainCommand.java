@@ -62,7 +62,7 @@ final class TrainCommand implements Callable<Integer> {
                 dllmParams > 0 ? String.format(Locale.ROOT, "%,d parameters, ratio %.4f%%", dllmParams, 100.0 * trainer.net().parameterCount() / dllmParams) : "ONNX",
                 config.algorithm(), config.task(), config.genLength(), config.blockLength());
         Path metrics = out.resolve("metrics.jsonl");
-        Progress bar = new Progress("train " + config.algorithm(), config.iterations());
+        Progress bar = new Progress("train " + config.algorithm(), config.iterations(), trainer.iteration());
         double rollout = 0, forward = 0, update = 0;
         PolicyTrainer.IterationReport last = null;
         while (trainer.iteration() < config.iterations()) {
