@@ -31,6 +31,23 @@ public final class DllmCommand {
         return all;
     }
 
+    /**
+     * Manifest of a read-only look at a dLLM (eval, probe): the command, its settings, the weights'
+     * SHA-256 and the files it wrote into {@code out}.
+     */
+    static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
+                                           int n, long seed, int batch, Path out, List<String> files) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("checkpoint", checkpoint.toString());
+        config.put("tasks", tasks);
+        config.put("n", n);
+        config.put("seed", seed);
+        config.put("batch", batch);
+        RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config);
+        manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
+        manifest.write(out, files.stream().map(out::resolve).toList());
+    }
+
     /** Drops metric lines beyond the resumed step: a killed process may have logged steps its state never saved. */
     static void trimMetrics(Path metrics, int resumedStep) {
         if (!Files.isRegularFile(metrics)) return;

@@ -62,15 +62,8 @@ final class DllmEvalCommand implements Callable<Integer> {
         System.out.println(ResultTables.markdown(rows));
         if (out != null) {
             ResultTables.writeAll(out, "dllm-eval", rows);
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("checkpoint", checkpoint.toString());
-            config.put("tasks", tasks);
-            config.put("n", n);
-            config.put("seed", seed);
-            config.put("batch", batch);
-            dev.unmask.runs.RunManifest manifest = new dev.unmask.runs.RunManifest("dllm-eval", spec.commandLine().getParseResult().originalArgs(), config);
-            manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
-            manifest.write(out, List.of(out.resolve("dllm-eval.csv"), out.resolve("dllm-eval.json"), out.resolve("dllm-eval.md")));
+            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, batch, out,
+                    List.of("dllm-eval.csv", "dllm-eval.json", "dllm-eval.md"));
         }
         return 0;
     }

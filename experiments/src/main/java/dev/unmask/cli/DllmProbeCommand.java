@@ -9,7 +9,6 @@ import dev.unmask.env.task.Example;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.runs.RunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -56,14 +55,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         if (out != null) {
             AtomicFiles.writeString(out.resolve("probe.md"), table);
             Json.writeAtomically(out.resolve("probe.json"), rows);
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("checkpoint", checkpoint.toString());
-            config.put("tasks", tasks);
-            config.put("n", n);
-            config.put("seed", seed);
-            RunManifest manifest = new RunManifest("dllm-probe", spec.commandLine().getParseResult().originalArgs(), config);
-            manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
-            manifest.write(out, List.of(out.resolve("probe.md"), out.resolve("probe.json")));
+            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, batch, out, List.of("probe.md", "probe.json"));
         }
         return 0;
     }
