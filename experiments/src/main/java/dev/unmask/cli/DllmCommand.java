@@ -179,7 +179,10 @@ public final class DllmCommand {
             manifest.result("final_loss_mean_last_50_steps", totals.finalLoss());
             manifest.result("train_seconds", totals.trainSeconds());
             manifest.result("train_seconds_this_process", trainMillis / 1000.0);
-            if (initFrom != null) manifest.result("init_from_train_seconds", TrainingTotals.of(initFrom.resolve("metrics.jsonl"), 50).trainSeconds());
+            // a base without a training log (an exported or hand-made checkpoint) has no seconds to report, not zero
+            if (initFrom != null && Files.isRegularFile(initFrom.resolve("metrics.jsonl"))) {
+                manifest.result("init_from_train_seconds", TrainingTotals.of(initFrom.resolve("metrics.jsonl"), 50).trainSeconds());
+            }
             if (evalN > 0) manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed));
             manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
             System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));

@@ -286,6 +286,12 @@ class CliTest {
         assertEquals(baseSha, ((Map<?, ?>) ((List<?>) results.get("invocations")).get(0)).get("init_from_weights_sha256"));
         assertTrue(((Number) results.get("train_seconds")).doubleValue() > 0);
         assertTrue(Double.isFinite(((Number) results.get("final_loss_mean_last_50_steps")).doubleValue()));
+        assertTrue(((Number) results.get("init_from_train_seconds")).doubleValue() > 0, "the base's own training time");
+        Files.delete(dir.resolve("base/metrics.jsonl"));
+        Path fromBare = dir.resolve("from-bare");
+        assertEquals(0, run(concat(tune, new String[]{"--out", fromBare.toString()})).code());
+        Map<?, ?> bare = (Map<?, ?>) dev.unmask.env.io.Json.read(fromBare.resolve("manifest.json"), Map.class).get("results");
+        assertFalse(bare.containsKey("init_from_train_seconds"), "no training log, no made-up zero");
     }
 
     private static String[] concat(String[] a, String[] b) {
