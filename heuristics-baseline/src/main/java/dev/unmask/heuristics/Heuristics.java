@@ -69,13 +69,17 @@ public final class Heuristics {
             case "threshold" -> new ConfidenceThreshold(v.get("tau"));
             case "factor" -> new FactorRule(v.get("f"));
             case "eb" -> new EntropyBounded(v.get("gamma"));
-            case "klass" -> new Klass(v.get("conf"), v.get("kl"), steps(v.get("history")), steps(v.get("steps")));
+            case "klass" -> new Klass(v.get("conf"), v.get("kl"), whole("klass: history", v.get("history")), steps(v.get("steps")));
             default -> throw new IllegalStateException(name);
         };
     }
 
     private static int steps(double v) {
-        if (v != Math.rint(v) || v < 1) throw new UnmaskException("step budget must be a whole number >= 1, got " + v);
+        return whole("step budget", v);
+    }
+
+    private static int whole(String what, double v) {
+        if (v != Math.rint(v) || v < 1) throw new UnmaskException(what + " must be a whole number >= 1, got " + v);
         return (int) v;
     }
 }

@@ -143,6 +143,8 @@ class HeuristicsTest {
         assertEquals("eb(gamma=0.1)", Heuristics.parse("eb").label());
         assertThrows(UnmaskException.class, () -> Heuristics.parse("klass2"));
         assertEquals("klass(conf=0.9,history=3,kl=0.015,steps=32)", Heuristics.parse("klass:conf=0.9,history=3,steps=32").label());
+        assertEquals("klass: history must be a whole number >= 1, got 1.5",
+                assertThrows(UnmaskException.class, () -> Heuristics.parse("klass:history=1.5")).getMessage());
         assertThrows(UnmaskException.class, () -> Heuristics.parse("klass:history=0"));
         assertThrows(UnmaskException.class, () -> Heuristics.parse("klass:tau=0.9"));
         assertThrows(UnmaskException.class, () -> Heuristics.parse("threshold:k=3"));
