@@ -56,9 +56,7 @@ public final class Klass implements UnmaskPolicy {
     @Override
     public boolean[][] select(StepObservation obs) {
         if (obs.recentKl() == null) throw new UnmaskException("klass needs the environment to track KL history (UnmaskingEnv.trackKl)");
-        if (steps % obs.numBlocks() != 0) {
-            throw new UnmaskException("step budget " + steps + " is not a multiple of the " + obs.numBlocks() + " blocks");
-        }
+        Ranking.requireBudgetFitsBlocks(obs, steps);
         boolean[][] out = new boolean[obs.rows()][obs.genLength()];
         for (int r = 0; r < obs.rows(); r++) {
             int ready = 0;

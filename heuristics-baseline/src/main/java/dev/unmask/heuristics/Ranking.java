@@ -1,5 +1,6 @@
 package dev.unmask.heuristics;
 
+import dev.unmask.env.UnmaskException;
 import dev.unmask.env.mdp.StepObservation;
 
 import java.util.Arrays;
@@ -34,6 +35,13 @@ final class Ranking {
         boolean[] out = new boolean[genLength];
         for (int j = 0; j < Math.min(k, ranked.length); j++) out[ranked[j]] = true;
         return out;
+    }
+
+    /** A step budget is split evenly over the blocks, so it must be a multiple of their number. */
+    static void requireBudgetFitsBlocks(StepObservation obs, int totalSteps) {
+        if (totalSteps % obs.numBlocks() != 0) {
+            throw new UnmaskException("step budget " + totalSteps + " is not a multiple of the " + obs.numBlocks() + " blocks");
+        }
     }
 
     /**

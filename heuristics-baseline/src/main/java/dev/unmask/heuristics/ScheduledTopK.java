@@ -44,9 +44,7 @@ public final class ScheduledTopK implements UnmaskPolicy {
 
     @Override
     public boolean[][] select(StepObservation obs) {
-        if (steps % obs.numBlocks() != 0) {
-            throw new UnmaskException("step budget " + steps + " is not a multiple of the " + obs.numBlocks() + " blocks");
-        }
+        Ranking.requireBudgetFitsBlocks(obs, steps);
         boolean[][] out = new boolean[obs.rows()][];
         for (int r = 0; r < obs.rows(); r++) {
             int k = Ranking.scheduled(obs, r, steps);
