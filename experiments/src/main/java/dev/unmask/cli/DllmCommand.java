@@ -103,6 +103,10 @@ public final class DllmCommand {
         @Option(names = "--heads", defaultValue = "4") int heads;
         @Option(names = "--ff", defaultValue = "512") int ff;
         @Option(names = "--max-length", defaultValue = "96") int maxLength;
+        @Option(names = "--rotary", description = "Add rotary position encoding (RoPE) in attention, so what is learnt at one position holds at every offset.")
+        boolean rotary;
+        @Option(names = "--fourier-digits", description = "Start the digit embeddings from Fourier features of period 10 (helps a small model learn sums modulo 10).")
+        boolean fourierDigits;
         @Option(names = "--long-buffer-prob", defaultValue = "0.2") double longBufferProb;
         @Option(names = "--checkpoint-every", defaultValue = "250") int checkpointEvery;
         @Option(names = "--eval-n", defaultValue = "200", description = "Held-out prompts per task for the final accuracy (0 = skip).")
@@ -120,14 +124,14 @@ public final class DllmCommand {
         public Integer call() {
             BuiltinDllm init = null;
             if (initFrom != null) {
-                for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length")) {
+                for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length", "--rotary", "--fourier-digits")) {
                     if (spec.commandLine().getParseResult().hasMatchedOption(archOption)) {
                         throw new UnmaskException(archOption + " cannot be combined with --init-from: the architecture comes from " + initFrom);
                     }
                 }
                 init = DllmCheckpoint.load(initFrom);
             }
-            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed);
+            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary, fourierDigits);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             boolean hasState = Files.isDirectory(out.resolve(DllmTrainer.STATE_DIR));

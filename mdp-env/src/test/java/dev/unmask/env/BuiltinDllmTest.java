@@ -64,6 +64,93 @@ class BuiltinDllmTest {
         assertThrows(UnmaskException.class, () -> m.predict(new int[257][], new boolean[257][], false));
     }
 
+    /** Row-major [rows, d] float matrix of a SameDiff output. */
+    private static float[] run(org.nd4j.autodiff.samediff.SameDiff sd, String name) {
+        return sd.output(java.util.Map.of(), name).get(name).dup('c').data().asFloat();
+    }
+
+    @Test
+    void rotaryScoresDependOnlyOnTheOffsetBetweenQueryAndKey() {
+        int d = 8, heads = 2, positions = 12;
+        var sd = org.nd4j.autodiff.samediff.SameDiff.create();
+        float[] pos = new float[positions];
+        for (int p = 0; p < positions; p++) pos[p] = p;
+        var column = sd.constant("pos", org.nd4j.linalg.factory.Nd4j.create(pos, new long[]{positions, 1}, 'c'));
+        var rope = dev.unmask.env.nn.TransformerBlocks.Rotary.of(sd, "rope", column, d, heads);
+        java.util.Random rng = new java.util.Random(3);
+        float[] qv = new float[d], kv = new float[d];
+        for (int c = 0; c < d; c++) {
+            qv[c] = (float) rng.nextGaussian();
+            kv[c] = (float) rng.nextGaussian();
+        }
+        // the same query vector and key vector at every position
+        float[] qs = new float[positions * d], ks = new float[positions * d];
+        for (int p = 0; p < positions; p++) {
+            System.arraycopy(qv, 0, qs, p * d, d);
+            System.arraycopy(kv, 0, ks, p * d, d);
+        }
+        rope.apply(sd.constant("q", org.nd4j.linalg.factory.Nd4j.create(qs, new long[]{positions, d}, 'c'))).rename("qr");
+        rope.apply(sd.constant("k", org.nd4j.linalg.factory.Nd4j.create(ks, new long[]{positions, d}, 'c'))).rename("kr");
+        float[] q = run(sd, "qr"), k = run(sd, "kr");
+        java.util.function.BiFunction<Integer, Integer, double[]> headScores = (m, n) -> {
+            double[] s = new double[heads];
+            for (int c = 0; c < d; c++) s[c / (d / heads)] += q[m * d + c] * k[n * d + c];
+            return s;
+        };
+        // rotation keeps each head's length; position 0 is not rotated at all
+        for (int c = 0; c < d; c++) assertEquals(qv[c], q[c], 1e-6);
+        for (int offset = -3; offset <= 3; offset++) {
+            double[] ref = headScores.apply(5, 5 + offset);
+            for (int m = 3; m < 8; m++) assertArrayEquals(ref, headScores.apply(m, m + offset), 1e-4, "offset " + offset + " at " + m);
+        }
+        assertNotEquals(headScores.apply(5, 5)[0], headScores.apply(5, 7)[0], 1e-3, "different offsets score differently");
+    }
+
+    @Test
+    void aConfigWrittenBeforeRotaryExistedLoadsWithoutIt() throws Exception {
+        DllmConfig old = dev.unmask.env.io.Json.MAPPER.readValue(
+                "{\"dModel\":16,\"layers\":1,\"heads\":2,\"ffDim\":32,\"maxLength\":64,\"initSeed\":3}", DllmConfig.class);
+        assertEquals(new DllmConfig(16, 1, 2, 32, 64, 3), old);
+        assertFalse(old.rotary());
+        assertFalse(old.fourierDigits());
+        UnmaskException e = assertThrows(UnmaskException.class, () -> new DllmConfig(12, 1, 4, 32, 64, 3, true, false));
+        assertEquals("dLLM config: rotary positions need an even head width, not 3", e.getMessage());
+    }
+
+    @Test
+    void aRotaryModelRoundTripsAndDiffersFromThePlainOne(@TempDir Path dir) throws Exception {
+        BuiltinDllm plain = tiny(5);
+        BuiltinDllm rope = new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 64, 5, true, false), Vocabulary.builtin());
+        assertEquals(plain.parameterCount(), rope.parameterCount(), "rotary positions add no weights");
+        assertTrue(rope.describe().endsWith("-rope"), rope.describe());
+        Vocabulary v = rope.vocabulary();
+        int[][] seq = {v.encode("<arith>3+5=")};
+        assertFalse(java.util.Arrays.equals(plain.logits(seq), rope.logits(seq)), "same weights, rotated attention");
+        DllmCheckpoint.save(dir.resolve("ck"), rope);
+        BuiltinDllm back = DllmCheckpoint.load(dir.resolve("ck"));
+        assertTrue(back.config().rotary());
+        assertArrayEquals(rope.logits(seq), back.logits(seq));
+    }
+
+    @Test
+    void fourierDigitsStartFromCosAndSinOfPeriodTen() {
+        BuiltinDllm plain = tiny(4);
+        BuiltinDllm fourier = new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 64, 4, false, true), Vocabulary.builtin());
+        var a = plain.weights().get("embed.tokens");
+        var b = fourier.weights().get("embed.tokens");
+        Vocabulary v = fourier.vocabulary();
+        int d = 16;
+        for (int digit = 0; digit <= 9; digit++) {
+            int row = v.encode(String.valueOf(digit))[0];
+            assertEquals(0.1 * Math.cos(2 * Math.PI * 3 * digit / 10), b.data()[row * d + 4], 1e-7, "cos k=3 of " + digit);
+            assertEquals(0.1 * Math.sin(2 * Math.PI * digit / 10), b.data()[row * d + 1], 1e-7, "sin k=1 of " + digit);
+            for (int c = 10; c < d; c++) assertEquals(a.data()[row * d + c], b.data()[row * d + c], "other columns keep the seeded draw");
+        }
+        int plus = v.encode("+")[0];
+        for (int c = 0; c < d; c++) assertEquals(a.data()[plus * d + c], b.data()[plus * d + c], "non-digit rows are untouched");
+        assertTrue(fourier.describe().endsWith("-fourier"), fourier.describe());
+    }
+
     @Test
     void checkpointRoundTripsBitForBit(@TempDir Path dir) throws Exception {
         BuiltinDllm m = tiny(5);

@@ -106,8 +106,31 @@ class TasksTest {
     }
 
     @Test
+    void chainTraceWritesEveryStepAlikeFromTheFirstOperandAsATotal() {
+        List<Example> chain = Tasks.byName("arith-chain").dataset(Split.TEST, 9, 200), restated = Tasks.byName("arith").dataset(Split.TEST, 9, 200);
+        for (int n = 0; n < chain.size(); n++) {
+            Example e = chain.get(n);
+            String expr = e.key();
+            int total = expr.charAt(0) - '0';
+            StringBuilder expected = new StringBuilder(String.format("%02d", total));
+            for (int i = 1; i < expr.length(); i += 2) {
+                int v = expr.charAt(i + 1) - '0';
+                total = expr.charAt(i) == '+' ? total + v : total - v;
+                expected.append(',').append(expr.charAt(i)).append(v).append('=').append(String.format("%02d", total));
+            }
+            assertEquals(expected + ">" + String.format("%02d", total), e.answer());
+            assertEquals("<arith>" + expr + "=", e.prompt());
+            assertTrue(List.of(17, 23, 29).contains(e.answer().length()), e.answer());
+            assertEquals(restated.get(n).key(), e.key(), "the same instances as the other formats");
+            assertTrue(Tasks.byName("arith-chain").isCorrect(e, e.answer()));
+            String wrongFinal = e.answer().substring(0, e.answer().length() - 1) + (char) ('0' + (total + 1) % 10);
+            assertFalse(Tasks.byName("arith-chain").isCorrect(e, wrongFinal));
+        }
+    }
+
+    @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-running, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, sort, sudoku)", e.getMessage());
     }
 }

@@ -17,7 +17,8 @@ import java.util.*;
 
 /**
  * The project's own dLLM: token + learned position embeddings, pre-LN bidirectional encoder
- * layers (no causal mask), final LayerNorm and a linear head to vocabulary logits. Padding keys
+ * layers (no causal mask; optionally with rotary positions in attention), final LayerNorm and a
+ * linear head to vocabulary logits. Padding keys
  * are masked out of attention so rows of different lengths can share a batch.
  *
  * <p>Not thread-safe: one instance per thread (each sweep worker loads its own).
@@ -34,24 +35,31 @@ public final class BuiltinDllm implements Denoiser {
     public BuiltinDllm(DllmConfig config, Vocabulary vocab) {
         this.config = config;
         this.vocab = vocab;
-        this.sd = buildGraph(config, vocab.size());
-        this.description = "builtin:d" + config.dModel() + "-l" + config.layers() + "-h" + config.heads();
+        this.sd = buildGraph(config, vocab);
+        this.description = "builtin:d" + config.dModel() + "-l" + config.layers() + "-h" + config.heads() + (config.rotary() ? "-rope" : "") + (config.fourierDigits() ? "-fourier" : "");
     }
 
-    private static SameDiff buildGraph(DllmConfig c, int vocab) {
+    /** Amplitude of the Fourier digit features: well above the N(0, 0.02^2) of every other entry. */
+    static final double FOURIER_DIGIT_SCALE = 0.1;
+
+    private static SameDiff buildGraph(DllmConfig c, Vocabulary v) {
         SameDiff sd = SameDiff.create();
+        int vocab = v.size();
         Random rng = new Random(c.initSeed());
         SDVariable tokens = sd.placeHolder(TOKENS, DataType.INT, -1, -1);
         SDVariable positions = sd.placeHolder(POSITIONS, DataType.INT, -1, -1);
         SDVariable keyBias = sd.placeHolder(KEY_BIAS, DataType.FLOAT, -1, 1, 1, -1);
         SDVariable shapeBT = sd.shape(tokens).castTo(DataType.LONG);
         SDVariable tokEmb = TransformerBlocks.normal(sd, "embed.tokens", rng, 0.02, vocab, c.dModel());
+        if (c.fourierDigits()) writeFourierDigits(tokEmb.getArr(), v);
         SDVariable posEmb = TransformerBlocks.normal(sd, "embed.positions", rng, 0.02, c.maxLength(), c.dModel());
         // one-hot times table rather than gather: SameDiff M2.1 cannot differentiate two gathers in one graph
         SDVariable x = sd.oneHot(sd.reshape(tokens, -1), vocab).castTo(DataType.FLOAT).mmul(tokEmb)
                 .add(sd.oneHot(sd.reshape(positions, -1), c.maxLength()).castTo(DataType.FLOAT).mmul(posEmb));
+        TransformerBlocks.Rotary rotary = c.rotary()
+                ? TransformerBlocks.Rotary.of(sd, "rope", sd.reshape(positions, -1, 1).castTo(DataType.FLOAT), c.dModel(), c.heads()) : null;
         for (int l = 0; l < c.layers(); l++) {
-            x = TransformerBlocks.encoderLayer(sd, "layer" + l, x, shapeBT, keyBias, c.dModel(), c.heads(), c.ffDim(), rng);
+            x = TransformerBlocks.encoderLayer(sd, "layer" + l, x, shapeBT, keyBias, rotary, c.dModel(), c.heads(), c.ffDim(), rng);
         }
         x = TransformerBlocks.layerNorm(sd, "final_ln", x, c.dModel());
         SDVariable logits2d = TransformerBlocks.linear(sd, "head", x, c.dModel(), vocab, rng);
@@ -66,6 +74,18 @@ public final class BuiltinDllm implements Denoiser {
         sd.sum(LOSS, nll.mul(weights));
         sd.setLossVariables(LOSS);
         return sd;
+    }
+
+    /** Columns 2k-2 and 2k-1 (k = 1..5) of digit d's row become a cos and a sin of 2 pi k d / 10. */
+    static void writeFourierDigits(INDArray table, Vocabulary v) {
+        for (int d = 0; d <= 9; d++) {
+            int row = v.encode(String.valueOf(d))[0];
+            for (int k = 1; k <= 5; k++) {
+                double angle = 2 * Math.PI * k * d / 10;
+                table.putScalar(row, 2L * k - 2, FOURIER_DIGIT_SCALE * Math.cos(angle));
+                table.putScalar(row, 2L * k - 1, FOURIER_DIGIT_SCALE * Math.sin(angle));
+            }
+        }
     }
 
     SameDiff graph() {

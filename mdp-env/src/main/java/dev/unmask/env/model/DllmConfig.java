@@ -2,13 +2,26 @@ package dev.unmask.env.model;
 
 import dev.unmask.env.UnmaskException;
 
-/** Architecture of the built-in bidirectional masked-diffusion transformer. */
-public record DllmConfig(int dModel, int layers, int heads, int ffDim, int maxLength, long initSeed) {
+/**
+ * Architecture of the built-in bidirectional masked-diffusion transformer. {@code rotary} adds
+ * rotary position encoding (RoPE) in every attention layer on top of the learned position
+ * embeddings. {@code fourierDigits} starts the embeddings of the digits 0-9 from Fourier features
+ * of period 10 (cos and sin of 2 pi k d / 10), the representation networks end up using for sums
+ * modulo 10, so the units digit of a sum need not be discovered from random vectors; it changes
+ * only the initial weights. Checkpoints written before these existed load with both false.
+ */
+public record DllmConfig(int dModel, int layers, int heads, int ffDim, int maxLength, long initSeed, boolean rotary, boolean fourierDigits) {
+    public DllmConfig(int dModel, int layers, int heads, int ffDim, int maxLength, long initSeed) {
+        this(dModel, layers, heads, ffDim, maxLength, initSeed, false, false);
+    }
+
     public DllmConfig {
         if (dModel <= 0 || layers <= 0 || heads <= 0 || ffDim <= 0 || maxLength <= 0) {
             throw new UnmaskException("dLLM config needs positive dModel, layers, heads, ffDim, maxLength");
         }
         if (dModel % heads != 0) throw new UnmaskException("dLLM config: dModel " + dModel + " is not divisible by heads " + heads);
+        if (fourierDigits && dModel < 10) throw new UnmaskException("dLLM config: Fourier digit embeddings need a width of at least 10, not " + dModel);
+        if (rotary && (dModel / heads) % 2 != 0) throw new UnmaskException("dLLM config: rotary positions need an even head width, not " + dModel / heads);
     }
 
     public static DllmConfig small(long seed) {

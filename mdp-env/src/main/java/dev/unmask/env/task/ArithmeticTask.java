@@ -15,23 +15,41 @@ import java.util.SplittableRandom;
  *       are masked at first (the shipped dllm-a reaches 11% on it).</li>
  *   <li>{@code arith-running} writes only each new total: {@code 3+5=08,-2=06,+7=13>13} (15, 21
  *       or 27 tokens). The only copy left is the final answer after the marker.</li>
+ *   <li>{@code arith-chain} starts from the first operand as a two-digit total and then writes
+ *       every step alike: {@code 03,+5=08,-2=06,+7=13>13} (17, 23 or 29 tokens). Each new total
+ *       sits at the same offsets from the total, sign and digit it is computed from, so a model
+ *       with rotary positions can learn one rule for every step. In the other two formats the
+ *       first step is laid out differently from the rest, and a model with position embeddings
+ *       alone learns the units digit of each step separately (tens digits come early; units
+ *       digits, a sum modulo 10, stay at chance for the later steps after 6,000 steps).</li>
  * </ul>
  */
 public final class ArithmeticTask implements Task {
-    private final boolean restateTotals;
+    /** How the worked trace is written (same prompts, same instances). */
+    public enum Trace {
+        RESTATE("arith"), RUNNING("arith-running"), CHAIN("arith-chain");
+
+        final String taskName;
+
+        Trace(String taskName) {
+            this.taskName = taskName;
+        }
+    }
+
+    private final Trace trace;
 
     /** The original {@code arith} format, which restates each running total. */
     public ArithmeticTask() {
-        this(true);
+        this(Trace.RESTATE);
     }
 
-    public ArithmeticTask(boolean restateTotals) {
-        this.restateTotals = restateTotals;
+    public ArithmeticTask(Trace trace) {
+        this.trace = trace;
     }
 
     @Override
     public String name() {
-        return restateTotals ? "arith" : "arith-running";
+        return trace.taskName;
     }
 
     @Override
@@ -60,9 +78,14 @@ public final class ArithmeticTask implements Task {
                     break;
                 }
                 expr.append(plus ? '+' : '-').append(v);
-                if (trace.length() > 0) trace.append(',');
-                if (i == 1) trace.append(total);
-                else if (restateTotals) trace.append(two(total));
+                if (this.trace == Trace.CHAIN) {
+                    if (i == 1) trace.append(two(total));
+                    trace.append(',');
+                } else {
+                    if (trace.length() > 0) trace.append(',');
+                    if (i == 1) trace.append(total);
+                    else if (this.trace == Trace.RESTATE) trace.append(two(total));
+                }
                 trace.append(plus ? '+' : '-').append(v).append('=').append(two(next));
                 total = next;
             }

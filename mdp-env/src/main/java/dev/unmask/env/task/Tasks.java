@@ -11,7 +11,8 @@ public final class Tasks {
     private static final Map<String, Task> BY_NAME = new TreeMap<>();
 
     static {
-        for (Task t : List.of(new ArithmeticTask(true), new ArithmeticTask(false), new SudokuTask(), new SortTask())) BY_NAME.put(t.name(), t);
+        for (Task t : List.of(new ArithmeticTask(ArithmeticTask.Trace.RESTATE), new ArithmeticTask(ArithmeticTask.Trace.RUNNING),
+                new ArithmeticTask(ArithmeticTask.Trace.CHAIN), new SudokuTask(), new SortTask())) BY_NAME.put(t.name(), t);
     }
 
     private Tasks() {

@@ -29,7 +29,12 @@ class OnnxDllmTest {
      * apart (a freshly initialised model is near-uniform and top-1 near-ties would test nothing).
      */
     static BuiltinDllm sharpModel(long seed) {
-        BuiltinDllm m = new BuiltinDllm(new DllmConfig(32, 2, 4, 64, 96, seed), Vocabulary.builtin());
+        return sharpModel(new DllmConfig(32, 2, 4, 64, 96, seed));
+    }
+
+    static BuiltinDllm sharpModel(DllmConfig config) {
+        long seed = config.initSeed();
+        BuiltinDllm m = new BuiltinDllm(config, Vocabulary.builtin());
         Random rng = new Random(seed);
         Map<String, Safetensors.Tensor> w = new TreeMap<>();
         m.weights().forEach((name, t) -> {
@@ -156,6 +161,19 @@ class OnnxDllmTest {
             }
             System.err.printf("dLLM ONNX parity: max |confidence diff| over held-out episodes = %.3g%n", stepDiff);
             assertTrue(stepDiff <= 1e-4, "max diff " + stepDiff);
+        }
+    }
+
+    @Test
+    void aRotaryModelExportsToTheSameConfidences(@TempDir Path dir) {
+        BuiltinDllm nd4j = sharpModel(new DllmConfig(32, 2, 4, 64, 96, 9, true, false));
+        DllmOnnxExporter.export(nd4j, dir.resolve("onnx"));
+        try (OnnxDenoiser ort = OnnxDenoiser.load(dir.resolve("onnx/descriptor.json"))) {
+            assertTrue(ort.describe().startsWith("onnx:exported from builtin:d32-l2-h4-rope "), ort.describe());
+            int[][] batch = randomBatch(nd4j.vocabulary(), 12, 5);
+            double diff = maxConfidenceDiff(nd4j.predict(batch, all(batch), false), ort.predict(batch, all(batch), false));
+            System.err.printf("rotary dLLM ONNX parity: max |confidence/top2/entropy diff| on a padded batch = %.3g%n", diff);
+            assertTrue(diff <= 1e-4, "max diff " + diff);
         }
     }
 

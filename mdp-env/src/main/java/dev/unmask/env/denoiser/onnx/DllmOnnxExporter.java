@@ -78,7 +78,8 @@ public final class DllmOnnxExporter {
         } else {
             keyBias = g.scalar("no_key_bias", 0f);
         }
-        for (int l = 0; l < c.layers(); l++) x = g.encoderLayer(x, keyBias, "layer" + l, d, c.heads(), c.ffDim());
+        OnnxGraph.Rotary rotary = c.rotary() ? OnnxGraph.Rotary.of(g, c.maxLength(), d, c.heads(), len) : null;
+        for (int l = 0; l < c.layers(); l++) x = g.encoderLayer(x, keyBias, rotary, "layer" + l, d, c.heads(), c.ffDim());
         ONNXRef<?> logits = g.linear(g.layerNorm(x, "final_ln", d), "head", d, vocab);
         g.output(logits, LOGITS, OnnxGraph.FLOAT, "vocabulary logits [batch, length, vocab]", "batch", "length", (long) vocab);
         Map<String, String> meta = new LinkedHashMap<>();

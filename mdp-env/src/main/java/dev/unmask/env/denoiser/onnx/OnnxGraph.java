@@ -116,13 +116,23 @@ public final class OnnxGraph {
      * @param keyBias [B, 1, 1, T]: 0 for keys that may be attended to, -1e9 for the others
      */
     public ONNXRef<?> encoderLayer(ONNXRef<?> x, ONNXRef<?> keyBias, String name, int d, int heads, int ffDim) {
+        return encoderLayer(x, keyBias, null, name, d, heads, ffDim);
+    }
+
+    /** As above; with {@code rotary} non-null, queries and keys are rotated by position first. */
+    public ONNXRef<?> encoderLayer(ONNXRef<?> x, ONNXRef<?> keyBias, Rotary rotary, String name, int d, int heads, int ffDim) {
         int dh = d / heads;
         ONNXRef<?> h = layerNorm(x, name + ".ln1", d);
         ONNXInitializer split = longs(name + ".split_shape", 0, 0, heads, dh);
+        ONNXRef<?> q2 = linear(h, name + ".attn.q", d, d), k2 = linear(h, name + ".attn.k", d, d);
+        if (rotary != null) {
+            q2 = rotary.apply(this, q2, name + ".q_rope");
+            k2 = rotary.apply(this, k2, name + ".k_rope");
+        }
         ONNXRef<?> q = op(OnnxOps.TRANSPOSE, name + ".q_heads", Map.of("perm", new int[]{0, 2, 1, 3}),
-                op(OnnxOps.RESHAPE, name + ".q_split", linear(h, name + ".attn.q", d, d), split));
+                op(OnnxOps.RESHAPE, name + ".q_split", q2, split));
         ONNXRef<?> kT = op(OnnxOps.TRANSPOSE, name + ".k_heads_t", Map.of("perm", new int[]{0, 2, 3, 1}),
-                op(OnnxOps.RESHAPE, name + ".k_split", linear(h, name + ".attn.k", d, d), split));
+                op(OnnxOps.RESHAPE, name + ".k_split", k2, split));
         ONNXRef<?> v = op(OnnxOps.TRANSPOSE, name + ".v_heads", Map.of("perm", new int[]{0, 2, 1, 3}),
                 op(OnnxOps.RESHAPE, name + ".v_split", linear(h, name + ".attn.v", d, d), split));
         ONNXRef<?> scores = op(ONNXOperators.MUL, name + ".scores_scaled", op(OnnxOps.MATMUL, name + ".scores", q, kT),
@@ -134,6 +144,35 @@ public final class OnnxGraph {
         ONNXRef<?> h2 = layerNorm(x1, name + ".ln2", d);
         ONNXRef<?> ff = linear(gelu(linear(h2, name + ".mlp.in", d, ffDim), name + ".gelu"), name + ".mlp.out", ffDim, d);
         return op(ONNXOperators.ADD, name + ".resid2", x1, ff);
+    }
+
+    /**
+     * {@link TransformerBlocks.Rotary} in ONNX: cos and sin [T, d] (tables for positions
+     * 0..T-1, broadcast over the batch) and the constant rotate-half matrix [d, d].
+     */
+    public record Rotary(ONNXRef<?> cos, ONNXRef<?> sin, ONNXRef<?> rotate) {
+        /** Tables for every position below maxLength, sliced to the input's length. */
+        public static Rotary of(OnnxGraph g, int maxLength, int d, int heads, ONNXRef<?> length) {
+            float[] freq = TransformerBlocks.Rotary.inverseFrequencies(d, heads);
+            float[] cos = new float[maxLength * d], sin = new float[maxLength * d];
+            for (int p = 0; p < maxLength; p++) {
+                for (int c = 0; c < d; c++) {
+                    float angle = (float) p * freq[c]; // the float product the SameDiff graph takes
+                    cos[p * d + c] = (float) Math.cos(angle);
+                    sin[p * d + c] = (float) Math.sin(angle);
+                }
+            }
+            long[] shape = {maxLength, d};
+            ONNXRef<?> zero = g.longs("rope.zero", 0), axis = g.longs("rope.axis0", 0);
+            return new Rotary(g.op(OnnxOps.SLICE, "rope.cos", g.floats("rope.cos_table", shape, cos), zero, length, axis),
+                    g.op(OnnxOps.SLICE, "rope.sin", g.floats("rope.sin_table", shape, sin), zero, length, axis),
+                    g.floats("rope.rotate_half", new long[]{d, d}, TransformerBlocks.Rotary.rotateHalf(d, heads)));
+        }
+
+        ONNXRef<?> apply(OnnxGraph g, ONNXRef<?> x, String name) {
+            ONNXRef<?> turned = g.op(OnnxOps.MATMUL, name + ".turned", x, rotate);
+            return g.op(ONNXOperators.ADD, name, g.op(ONNXOperators.MUL, name + ".cos", x, cos), g.op(ONNXOperators.MUL, name + ".sin", turned, sin));
+        }
     }
 
     /** [B, T] 0/1 float mask -> [B, 1, 1, T] additive bias: 0 where 1, -1e9 where 0 (exactly (m - 1) * 1e9). */
