@@ -97,7 +97,8 @@ final class BenchCommand implements Callable<Integer> {
     /** Matrix-product flops of one forward pass. */
     static double forwardFlops(DllmConfig c, int vocab, int batch, int len) {
         double n = (double) batch * len, d = c.dModel();
-        double perLayer = 2 * n * d * d * 4 + 2 * n * d * c.ffDim() * 2 + 2 * 2 * batch * (double) len * len * d;
+        double perLayer = 2 * n * d * d * 4 + 2 * n * d * c.ffDim() * 2 + 2 * 2 * batch * (double) len * len * d
+                + (c.rotary() ? 2 * 2 * n * d * d : 0); // rotate-half of queries and keys is a [d, d] product each
         return c.layers() * perLayer + 2 * n * (vocab + c.maxLength()) * d + 2 * n * d * vocab;
     }
 
