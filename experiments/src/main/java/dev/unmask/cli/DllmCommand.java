@@ -18,6 +18,17 @@ import java.util.*;
 public final class DllmCommand {
     /** One JSON line per process that trained the run (arguments, start step). */
     public static final String INVOCATIONS = "invocations.jsonl";
+    /** Sub-folder of a run in progress holding the weights of its last saved step as a checkpoint. */
+    public static final String SNAPSHOT = "snapshot";
+
+    static void deleteFolder(Path dir) {
+        if (!Files.isDirectory(dir)) return;
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (java.io.IOException e) {
+            throw new UnmaskException("cannot remove " + dir + ": " + e.getMessage());
+        }
+    }
 
     static List<Object> readInvocations(Path out) {
         List<Object> all = new java.util.ArrayList<>();
@@ -164,13 +175,20 @@ public final class DllmCommand {
                 ema = Double.isNaN(ema) ? r.loss() : 0.98 * ema + 0.02 * r.loss();
                 AtomicFiles.appendLine(metrics, Json.writeLine(r));
                 if (r.step() % 10 == 0 || r.step() == steps) bar.update(r.step(), String.format("loss %.4f", ema));
-                if (r.step() % checkpointEvery == 0 || r.step() == last) trainer.saveState(out);
+                if (r.step() % checkpointEvery == 0 || r.step() == last) {
+                    trainer.saveState(out);
+                    // a loadable copy of the weights at every saved step, so a run in progress can be probed or
+                    // evaluated (dllm probe --checkpoint OUT/snapshot); the run folder itself becomes a checkpoint
+                    // only when training finishes
+                    DllmCheckpoint.save(out.resolve(SNAPSHOT), model);
+                }
             }
             if (last < steps) {
                 System.err.println("stopped after step " + last + " (state saved); continue with the same command and --resume");
                 return 0;
             }
             DllmCheckpoint.save(out, model);
+            deleteFolder(out.resolve(SNAPSHOT)); // superseded by the finished checkpoint
             RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg));
             if (initFrom != null) {
                 manifest.input("init_from", initFrom.resolve(DllmCheckpoint.WEIGHTS));

@@ -245,12 +245,21 @@ class CliTest {
         Run first = run(concat(new String[]{"dllm", "train", "--out", chunked.toString(), "--stop-after", "2"}, common));
         assertEquals(0, first.code(), first.err());
         assertFalse(Files.exists(chunked.resolve("weights.safetensors")), "a stopped run is not a finished checkpoint");
+        // but its last saved step can be loaded, probed and evaluated from snapshot/
+        Path snapshot = chunked.resolve("snapshot");
+        var atStep2 = dev.unmask.env.model.DllmCheckpoint.load(snapshot);
+        assertEquals(16, atStep2.config().dModel());
+        var saved = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(chunked.resolve("trainer-state/weights.safetensors")), "state");
+        atStep2.weights().forEach((name, t) -> assertArrayEquals(saved.get(name).data(), t.data(), name));
+        Run probe = run("dllm", "probe", "--checkpoint", snapshot.toString(), "--tasks", "sort", "--n", "4");
+        assertEquals(0, probe.code(), probe.err());
         // a line logged after the last saved state (as by a killed process) is dropped on resume
         dev.unmask.env.io.AtomicFiles.appendLine(chunked.resolve("metrics.jsonl"), "{\"step\":3,\"task\":\"sort\",\"loss\":9}");
         assertEquals(0, run(concat(new String[]{"dllm", "train", "--resume", "--out", chunked.toString()}, common)).code());
         assertArrayEquals(Files.readAllBytes(whole.resolve("weights.safetensors")), Files.readAllBytes(chunked.resolve("weights.safetensors")),
                 "stop + resume gives the same weights as one uninterrupted run");
         assertEquals(4, Files.readAllLines(chunked.resolve("metrics.jsonl")).size());
+        assertFalse(Files.exists(snapshot), "a finished run drops its snapshot: the folder is the checkpoint");
         Map<?, ?> manifest = dev.unmask.env.io.Json.read(chunked.resolve("manifest.json"), Map.class);
         List<?> invocations = (List<?>) ((Map<?, ?>) manifest.get("results")).get("invocations");
         assertEquals(2, invocations.size());
