@@ -118,6 +118,8 @@ public final class DllmCommand {
         boolean rotary;
         @Option(names = "--fourier-digits", description = "Start the digit embeddings from Fourier features of period 10 (helps a small model learn sums modulo 10).")
         boolean fourierDigits;
+        @Option(names = "--rotary-only", description = "Rotary positions without the learned position table (implies --rotary): attention sees only offsets.")
+        boolean rotaryOnly;
         @Option(names = "--long-buffer-prob", defaultValue = "0.2") double longBufferProb;
         @Option(names = "--checkpoint-every", defaultValue = "250") int checkpointEvery;
         @Option(names = "--eval-n", defaultValue = "200", description = "Held-out prompts per task for the final accuracy (0 = skip).")
@@ -135,14 +137,14 @@ public final class DllmCommand {
         public Integer call() {
             BuiltinDllm init = null;
             if (initFrom != null) {
-                for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length", "--rotary", "--fourier-digits")) {
+                for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length", "--rotary", "--fourier-digits", "--rotary-only")) {
                     if (spec.commandLine().getParseResult().hasMatchedOption(archOption)) {
                         throw new UnmaskException(archOption + " cannot be combined with --init-from: the architecture comes from " + initFrom);
                     }
                 }
                 init = DllmCheckpoint.load(initFrom);
             }
-            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary, fourierDigits);
+            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             boolean hasState = Files.isDirectory(out.resolve(DllmTrainer.STATE_DIR));

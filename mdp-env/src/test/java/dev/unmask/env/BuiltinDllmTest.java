@@ -113,6 +113,9 @@ class BuiltinDllmTest {
         assertEquals(new DllmConfig(16, 1, 2, 32, 64, 3), old);
         assertFalse(old.rotary());
         assertFalse(old.fourierDigits());
+        assertFalse(old.rotaryOnly());
+        assertEquals("dLLM config: rotaryOnly needs rotary positions",
+                assertThrows(UnmaskException.class, () -> new DllmConfig(16, 1, 2, 32, 64, 3, false, false, true)).getMessage());
         UnmaskException e = assertThrows(UnmaskException.class, () -> new DllmConfig(12, 1, 4, 32, 64, 3, true, false));
         assertEquals("dLLM config: rotary positions need an even head width, not 3", e.getMessage());
     }

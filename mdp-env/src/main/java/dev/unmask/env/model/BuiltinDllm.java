@@ -36,7 +36,7 @@ public final class BuiltinDllm implements Denoiser {
         this.config = config;
         this.vocab = vocab;
         this.sd = buildGraph(config, vocab);
-        this.description = "builtin:d" + config.dModel() + "-l" + config.layers() + "-h" + config.heads() + (config.rotary() ? "-rope" : "") + (config.fourierDigits() ? "-fourier" : "");
+        this.description = "builtin:d" + config.dModel() + "-l" + config.layers() + "-h" + config.heads() + (config.rotaryOnly() ? "-ropeonly" : config.rotary() ? "-rope" : "") + (config.fourierDigits() ? "-fourier" : "");
     }
 
     /** Amplitude of the Fourier digit features: well above the N(0, 0.02^2) of every other entry. */
@@ -52,10 +52,12 @@ public final class BuiltinDllm implements Denoiser {
         SDVariable shapeBT = sd.shape(tokens).castTo(DataType.LONG);
         SDVariable tokEmb = TransformerBlocks.normal(sd, "embed.tokens", rng, 0.02, vocab, c.dModel());
         if (c.fourierDigits()) writeFourierDigits(tokEmb.getArr(), v);
-        SDVariable posEmb = TransformerBlocks.normal(sd, "embed.positions", rng, 0.02, c.maxLength(), c.dModel());
         // one-hot times table rather than gather: SameDiff M2.1 cannot differentiate two gathers in one graph
-        SDVariable x = sd.oneHot(sd.reshape(tokens, -1), vocab).castTo(DataType.FLOAT).mmul(tokEmb)
-                .add(sd.oneHot(sd.reshape(positions, -1), c.maxLength()).castTo(DataType.FLOAT).mmul(posEmb));
+        SDVariable x = sd.oneHot(sd.reshape(tokens, -1), vocab).castTo(DataType.FLOAT).mmul(tokEmb);
+        if (!c.rotaryOnly()) {
+            SDVariable posEmb = TransformerBlocks.normal(sd, "embed.positions", rng, 0.02, c.maxLength(), c.dModel());
+            x = x.add(sd.oneHot(sd.reshape(positions, -1), c.maxLength()).castTo(DataType.FLOAT).mmul(posEmb));
+        }
         TransformerBlocks.Rotary rotary = c.rotary()
                 ? TransformerBlocks.Rotary.of(sd, "rope", sd.reshape(positions, -1, 1).castTo(DataType.FLOAT), c.dModel(), c.heads()) : null;
         for (int l = 0; l < c.layers(); l++) {

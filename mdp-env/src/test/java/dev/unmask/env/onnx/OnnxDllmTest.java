@@ -178,6 +178,18 @@ class OnnxDllmTest {
     }
 
     @Test
+    void aRotaryOnlyModelHasNoPositionTableAndExportsToTheSameConfidences(@TempDir Path dir) {
+        BuiltinDllm nd4j = sharpModel(new DllmConfig(32, 2, 4, 64, 96, 10, true, false, true));
+        assertFalse(nd4j.weights().containsKey("embed.positions"));
+        DllmOnnxExporter.export(nd4j, dir.resolve("onnx"));
+        try (OnnxDenoiser ort = OnnxDenoiser.load(dir.resolve("onnx/descriptor.json"))) {
+            int[][] batch = randomBatch(nd4j.vocabulary(), 12, 6);
+            double diff = maxConfidenceDiff(nd4j.predict(batch, all(batch), false), ort.predict(batch, all(batch), false));
+            assertTrue(diff <= 1e-4, "max diff " + diff);
+        }
+    }
+
+    @Test
     void aModelWithoutAttentionMaskRunsEqualLengthGroups(@TempDir Path dir) throws Exception {
         BuiltinDllm nd4j = sharpModel(8);
         Files.write(dir.resolve("m.onnx"), DllmOnnxExporter.onnxBytes(nd4j.config(), nd4j.vocabulary().size(), nd4j.weights(), "t", false));

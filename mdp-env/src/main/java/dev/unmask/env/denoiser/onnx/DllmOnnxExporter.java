@@ -69,8 +69,11 @@ public final class DllmOnnxExporter {
         ONNXPlaceholder ids = g.input(INPUT_IDS, OnnxGraph.INT64, "token ids [batch, length], rows right-padded with pad_id", "batch", "length");
         ONNXRef<?> tok = g.op(ONNXOperators.GATHER, "embed.tok", Map.of("axis", 0), g.weight("embed.tokens", vocab, d), ids);
         ONNXRef<?> len = g.op(OnnxOps.SHAPE, "length", Map.of("start", 1, "end", 2), ids);
-        ONNXRef<?> pos = g.op(OnnxOps.SLICE, "embed.pos", g.weight("embed.positions", c.maxLength(), d), g.longs("zero", 0), len, g.longs("axis0", 0));
-        ONNXRef<?> x = g.op(ONNXOperators.ADD, "embed", tok, pos);
+        ONNXRef<?> x = tok;
+        if (!c.rotaryOnly()) {
+            ONNXRef<?> pos = g.op(OnnxOps.SLICE, "embed.pos", g.weight("embed.positions", c.maxLength(), d), g.longs("zero", 0), len, g.longs("axis0", 0));
+            x = g.op(ONNXOperators.ADD, "embed", tok, pos);
+        }
         ONNXRef<?> keyBias;
         if (attentionMask) {
             ONNXPlaceholder mask = g.input(ATTENTION_MASK, OnnxGraph.INT64, "1 for real tokens, 0 for padding [batch, length]", "batch", "length");
