@@ -69,9 +69,10 @@ public final class DllmOnnxExporter {
         ONNXPlaceholder ids = g.input(INPUT_IDS, OnnxGraph.INT64, "token ids [batch, length], rows right-padded with pad_id", "batch", "length");
         ONNXRef<?> tok = g.op(ONNXOperators.GATHER, "embed.tok", Map.of("axis", 0), g.weight("embed.tokens", vocab, d), ids);
         ONNXRef<?> len = g.op(OnnxOps.SHAPE, "length", Map.of("start", 1, "end", 2), ids);
+        ONNXRef<?> zero = g.longs("zero", 0), axis0 = g.longs("axis0", 0);
         ONNXRef<?> x = tok;
         if (!c.rotaryOnly()) {
-            ONNXRef<?> pos = g.op(OnnxOps.SLICE, "embed.pos", g.weight("embed.positions", c.maxLength(), d), g.longs("zero", 0), len, g.longs("axis0", 0));
+            ONNXRef<?> pos = g.op(OnnxOps.SLICE, "embed.pos", g.weight("embed.positions", c.maxLength(), d), zero, len, axis0);
             x = g.op(ONNXOperators.ADD, "embed", tok, pos);
         }
         ONNXRef<?> keyBias;
@@ -81,7 +82,7 @@ public final class DllmOnnxExporter {
         } else {
             keyBias = g.scalar("no_key_bias", 0f);
         }
-        OnnxGraph.Rotary rotary = c.rotary() ? OnnxGraph.Rotary.of(g, c.maxLength(), d, c.heads(), len) : null;
+        OnnxGraph.Rotary rotary = c.rotary() ? OnnxGraph.Rotary.of(g, c.maxLength(), d, c.heads(), zero, len, axis0) : null;
         for (int l = 0; l < c.layers(); l++) x = g.encoderLayer(x, keyBias, rotary, "layer" + l, d, c.heads(), c.ffDim());
         ONNXRef<?> logits = g.linear(g.layerNorm(x, "final_ln", d), "head", d, vocab);
         g.output(logits, LOGITS, OnnxGraph.FLOAT, "vocabulary logits [batch, length, vocab]", "batch", "length", (long) vocab);

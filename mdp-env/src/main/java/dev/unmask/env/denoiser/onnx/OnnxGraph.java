@@ -151,8 +151,8 @@ public final class OnnxGraph {
      * 0..T-1, broadcast over the batch) and the constant rotate-half matrix [d, d].
      */
     public record Rotary(ONNXRef<?> cos, ONNXRef<?> sin, ONNXRef<?> rotate) {
-        /** Tables for every position below maxLength, sliced to the input's length. */
-        public static Rotary of(OnnxGraph g, int maxLength, int d, int heads, ONNXRef<?> length) {
+        /** Tables for every position below maxLength, sliced along axis 0 to [zero, length). */
+        public static Rotary of(OnnxGraph g, int maxLength, int d, int heads, ONNXRef<?> zero, ONNXRef<?> length, ONNXRef<?> axis0) {
             float[] freq = TransformerBlocks.Rotary.inverseFrequencies(d, heads);
             float[] cos = new float[maxLength * d], sin = new float[maxLength * d];
             for (int p = 0; p < maxLength; p++) {
@@ -163,9 +163,8 @@ public final class OnnxGraph {
                 }
             }
             long[] shape = {maxLength, d};
-            ONNXRef<?> zero = g.longs("rope.zero", 0), axis = g.longs("rope.axis0", 0);
-            return new Rotary(g.op(OnnxOps.SLICE, "rope.cos", g.floats("rope.cos_table", shape, cos), zero, length, axis),
-                    g.op(OnnxOps.SLICE, "rope.sin", g.floats("rope.sin_table", shape, sin), zero, length, axis),
+            return new Rotary(g.op(OnnxOps.SLICE, "rope.cos", g.floats("rope.cos_table", shape, cos), zero, length, axis0),
+                    g.op(OnnxOps.SLICE, "rope.sin", g.floats("rope.sin_table", shape, sin), zero, length, axis0),
                     g.floats("rope.rotate_half", new long[]{d, d}, TransformerBlocks.Rotary.rotateHalf(d, heads)));
         }
 
