@@ -22,7 +22,10 @@ import java.util.concurrent.Callable;
  * answer); for step k the buffer holds the reference up to the step and masks from there to the
  * end, and one forward pass must predict the step's tokens. Separates "cannot compute a step"
  * (low here) from "computes steps but decodes them in a bad order" (high here, low under careful
- * decoding).
+ * decoding). {@code --context all} gives the rest of the reference on both sides as well (infilling:
+ * can the step be computed at all, whatever the order), and {@code --per-token} splits each step into
+ * its tokens, which shows which digit of a total is missing (for arithmetic: the units digit, a sum
+ * modulo 10, is learned long after the tens digit).
  */
 @Command(name = "probe", mixinStandardHelpOptions = true,
         description = "Per answer step: accuracy of predicting the step in one pass given the reference steps before it.")
@@ -34,6 +37,11 @@ final class DllmProbeCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--batch", defaultValue = "64") int batch;
+    @Option(names = "--context", defaultValue = "left",
+            description = "left: the reference before the step is given, everything after it masked; all: only the step is masked (default: ${DEFAULT-VALUE}).")
+    String context;
+    @Option(names = "--per-token", description = "One row per token of each step (token accuracy and mean confidence) instead of per step.")
+    boolean perToken;
     @Option(names = "--out", description = "Also write probe.md, probe.json and a manifest into this folder.") Path out;
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -46,11 +54,14 @@ final class DllmProbeCommand implements Callable<Integer> {
     public Integer call() {
         tasks.forEach(Tasks::byName);
         if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
+        if (!context.equals("left") && !context.equals("all")) {
+            throw new dev.unmask.env.UnmaskException("--context must be left or all, not '" + context + "'");
+        }
         List<StepRow> rows = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint)) {
-            for (String name : new LinkedHashSet<>(tasks)) rows.addAll(probe(dllm, Tasks.byName(name), n, seed, batch));
+            for (String name : new LinkedHashSet<>(tasks)) rows.addAll(probe(dllm, Tasks.byName(name), n, seed, batch, context.equals("all"), perToken));
         }
-        String table = markdown(rows);
+        String table = markdown(rows, perToken);
         System.out.println(table);
         if (out != null) {
             AtomicFiles.writeString(out.resolve("probe.md"), table);
@@ -68,6 +79,15 @@ final class DllmProbeCommand implements Callable<Integer> {
     }
 
     static List<StepRow> probe(Denoiser dllm, Task task, int n, long seed, int batch) {
+        return probe(dllm, task, n, seed, batch, false, false);
+    }
+
+    /**
+     * @param bothSides mask only the step itself (the reference after it stays given), not everything after it
+     * @param perToken  one row per token of each step: token accuracy and mean confidence instead of
+     *                  the step's exact match and joint confidence
+     */
+    static List<StepRow> probe(Denoiser dllm, Task task, int n, long seed, int batch, boolean bothSides, boolean perToken) {
         Vocabulary vocab = dllm.vocabulary();
         int len = task.defaultGenLength();
         // label -> [count, exact, sum of joint confidence]
@@ -76,6 +96,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         List<boolean[]> queries = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         List<int[]> targets = new ArrayList<>();
+        List<Integer> stepStart = new ArrayList<>();
         for (Example e : task.dataset(Split.TEST, seed, n)) {
             int[] clean = Task.targetSequence(vocab, e, len);
             int p = vocab.encode(e.prompt()).length;
@@ -83,7 +104,7 @@ final class DllmProbeCommand implements Callable<Integer> {
             for (int k = 0; k < starts.size(); k++) {
                 int from = starts.get(k), to = k + 1 < starts.size() ? starts.get(k + 1) : e.answer().length();
                 int[] in = clean.clone();
-                for (int i = p + from; i < in.length; i++) in[i] = vocab.maskId();
+                for (int i = p + from; i < (bothSides ? p + to : in.length); i++) in[i] = vocab.maskId();
                 boolean[] q = new boolean[in.length];
                 for (int i = p + from; i < p + to; i++) q[i] = true;
                 String label = e.answer().charAt(from) == '>' ? "final answer" : "step " + Math.min(k + 1, 6) + (k + 1 >= 6 ? "+" : "");
@@ -91,7 +112,8 @@ final class DllmProbeCommand implements Callable<Integer> {
                 queries.add(q);
                 labels.add(label);
                 targets.add(clean);
-                acc.computeIfAbsent(label, x -> new double[3]);
+                stepStart.add(p + from);
+                if (!perToken) acc.computeIfAbsent(label, x -> new double[3]);
             }
         }
         for (int from = 0; from < inputs.size(); from += batch) {
@@ -104,9 +126,18 @@ final class DllmProbeCommand implements Callable<Integer> {
                 double joint = 1;
                 for (int i = 0; i < q.length; i++) {
                     if (!q[i]) continue;
-                    if (pred.top1()[r][i] != target[i]) exact = false;
+                    boolean right = pred.top1()[r][i] == target[i];
+                    if (!right) exact = false;
                     joint *= pred.confidence()[r][i];
+                    if (perToken) {
+                        // label "step 3 token 6": the token's 1-based place within its step
+                        double[] t = acc.computeIfAbsent(labels.get(from + r) + " token " + (i - stepStart.get(from + r) + 1), x -> new double[3]);
+                        t[0]++;
+                        if (right) t[1]++;
+                        t[2] += pred.confidence()[r][i];
+                    }
                 }
+                if (perToken) continue;
                 double[] a = acc.get(labels.get(from + r));
                 a[0]++;
                 if (exact) a[1]++;
@@ -115,7 +146,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         }
         List<StepRow> rows = new ArrayList<>();
         List<String> order = new ArrayList<>(acc.keySet());
-        order.sort(Comparator.comparing((String s) -> s.equals("final answer")).thenComparing(s -> s));
+        order.sort(Comparator.comparing((String s) -> s.startsWith("final answer")).thenComparing(DllmProbeCommand::naturalKey));
         for (String label : order) {
             double[] a = acc.get(label);
             rows.add(new StepRow(task.name(), label, (int) a[0], a[1] / a[0], a[2] / a[0]));
@@ -123,8 +154,15 @@ final class DllmProbeCommand implements Callable<Integer> {
         return rows;
     }
 
-    static String markdown(List<StepRow> rows) {
-        StringBuilder sb = new StringBuilder("| task | step | n | exact match | mean joint confidence |\n|---|---|---|---|---|\n");
+    /** "step 2 token 10" after "step 2 token 9": numbers compared as numbers. */
+    private static String naturalKey(String label) {
+        return java.util.regex.Pattern.compile("\\d+").matcher(label).replaceAll(m -> String.format("%06d", Integer.parseInt(m.group())));
+    }
+
+    static String markdown(List<StepRow> rows, boolean perToken) {
+        StringBuilder sb = new StringBuilder(perToken
+                ? "| task | step and token | n | token accuracy | mean confidence |\n|---|---|---|---|---|\n"
+                : "| task | step | n | exact match | mean joint confidence |\n|---|---|---|---|---|\n");
         for (StepRow r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.3f |%n", r.task(), r.step(), r.n(), r.exactMatch(), r.meanJointConfidence()));
         }

@@ -97,8 +97,60 @@ class CliTest {
         assertTrue(Files.isRegularFile(out.resolve("manifest.json")));
     }
 
+    @Test
+    void probeCanGiveBothSidesAndSplitStepsIntoTokens() {
+        dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-chain");
+        var examples = task.dataset(dev.unmask.env.task.Split.TEST, 1, 20);
+        var oracle = new OracleDenoiser(examples, task.defaultGenLength());
+        int mask = oracle.vocabulary().maskId();
+        // right only where the token after the masked run is visible: needs the right-hand context
+        var needsRightContext = new OracleDenoiser(examples, task.defaultGenLength()) {
+            @Override
+            public dev.unmask.env.denoiser.Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
+                var p = super.predict(seqs, query, dist);
+                for (int b = 0; b < seqs.length; b++) {
+                    int end = seqs[b].length - 1;
+                    while (!query[b][end]) end--;
+                    boolean seesRight = end + 1 < seqs[b].length && seqs[b][end + 1] != mask;
+                    for (int i = 0; i < seqs[b].length; i++) if (query[b][i] && !seesRight) p.top1()[b][i] = mask;
+                }
+                return p;
+            }
+        };
+        for (var r : DllmProbeCommand.probe(needsRightContext, task, 20, 1, 7, false, false)) assertEquals(0.0, r.exactMatch(), r.toString());
+        var bothSides = DllmProbeCommand.probe(needsRightContext, task, 20, 1, 7, true, false);
+        // every step but the final answer has visible text after it (the final answer is followed by padding, also given)
+        for (var r : bothSides) assertEquals(1.0, r.exactMatch(), r.toString());
+        // wrong only on the last token of each step (a units digit): the token rows say exactly which
+        var unitsBlind = new OracleDenoiser(examples, task.defaultGenLength()) {
+            @Override
+            public dev.unmask.env.denoiser.Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
+                var p = super.predict(seqs, query, dist);
+                for (int b = 0; b < seqs.length; b++) {
+                    int last = -1;
+                    for (int i = 0; i < seqs[b].length; i++) if (query[b][i] && (i + 1 == seqs[b].length || !query[b][i + 1])) last = i;
+                    p.top1()[b][last] = mask;
+                    p.confidence()[b][last] = 0.25f;
+                }
+                return p;
+            }
+        };
+        var tokens = DllmProbeCommand.probe(unitsBlind, task, 20, 1, 7, true, true);
+        var step2 = tokens.stream().filter(r -> r.step().startsWith("step 2 token")).map(DllmProbeCommand.StepRow::step).toList();
+        assertEquals(List.of("step 2 token 1", "step 2 token 2", "step 2 token 3", "step 2 token 4", "step 2 token 5", "step 2 token 6"), step2,
+                "',+5=08' has six tokens, in order");
+        java.util.Set<String> labels = new java.util.HashSet<>(tokens.stream().map(DllmProbeCommand.StepRow::step).toList());
+        for (var r : tokens) {
+            int place = Integer.parseInt(r.step().substring(r.step().lastIndexOf(' ') + 1));
+            boolean lastOfStep = !labels.contains(r.step().substring(0, r.step().lastIndexOf(' ') + 1) + (place + 1));
+            assertEquals(lastOfStep ? 0.0 : 1.0, r.exactMatch(), r.toString());
+            assertEquals(lastOfStep ? 0.25 : 1.0, r.meanJointConfidence(), 1e-6, r.toString());
+        }
+        assertTrue(labels.contains("final answer token 3") && !labels.contains("final answer token 4"), labels.toString());
+    }
+
     /** Predicts the reference answer of every prompt it was built with, with confidence 1. */
-    static final class OracleDenoiser implements dev.unmask.env.denoiser.Denoiser {
+    static class OracleDenoiser implements dev.unmask.env.denoiser.Denoiser {
         private final Vocabulary vocab = Vocabulary.builtin();
         private final Map<String, int[]> byPrompt = new java.util.HashMap<>();
 
