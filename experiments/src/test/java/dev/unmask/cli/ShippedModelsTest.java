@@ -1,0 +1,62 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.model.BuiltinDllm;
+import dev.unmask.env.model.DllmCheckpoint;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The checkpoints under models/ load (checksums and shapes checked) and still decode what their
+ * README says they decode. Guards the graph code: a change to attention, rotary positions or the
+ * embeddings that silently altered a shipped model's forward pass would fail here. Careful decoding
+ * (one token per step, most confident first) on 20 held-out prompts, a fixed draw, so the result
+ * is deterministic; the bars sit below the 200-prompt numbers in models/README.md.
+ */
+class ShippedModelsTest {
+    /** models/ of this checkout: tests run in a module folder, the launcher at the root. */
+    static Path modelsDir() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("models/dllm-a"))) return p.resolve("models");
+        }
+        throw new AssertionError("no models/dllm-a above " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    void everyShippedCheckpointLoadsAndVerifies() throws Exception {
+        List<Path> shipped;
+        try (var s = Files.list(modelsDir())) {
+            shipped = s.filter(p -> Files.isRegularFile(p.resolve("config.json"))).sorted().toList();
+        }
+        assertTrue(shipped.size() >= 3, shipped.toString());
+        for (Path dir : shipped) {
+            try (BuiltinDllm m = DllmCheckpoint.load(dir)) {
+                assertEquals(96, m.maxLength(), dir.toString());
+                assertTrue(Files.isRegularFile(dir.resolve("manifest.json")), dir + " has a training manifest");
+            }
+        }
+    }
+
+    @Test
+    void dllmCDoesArithmeticAndSudokuWithCarefulDecoding() {
+        try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-c"))) {
+            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7);
+            assertTrue(acc.get("arith-chain") >= 0.85, acc.toString());
+            assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
+        }
+    }
+
+    @Test
+    void dllmADecodesSudoku() {
+        // the documented state of the default model: every committed policy result decodes Sudoku with it
+        try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-a"))) {
+            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("sudoku"), 20, 7);
+            assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
+        }
+    }
+}
