@@ -33,7 +33,7 @@ class ShippedModelsTest {
         try (var s = Files.list(modelsDir())) {
             shipped = s.filter(p -> Files.isRegularFile(p.resolve("config.json"))).sorted().toList();
         }
-        assertTrue(shipped.size() >= 3, shipped.toString());
+        assertTrue(shipped.size() >= 4, shipped.toString());
         for (Path dir : shipped) {
             try (BuiltinDllm m = DllmCheckpoint.load(dir)) {
                 assertEquals(96, m.maxLength(), dir.toString());
@@ -42,9 +42,10 @@ class ShippedModelsTest {
         }
     }
 
-    @Test
-    void dllmCDoesArithmeticAndSudokuWithCarefulDecoding() {
-        try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-c"))) {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-c", "dllm-d"})
+    void rotaryModelsDoArithmeticAndSudokuWithCarefulDecoding(String name) {
+        try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(name))) {
             Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7);
             assertTrue(acc.get("arith-chain") >= 0.85, acc.toString());
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
