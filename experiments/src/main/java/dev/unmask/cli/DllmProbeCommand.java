@@ -46,7 +46,11 @@ final class DllmProbeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** One row of the table: a task's k-th step (or its final answer) over the held-out prompts. */
+    /**
+     * One row of the table: a task's k-th step (or its final answer) over the held-out prompts. With
+     * --per-token the row is one token of a step ("step 3 token 6"): exactMatch is then that token's
+     * accuracy and meanJointConfidence its mean confidence.
+     */
     record StepRow(String task, String step, int n, double exactMatch, double meanJointConfidence) {
     }
 
