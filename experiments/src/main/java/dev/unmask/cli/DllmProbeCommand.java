@@ -82,10 +82,6 @@ final class DllmProbeCommand implements Callable<Integer> {
         return starts;
     }
 
-    static List<StepRow> probe(Denoiser dllm, Task task, int n, long seed, int batch) {
-        return probe(dllm, task, n, seed, batch, false, false);
-    }
-
     /**
      * @param bothSides mask only the step itself (the reference after it stays given), not everything after it
      * @param perToken  one row per token of each step: token accuracy and mean confidence instead of

@@ -83,7 +83,7 @@ class CliTest {
         // an oracle that knows every reference answer gets every step exactly, with confidence 1
         dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
         var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
-        var rows = DllmProbeCommand.probe(oracle, task, 20, 1, 7);
+        var rows = DllmProbeCommand.probe(oracle, task, 20, 1, 7, false, false);
         assertEquals("final answer", rows.get(rows.size() - 1).step());
         for (var r : rows) {
             assertEquals(1.0, r.exactMatch(), r.toString());
