@@ -99,7 +99,8 @@ final class BenchCommand implements Callable<Integer> {
         double n = (double) batch * len, d = c.dModel();
         double perLayer = 2 * n * d * d * 4 + 2 * n * d * c.ffDim() * 2 + 2 * 2 * batch * (double) len * len * d
                 + (c.rotary() ? 2 * 2 * n * d * d : 0); // rotate-half of queries and keys is a [d, d] product each
-        return c.layers() * perLayer + 2 * n * (vocab + c.maxLength()) * d + 2 * n * d * vocab;
+        // embeddings are one-hot products with the token table and (unless rotary-only) the position table
+        return c.layers() * perLayer + 2 * n * (vocab + (c.rotaryOnly() ? 0 : c.maxLength())) * d + 2 * n * d * vocab;
     }
 
     private static double gemmPeak(int size) {

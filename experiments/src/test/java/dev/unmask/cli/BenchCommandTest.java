@@ -1,0 +1,21 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.model.DllmConfig;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class BenchCommandTest {
+    @Test
+    void flopCountFollowsTheArchitectureFlags() {
+        int vocab = 40, batch = 8, len = 80, d = 64, layers = 2, maxLength = 96;
+        double n = batch * len;
+        DllmConfig plain = new DllmConfig(d, layers, 4, 256, maxLength, 1);
+        DllmConfig rotary = new DllmConfig(d, layers, 4, 256, maxLength, 1, true, false, false);
+        DllmConfig rotaryOnly = new DllmConfig(d, layers, 4, 256, maxLength, 1, true, false, true);
+        // rotate-half of queries and keys: two [n, d] x [d, d] products per layer
+        assertEquals(layers * 2 * 2 * n * d * d, BenchCommand.forwardFlops(rotary, vocab, batch, len) - BenchCommand.forwardFlops(plain, vocab, batch, len), 1e-3);
+        // no position table: its one-hot product is gone
+        assertEquals(2 * n * maxLength * d, BenchCommand.forwardFlops(rotary, vocab, batch, len) - BenchCommand.forwardFlops(rotaryOnly, vocab, batch, len), 1e-3);
+    }
+}
