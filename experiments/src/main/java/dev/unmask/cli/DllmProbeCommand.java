@@ -154,9 +154,11 @@ final class DllmProbeCommand implements Callable<Integer> {
         return rows;
     }
 
+    private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("\\d+");
+
     /** "step 2 token 10" after "step 2 token 9": numbers compared as numbers. */
     private static String naturalKey(String label) {
-        return java.util.regex.Pattern.compile("\\d+").matcher(label).replaceAll(m -> String.format("%06d", Integer.parseInt(m.group())));
+        return NUMBER.matcher(label).replaceAll(m -> String.format("%06d", Integer.parseInt(m.group())));
     }
 
     static String markdown(List<StepRow> rows, boolean perToken) {
