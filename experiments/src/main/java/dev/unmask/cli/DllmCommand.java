@@ -5,6 +5,7 @@ import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.model.*;
+import dev.unmask.env.task.Split;
 import dev.unmask.runs.RunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,12 +48,13 @@ public final class DllmCommand {
      * SHA-256 and the files it wrote into {@code out}.
      */
     static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
-                                           int n, long seed, int batch, Path out, List<String> files) {
+                                           int n, long seed, Split split, int batch, Path out, List<String> files) {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", checkpoint.toString());
         config.put("tasks", tasks);
         config.put("n", n);
         config.put("seed", seed);
+        config.put("split", split.label());
         config.put("batch", batch);
         RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
@@ -207,7 +209,10 @@ public final class DllmCommand {
             if (initFrom != null && Files.isRegularFile(initFrom.resolve("metrics.jsonl"))) {
                 manifest.result("init_from_train_seconds", TrainingTotals.of(initFrom.resolve("metrics.jsonl"), 50).trainSeconds());
             }
-            if (evalN > 0) manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed));
+            if (evalN > 0) {
+                manifest.result("heldout_split", Split.VALIDATION.label());
+                manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed, Split.VALIDATION));
+            }
             manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
             System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));
             return 0;

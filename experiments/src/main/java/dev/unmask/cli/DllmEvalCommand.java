@@ -25,7 +25,10 @@ final class DllmEvalCommand implements Callable<Integer> {
     @Option(names = "--tasks", split = ",", defaultValue = "arith,sudoku,sort") List<String> tasks;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
     @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--batch", defaultValue = "64") int batch;
+    @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--split", defaultValue = "test", converter = Splits.class,
+            description = "Held-out prompts: validation (to tune on) or test (to report once) (default: ${DEFAULT-VALUE}).")
+    Split split;
     @Option(names = "--out", description = "Also write the table as CSV + Markdown + JSON (and a manifest) into this folder.") Path out;
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -33,13 +36,15 @@ final class DllmEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         tasks.forEach(Tasks::byName);
+        if (n <= 0) throw new dev.unmask.env.UnmaskException("--n must be at least 1, got " + n);
+        if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint)) {
             for (String name : tasks) {
                 Task task = Tasks.byName(name);
                 int len = task.defaultGenLength();
-                List<dev.unmask.env.task.Example> heldOut = task.dataset(Split.TEST, seed, n);
+                List<dev.unmask.env.task.Example> heldOut = task.dataset(split, seed, n);
                 // careful: one token per step, most confident first (full diffusion and semi-AR B=8);
                 // aggressive: a fixed 4 and 8 tokens per step, and Fast-dLLM's threshold 0.9
                 String[][] grid = {
@@ -54,7 +59,7 @@ final class DllmEvalCommand implements Callable<Integer> {
                 };
                 for (String[] g : grid) {
                     UnmaskPolicy policy = Heuristics.parse(g[0]);
-                    rows.add(Evaluator.evaluate(dllm, task, len, Integer.parseInt(g[1]), policy, heldOut, batch, seed, null).row());
+                    rows.add(Evaluator.evaluate(dllm, task, len, Integer.parseInt(g[1]), policy, heldOut, split, batch, seed, null).row());
                     System.err.println(ResultTables.shortLine(rows.get(rows.size() - 1)));
                 }
             }
@@ -62,20 +67,20 @@ final class DllmEvalCommand implements Callable<Integer> {
         System.out.println(ResultTables.markdown(rows));
         if (out != null) {
             ResultTables.writeAll(out, "dllm-eval", rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, batch, out,
+            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, split, batch, out,
                     List.of("dllm-eval.csv", "dllm-eval.json", "dllm-eval.md"));
         }
         return 0;
     }
 
     /** Held-out accuracy per task with one token per step, most confident first, full diffusion. */
-    static Map<String, Double> carefulAccuracy(Denoiser dllm, List<String> tasks, int n, long seed) {
+    static Map<String, Double> carefulAccuracy(Denoiser dllm, List<String> tasks, int n, long seed, Split split) {
         Map<String, Double> acc = new TreeMap<>();
         for (String name : new TreeSet<>(tasks)) { // a task may be listed twice to weight training
             Task task = Tasks.byName(name);
             int len = task.defaultGenLength();
             UnmaskPolicy careful = Heuristics.parse("topk:steps=" + len);
-            acc.put(name, Evaluator.evaluate(dllm, task, len, len, careful, task.dataset(Split.TEST, seed, n), 64, seed, null).row().accuracy());
+            acc.put(name, Evaluator.evaluate(dllm, task, len, len, careful, split, seed, n, 64, null).row().accuracy());
         }
         return acc;
     }

@@ -36,7 +36,10 @@ final class DllmProbeCommand implements Callable<Integer> {
     List<String> tasks;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
     @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--batch", defaultValue = "64") int batch;
+    @Option(names = "--batch", defaultValue = "64", description = "Sequences per forward pass (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--split", defaultValue = "test", converter = Splits.class,
+            description = "Held-out prompts: validation or test (default: ${DEFAULT-VALUE}).")
+    Split split;
     @Option(names = "--context", defaultValue = "left",
             description = "left: the reference before the step is given, everything after it masked; all: only the step is masked (default: ${DEFAULT-VALUE}).")
     String context;
@@ -63,14 +66,14 @@ final class DllmProbeCommand implements Callable<Integer> {
         }
         List<StepRow> rows = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint)) {
-            for (String name : new LinkedHashSet<>(tasks)) rows.addAll(probe(dllm, Tasks.byName(name), n, seed, batch, context.equals("all"), perToken));
+            for (String name : new LinkedHashSet<>(tasks)) rows.addAll(probe(dllm, Tasks.byName(name), split, n, seed, batch, context.equals("all"), perToken));
         }
         String table = markdown(rows, perToken);
         System.out.println(table);
         if (out != null) {
             AtomicFiles.writeString(out.resolve("probe.md"), table);
             Json.writeAtomically(out.resolve("probe.json"), rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, batch, out, List.of("probe.md", "probe.json"));
+            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, out, List.of("probe.md", "probe.json"));
         }
         return 0;
     }
@@ -87,7 +90,7 @@ final class DllmProbeCommand implements Callable<Integer> {
      * @param perToken  one row per token of each step: token accuracy and mean confidence instead of
      *                  the step's exact match and joint confidence
      */
-    static List<StepRow> probe(Denoiser dllm, Task task, int n, long seed, int batch, boolean bothSides, boolean perToken) {
+    static List<StepRow> probe(Denoiser dllm, Task task, Split split, int n, long seed, int batch, boolean bothSides, boolean perToken) {
         Vocabulary vocab = dllm.vocabulary();
         int len = task.defaultGenLength();
         // label -> [count, exact, sum of joint confidence]
@@ -97,7 +100,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         List<String> labels = new ArrayList<>();
         List<int[]> targets = new ArrayList<>();
         List<Integer> stepStart = new ArrayList<>();
-        for (Example e : task.dataset(Split.TEST, seed, n)) {
+        for (Example e : task.dataset(split, seed, n)) {
             int[] clean = Task.targetSequence(vocab, e, len);
             int p = vocab.encode(e.prompt()).length;
             List<Integer> starts = stepStarts(e.answer());

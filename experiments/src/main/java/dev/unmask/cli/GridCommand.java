@@ -2,7 +2,10 @@ package dev.unmask.cli;
 
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.env.io.Checksums;
+import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.runs.*;
@@ -19,21 +22,27 @@ import java.util.concurrent.Callable;
  * held-out prompts, written as eval.csv / eval.json / eval.md with a manifest.
  */
 abstract class GridCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM checkpoint folder (default: the shipped models/dllm-a).")
+    @Option(names = "--checkpoint", description = "dLLM checkpoint folder or ONNX export (default: the shipped models/dllm-a, which solves Sudoku).")
     Path checkpoint;
-    @Option(names = "--tasks", split = ",", defaultValue = "arith", description = "Tasks (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tasks", split = ",", defaultValue = "sudoku",
+            description = "Tasks (default: ${DEFAULT-VALUE}, the task the default dLLM solves with careful decoding).")
     List<String> tasks;
-    @Option(names = "--gen-length", description = "Buffer length L (default: each task's own).")
+    @Option(names = "--gen-length", description = "Buffer length L (default: each task's own); must hold the longest answer.")
     Integer genLength;
     @Option(names = "--block-lengths", split = ",", defaultValue = "8,full",
             description = "Block lengths; 'full' = full diffusion (B = L) (default: ${DEFAULT-VALUE}).")
     List<String> blockLengths;
     @Option(names = "--policies", split = ",(?=[a-z]+(:|$))", splitSynopsisLabel = ",", defaultValue = "baseline",
-            description = "Policy specs, e.g. threshold:tau=0.5|0.9,topk:steps=64; 'baseline' = every heuristic with its parameter swept.")
+            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quote a spec with |); 'baseline' = every heuristic with its parameter swept.")
     List<String> policies;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per cell (default: ${DEFAULT-VALUE}).")
     int n;
-    @Option(names = "--seeds", split = ",", defaultValue = "1") List<Long> seeds;
+    @Option(names = "--seeds", split = ",", defaultValue = "1",
+            description = "Seeds, each drawing its own set of held-out prompts (and sampling randomness); one cell per seed (default: ${DEFAULT-VALUE}).")
+    List<Long> seeds;
+    @Option(names = "--split", converter = Splits.class,
+            description = "Held-out prompts: validation (tune on it) or test (report on it once) (default: test for eval, validation for sweep).")
+    Split split;
     @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--out", required = true, description = "Run folder for results, manifest and cells.")
     Path out;
@@ -44,11 +53,21 @@ abstract class GridCommand implements Callable<Integer> {
 
     abstract String kind();
 
+    /** eval reports (test prompts); sweep tunes (validation prompts). */
+    abstract Split defaultSplit();
+
     @Override
     public Integer call() {
         Path ck = checkpoint == null ? Paths.defaultDllm() : checkpoint;
-        if (!Files.isDirectory(ck)) throw new UnmaskException("checkpoint " + ck + " does not exist");
-        if (n <= 0) throw new UnmaskException("--n must be positive");
+        if (!Files.exists(ck)) throw new UnmaskException("checkpoint " + ck + " does not exist");
+        if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
+        if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);
+        if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
+        if (genLength != null && genLength <= 0) throw new UnmaskException("--gen-length must be at least 1, got " + genLength);
+        Split heldOut = split == null ? defaultSplit() : split;
+        if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
+        String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
+        Map<String, String> policySha = new HashMap<>();
         List<SweepCell> cells = new ArrayList<>();
         for (String t : tasks) {
             Task task = Tasks.byName(t);
@@ -67,32 +86,42 @@ abstract class GridCommand implements Callable<Integer> {
                 for (String p : PolicyGrid.expand(policies, len)) {
                     Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
-                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n));
+                    String pSha = policySha.computeIfAbsent(p, Policies::checksum);
+                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch));
                 }
             }
         }
         if (Files.exists(out.resolve(RunManifest.FILE)) && !Files.isDirectory(out.resolve(Sweep.CELLS))) {
             throw new UnmaskException(out + " holds another kind of run; choose another --out");
         }
+        // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
+        Denoiser first = Denoisers.load(ck);
+        for (SweepCell c : cells) BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(), genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", ck.toString());
+        config.put("dllm_sha256", dllmSha);
         config.put("tasks", tasks);
         config.put("gen_length", genLength);
         config.put("block_lengths", blockLengths);
         config.put("policies", policies);
         config.put("n", n);
         config.put("seeds", seeds);
+        config.put("split", heldOut.label());
         config.put("batch", batch);
         config.put("workers", workers());
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
-        manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
+        manifest.input("dllm_weights", Denoisers.weightsFile(ck));
         for (String p : policies) {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
         }
         Progress bar = new Progress(kind(), cells.size());
-        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> dev.unmask.env.denoiser.onnx.Denoisers.load(ck), Policies::parse, batch, (done, total, row) -> {
+        java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
+        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
+            Denoiser d = unclaimed.getAndSet(null);
+            return d != null ? d : Denoisers.load(ck);
+        }, Policies::parse, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
             }
@@ -114,6 +143,10 @@ abstract class GridCommand implements Callable<Integer> {
         String kind() {
             return "eval";
         }
+
+        Split defaultSplit() {
+            return Split.TEST;
+        }
     }
 
     @CommandLine.Command(name = "sweep", mixinStandardHelpOptions = true,
@@ -128,6 +161,10 @@ abstract class GridCommand implements Callable<Integer> {
 
         String kind() {
             return "sweep";
+        }
+
+        Split defaultSplit() {
+            return Split.VALIDATION;
         }
     }
 }

@@ -34,7 +34,7 @@ final class TrainCommand implements Callable<Integer> {
     List<String> overrides = new ArrayList<>();
     @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllmPath;
     @Option(names = "--out", required = true, description = "Run folder.") Path out;
-    @Option(names = "--eval-n", defaultValue = "100", description = "Held-out prompts for the final evaluation (0 = skip).") int evalN;
+    @Option(names = "--eval-n", defaultValue = "100", description = "Validation prompts for the final evaluation (0 = skip).") int evalN;
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.") boolean resume;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -53,7 +53,9 @@ final class TrainCommand implements Callable<Integer> {
         if (!resume && Files.isDirectory(out) && Objects.requireNonNull(out.toFile().list()).length > 0) {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }
+        if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
         dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck);
+        dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
         if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());
@@ -90,8 +92,7 @@ final class TrainCommand implements Callable<Integer> {
         if (evalN > 0) {
             var task = Tasks.byName(config.task());
             EvalRow row = Evaluator.evaluate(dllm, task, config.genLength(), config.blockLength(),
-                    new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString()), task.dataset(Split.TEST, config.seed(), evalN), 64,
-                    config.seed(), null).row();
+                    new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString()), Split.VALIDATION, config.seed(), evalN, 64, null).row();
             ResultTables.writeAll(out, "eval", List.of(row));
             manifest.result("heldout", row);
             outputs.add(out.resolve("eval.csv"));

@@ -1,6 +1,7 @@
 package dev.unmask.runs;
 
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.io.Checksums;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.heuristics.Heuristics;
 import dev.unmask.policy.LearnedPolicy;
@@ -43,6 +44,14 @@ public final class Policies {
         if (path == null) throw new UnmaskException("learned policy spec needs path=CHECKPOINT, e.g. learned:path=runs/p1/policy");
         if (!mode.equals("greedy") && !mode.equals("sample")) throw new UnmaskException("learned policy mode must be greedy or sample, got '" + mode + "'");
         return new LearnedPolicy(PolicyCheckpoint.load(Path.of(path)), temp, mode.equals("sample"), Path.of(path).toString());
+    }
+
+    /** SHA-256 over a learned spec's checkpoint (weights, then config), or null for a heuristic. */
+    public static String checksum(String spec) {
+        Path dir = checkpointOf(spec);
+        if (dir == null) return null;
+        String both = Checksums.sha256(dir.resolve(PolicyCheckpoint.WEIGHTS)) + Checksums.sha256(dir.resolve(PolicyCheckpoint.CONFIG));
+        return Checksums.sha256(both.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** The checkpoint folder named by a learned spec, or null for a heuristic. */

@@ -7,7 +7,6 @@ import dev.unmask.env.eval.Evaluator;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.mdp.UnmaskPolicy;
-import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
 
@@ -22,7 +21,9 @@ import java.util.function.Supplier;
 /**
  * Runs a grid of cells, each an evaluation, with up to {@code workers} in parallel (each worker
  * thread loads its own dLLM: the model is not thread-safe). Each finished cell is written
- * atomically to cells/ID.json; a resumed sweep skips cells whose file exists.
+ * atomically to cells/ID.json; a resumed sweep skips cells whose file exists. The ID hashes every
+ * input of the cell (dLLM and policy checksums, split, n, seed, batch), so a cell made with other
+ * inputs is never taken for this one: it is recomputed.
  */
 public final class Sweep {
     public static final String CELLS = "cells";
@@ -36,7 +37,7 @@ public final class Sweep {
     }
 
     public static List<EvalRow> run(Path dir, List<SweepCell> cells, int workers, Supplier<Denoiser> loadDllm,
-                                    Function<String, UnmaskPolicy> policyFactory, int batch, Listener listener) {
+                                    Function<String, UnmaskPolicy> policyFactory, Listener listener) {
         Path cellDir = dir.resolve(CELLS);
         List<SweepCell> todo = new ArrayList<>();
         for (SweepCell c : cells) if (!Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) todo.add(c);
@@ -48,9 +49,8 @@ public final class Sweep {
             for (SweepCell c : todo) {
                 futures.add(pool.submit(() -> {
                     Task task = Tasks.byName(c.task());
-                    List<dev.unmask.env.task.Example> prompts = task.dataset(Split.TEST, c.seed(), c.n());
                     Evaluator.Outcome outcome = Evaluator.evaluate(model.get(), task, c.genLength(), c.blockLength(),
-                            policyFactory.apply(c.policy()), prompts, batch, c.seed(), null);
+                            policyFactory.apply(c.policy()), c.split(), c.seed(), c.n(), c.batch(), null);
                     EvalRow row = outcome.row();
                     // a few decoded answers beside the numbers, to see how a rule fails (written before the cell counts as done)
                     StringBuilder samples = new StringBuilder();

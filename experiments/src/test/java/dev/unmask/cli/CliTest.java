@@ -83,7 +83,7 @@ class CliTest {
         // an oracle that knows every reference answer gets every step exactly, with confidence 1
         dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
         var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
-        var rows = DllmProbeCommand.probe(oracle, task, 20, 1, 7, false, false);
+        var rows = DllmProbeCommand.probe(oracle, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, false, false);
         assertEquals("final answer", rows.get(rows.size() - 1).step());
         for (var r : rows) {
             assertEquals(1.0, r.exactMatch(), r.toString());
@@ -117,8 +117,8 @@ class CliTest {
                 return p;
             }
         };
-        for (var r : DllmProbeCommand.probe(needsRightContext, task, 20, 1, 7, false, false)) assertEquals(0.0, r.exactMatch(), r.toString());
-        var bothSides = DllmProbeCommand.probe(needsRightContext, task, 20, 1, 7, true, false);
+        for (var r : DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, false, false)) assertEquals(0.0, r.exactMatch(), r.toString());
+        var bothSides = DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, true, false);
         // every step but the final answer has visible text after it (the final answer is followed by padding, also given)
         for (var r : bothSides) assertEquals(1.0, r.exactMatch(), r.toString());
         // wrong only on the last token of each step (a units digit): the token rows say exactly which
@@ -135,7 +135,7 @@ class CliTest {
                 return p;
             }
         };
-        var tokens = DllmProbeCommand.probe(unitsBlind, task, 20, 1, 7, true, true);
+        var tokens = DllmProbeCommand.probe(unitsBlind, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, true, true);
         var step2 = tokens.stream().filter(r -> r.step().startsWith("step 2 token")).map(DllmProbeCommand.StepRow::step).toList();
         assertEquals(List.of("step 2 token 1", "step 2 token 2", "step 2 token 3", "step 2 token 4", "step 2 token 5", "step 2 token 6"), step2,
                 "',+5=08' has six tokens, in order");

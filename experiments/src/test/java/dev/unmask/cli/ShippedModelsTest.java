@@ -46,7 +46,7 @@ class ShippedModelsTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-c", "dllm-d"})
     void rotaryModelsDoArithmeticAndSudokuWithCarefulDecoding(String name) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(name))) {
-            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7);
+            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
             assertTrue(acc.get("arith-chain") >= 0.85, acc.toString());
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
@@ -56,7 +56,7 @@ class ShippedModelsTest {
     void dllmADecodesSudoku() {
         // the documented state of the default model: every committed policy result decodes Sudoku with it
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-a"))) {
-            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("sudoku"), 20, 7);
+            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
     }

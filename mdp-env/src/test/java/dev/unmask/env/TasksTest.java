@@ -12,17 +12,41 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class TasksTest {
     @Test
-    void trainAndTestAreDisjointAndSeeded() {
+    void trainValidationAndTestAreDisjointAndSeeded() {
         for (String name : Tasks.names()) {
             Task t = Tasks.byName(name);
             List<Example> test = t.dataset(Split.TEST, 1, 200);
+            List<Example> validation = t.dataset(Split.VALIDATION, 1, 200);
             List<Example> train = t.dataset(Split.TRAIN, 1, 1000);
-            Set<String> testKeys = new HashSet<>();
+            Set<String> testKeys = new HashSet<>(), validationKeys = new HashSet<>();
             test.forEach(e -> testKeys.add(e.key()));
+            validation.forEach(e -> validationKeys.add(e.key()));
             assertEquals(200, testKeys.size());
-            train.forEach(e -> assertFalse(testKeys.contains(e.key()), name + " leaks " + e.key()));
+            assertEquals(200, validationKeys.size());
+            validation.forEach(e -> assertFalse(testKeys.contains(e.key()), name + " validation leaks into test: " + e.key()));
+            train.forEach(e -> assertFalse(testKeys.contains(e.key()) || validationKeys.contains(e.key()), name + " train leaks " + e.key()));
             assertEquals(test, t.dataset(Split.TEST, 1, 200), "same seed, same set");
+            assertEquals(validation, t.dataset(Split.VALIDATION, 1, 200), "same seed, same set");
         }
+    }
+
+    @Test
+    void splitsHaveTheirShareAndTrainIsUnchangedByTheValidationSplit() {
+        // Validation was carved out of the old 1-in-5 test split: an instance that was TRAIN stays TRAIN,
+        // so the shipped dLLMs and policies (trained before the validation split existed) replay exactly.
+        int[] counts = new int[3];
+        for (int i = 0; i < 100_000; i++) counts[Split.of("k" + i).ordinal()]++;
+        assertEquals(0.8, counts[Split.TRAIN.ordinal()] / 1e5, 0.01);
+        assertEquals(0.1, counts[Split.VALIDATION.ordinal()] / 1e5, 0.01);
+        assertEquals(0.1, counts[Split.TEST.ordinal()] / 1e5, 0.01);
+        // the first train instances of each task are the ones the 1-in-5 rule drew (recorded in an older checkout)
+        assertEquals(List.of("..3.|.1..|1423|.3.4", "..31|..4.|31.4|421.", "43.1|1.4.|.412|.1.4"),
+                Tasks.byName("sudoku").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        assertEquals(List.of("2-1-1+0+7", "6+2-0", "4-2+3+7+4"),
+                Tasks.byName("arith-chain").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        assertEquals(Split.VALIDATION, Split.parse("val"));
+        assertEquals(Split.TEST, Split.parse(" Test "));
+        assertThrows(UnmaskException.class, () -> Split.parse("dev"));
     }
 
     @Test

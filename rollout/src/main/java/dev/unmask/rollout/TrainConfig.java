@@ -39,7 +39,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
     }
 
     public static TrainConfig defaults() {
-        return new TrainConfig("grpo", "arith", 64, 64, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
+        return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
                 1, 10, false, 32, 2, 64, java.util.List.of("confidence"), 0.1, false);
     }
 }

@@ -101,12 +101,12 @@ class PolicyTrainerTest {
         ChainDenoiser d = dllm();
         PolicyTrainer trainer = new PolicyTrainer(config("grpo", 15, false), d);
         List<Example> evalSet = sort.dataset(Split.TEST, 7, 40);
-        double before = Evaluator.evaluate(d, sort, L, L, new LearnedPolicy(trainer.net(), 1.0, true, "t"), evalSet, 40, 7, null).row().meanReward();
+        double before = Evaluator.evaluate(d, sort, L, L, new LearnedPolicy(trainer.net(), 1.0, true, "t"), evalSet, Split.TEST, 40, 7, null).row().meanReward();
         for (int i = 0; i < 15; i++) {
             var r = trainer.runIteration();
             assertTrue(Double.isFinite(r.loss()));
         }
-        double after = Evaluator.evaluate(d, sort, L, L, new LearnedPolicy(trainer.net(), 1.0, true, "t"), evalSet, 40, 7, null).row().meanReward();
+        double after = Evaluator.evaluate(d, sort, L, L, new LearnedPolicy(trainer.net(), 1.0, true, "t"), evalSet, Split.TEST, 40, 7, null).row().meanReward();
         assertTrue(after > before + 0.1, "mean reward " + before + " -> " + after);
     }
 

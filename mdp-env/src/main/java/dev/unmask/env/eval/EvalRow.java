@@ -8,10 +8,10 @@ import java.util.Locale;
 
 /**
  * One configuration's result: the columns of results tables (CSV, JSON, Markdown).
- * accuracy's 95% interval is Wilson's score interval.
+ * accuracy's 95% interval is Wilson's score interval; split says which prompts (validation or test) it was measured on.
  */
 @JsonPropertyOrder({"task", "mode", "block_length", "gen_length", "policy", "policy_params", "n", "accuracy", "acc_ci_low",
-        "acc_ci_high", "mean_nfe", "nfe_p10", "nfe_p50", "nfe_p90", "tokens_per_step", "mean_reward", "fallback_steps", "wall_ms", "dllm", "seed"})
+        "acc_ci_high", "mean_nfe", "nfe_p10", "nfe_p50", "nfe_p90", "tokens_per_step", "mean_reward", "fallback_steps", "wall_ms", "dllm", "seed", "split"})
 public record EvalRow(@JsonProperty("task") String task, @JsonProperty("mode") String mode,
                       @JsonProperty("block_length") int blockLength, @JsonProperty("gen_length") int genLength,
                       @JsonProperty("policy") String policy, @JsonProperty("policy_params") String policyParams,
@@ -21,16 +21,22 @@ public record EvalRow(@JsonProperty("task") String task, @JsonProperty("mode") S
                       @JsonProperty("nfe_p50") double nfeP50, @JsonProperty("nfe_p90") double nfeP90,
                       @JsonProperty("tokens_per_step") double tokensPerStep, @JsonProperty("mean_reward") double meanReward,
                       @JsonProperty("fallback_steps") long fallbackSteps, @JsonProperty("wall_ms") long wallMs,
-                      @JsonProperty("dllm") String dllm, @JsonProperty("seed") long seed) {
+                      @JsonProperty("dllm") String dllm, @JsonProperty("seed") long seed,
+                      @JsonProperty("split") String split) {
+
+    /** Rows written before the validation split existed carry no split: they were all measured on test prompts. */
+    public EvalRow {
+        if (split == null) split = "test";
+    }
 
     public static final List<String> COLUMNS = List.of("task", "mode", "block_length", "gen_length", "policy", "policy_params", "n",
             "accuracy", "acc_ci_low", "acc_ci_high", "mean_nfe", "nfe_p10", "nfe_p50", "nfe_p90", "tokens_per_step", "mean_reward",
-            "fallback_steps", "wall_ms", "dllm", "seed");
+            "fallback_steps", "wall_ms", "dllm", "seed", "split");
 
     public List<String> csvValues() {
         return List.of(task, mode, Integer.toString(blockLength), Integer.toString(genLength), policy, policyParams, Integer.toString(n),
                 f(accuracy), f(accCiLow), f(accCiHigh), f(meanNfe), f(nfeP10), f(nfeP50), f(nfeP90), f(tokensPerStep), f(meanReward),
-                Long.toString(fallbackSteps), Long.toString(wallMs), dllm, Long.toString(seed));
+                Long.toString(fallbackSteps), Long.toString(wallMs), dllm, Long.toString(seed), split);
     }
 
     private static String f(double v) {

@@ -6,6 +6,7 @@ import dev.unmask.env.mdp.Reward;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.env.mdp.UnmaskingEnv;
 import dev.unmask.env.task.Example;
+import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 
 import java.util.ArrayList;
@@ -21,8 +22,15 @@ public final class Evaluator {
     public record Outcome(EvalRow row, List<EpisodeResult> episodes) {
     }
 
+    /** Draws n prompts of the split with the seed, then decodes them. */
     public static Outcome evaluate(Denoiser dllm, Task task, int genLength, int blockLength, UnmaskPolicy policy,
-                                   List<Example> examples, int batchSize, long seed, IntConsumer progress) {
+                                   Split split, long seed, int n, int batchSize, IntConsumer progress) {
+        return evaluate(dllm, task, genLength, blockLength, policy, task.dataset(split, seed, n), split, batchSize, seed, progress);
+    }
+
+    /** @param split the split the examples were drawn from, for the row's label */
+    public static Outcome evaluate(Denoiser dllm, Task task, int genLength, int blockLength, UnmaskPolicy policy,
+                                   List<Example> examples, Split split, int batchSize, long seed, IntConsumer progress) {
         long start = System.nanoTime();
         UnmaskingEnv env = new UnmaskingEnv(dllm, task, genLength, blockLength, 0.0, Reward.DEFAULT);
         List<EpisodeResult> all = new ArrayList<>();
@@ -32,11 +40,11 @@ public final class Evaluator {
             if (progress != null) progress.accept(all.size());
         }
         long wallMs = (System.nanoTime() - start) / 1_000_000;
-        return new Outcome(summarise(all, task.name(), genLength, blockLength, policy, dllm.describe(), seed, wallMs), all);
+        return new Outcome(summarise(all, task.name(), genLength, blockLength, policy, dllm.describe(), seed, split, wallMs), all);
     }
 
     public static EvalRow summarise(List<EpisodeResult> eps, String task, int genLength, int blockLength, UnmaskPolicy policy,
-                                    String dllm, long seed, long wallMs) {
+                                    String dllm, long seed, Split split, long wallMs) {
         int n = eps.size(), correct = 0;
         long fallbacks = 0;
         double reward = 0, nfeSum = 0, tps = 0;
@@ -55,7 +63,7 @@ public final class Evaluator {
         String mode = blockLength == genLength ? "full" : "semi-ar";
         return new EvalRow(task, mode, blockLength, genLength, policy.name(), policy.label(), n, (double) correct / n, ci[0], ci[1],
                 meanNfe, quantile(nfes, 0.1), quantile(nfes, 0.5), quantile(nfes, 0.9), genLength / meanNfe, reward / n,
-                fallbacks, wallMs, dllm, seed);
+                fallbacks, wallMs, dllm, seed, split.label());
     }
 
     private static double quantile(int[] sorted, double q) {
