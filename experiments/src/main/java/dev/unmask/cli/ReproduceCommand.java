@@ -1,9 +1,13 @@
 package dev.unmask.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
+import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
+import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.runs.Paths;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -13,84 +17,204 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 /**
- * Re-runs a run from its manifest into a scratch folder and compares the numbers with the recorded
- * ones: identical, different but inside the recorded 95% interval (floating point can differ when
- * thread counts differ), or different. Exit 0 when nothing is outside the intervals.
+ * Re-runs a run from its manifest into a scratch folder, on the very inputs it recorded, and
+ * compares what came out. The dLLM is pinned by its recorded weights checksum (found at the
+ * recorded path or among the shipped models), every other recorded input (policy checkpoints,
+ * config files) must still have its recorded checksum, and the run must have recorded which split
+ * it was measured on; otherwise reproduce refuses with one line. Evaluation runs compare accuracy
+ * and mean NFE of every row, probes every number, policy trainings the checksums of the trained
+ * weights. Exit 0 only when everything is identical.
  */
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
-        description = "Re-run a run folder's command from its manifest and compare the numbers with the recorded ones.")
+        description = "Re-run a run folder's command on the inputs its manifest pins (dLLM, policies, split) and compare the results; exit 1 if any number moved.")
 final class ReproduceCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Run folder with manifest.json and eval.json.")
+    @Parameters(index = "0", description = "Run folder with manifest.json (eval, sweep, train, dllm eval, dllm probe).")
     Path runDir;
     @Option(names = "--scratch", description = "Where the re-run writes (default: a new temp folder).")
     Path scratch;
+
+    private static final Set<String> KINDS = Set.of("eval", "sweep", "train", "dllm-eval", "dllm-probe");
 
     @Override
     public Integer call() throws IOException {
         Path manifestFile = runDir.resolve("manifest.json");
         if (!Files.isRegularFile(manifestFile)) throw new UnmaskException(runDir + " has no manifest.json: not a run folder");
-        Map<?, ?> manifest = Json.read(manifestFile, Map.class);
-        if (!(manifest.get("args") instanceof List<?> recordedArgs)) throw new UnmaskException(manifestFile + " records no args to re-run");
-        Path recorded = runDir.resolve("eval.json");
-        if (!Files.isRegularFile(recorded)) throw new UnmaskException(runDir + " has no eval.json to compare with");
-        Path target = scratch != null ? scratch : Files.createTempDirectory("unmask-reproduce-");
+        JsonNode manifest = Json.MAPPER.readTree(manifestFile.toFile());
+        String kind = manifest.path("kind").asText();
+        if (!KINDS.contains(kind)) {
+            throw new UnmaskException(runDir + " is a " + kind + " run; reproduce re-runs " + String.join(", ", new TreeSet<>(KINDS))
+                    + (kind.equals("dllm-train") ? " (replay a dLLM training with the commands in its invocations.jsonl)" : ""));
+        }
         List<String> args = new ArrayList<>();
-        boolean replaced = false;
-        for (int i = 0; i < recordedArgs.size(); i++) {
-            String a = String.valueOf(recordedArgs.get(i));
-            if (a.equals("--out") && i + 1 < recordedArgs.size()) {
-                args.add(a);
-                args.add(target.resolve("run").toString());
-                i++;
-                replaced = true;
-            } else if (a.startsWith("--out=")) {
-                args.add("--out=" + target.resolve("run"));
-                replaced = true;
+        manifest.path("args").forEach(a -> args.add(a.asText()));
+        if (args.isEmpty()) throw new UnmaskException(manifestFile + " records no args to re-run");
+
+        // pin every recorded input by checksum
+        String dllmFlag = kind.equals("train") ? "--dllm" : "--checkpoint";
+        Path dllm = null;
+        for (Iterator<Map.Entry<String, JsonNode>> it = manifest.path("inputs_sha256").fields(); it.hasNext(); ) {
+            var e = it.next();
+            String name = e.getKey().substring(0, e.getKey().indexOf(':')), path = e.getKey().substring(e.getKey().indexOf(':') + 1);
+            String sha = e.getValue().asText();
+            if (name.equals("dllm_weights")) {
+                dllm = findDllm(Path.of(path), sha);
             } else {
-                args.add(a);
+                Path file = Path.of(path);
+                if (!Files.isRegularFile(file)) throw new UnmaskException("input " + path + " of this run is missing; it cannot be reproduced here");
+                String now = Checksums.sha256(file);
+                if (!now.equals(sha)) throw new UnmaskException("input " + path + " changed since the run (sha256 " + sha.substring(0, 12) + " recorded, " + now.substring(0, 12) + " now)");
             }
         }
-        if (!replaced) throw new UnmaskException("the recorded command has no --out to redirect");
+        if (dllm == null) throw new UnmaskException(manifestFile + " records no dLLM checksum: the dLLM it ran on cannot be pinned");
+        if (!kind.equals("train") && !manifest.path("config").has("split")) {
+            throw new UnmaskException(runDir + " predates the validation split: its prompts came from the old 1-in-5 test split, which no longer exists; re-run its command to regenerate it");
+        }
+
+        Path target = scratch != null ? scratch : Files.createTempDirectory("unmask-reproduce-");
+        Path rerun = target.resolve("run");
+        setFlag(args, "--out", rerun.toString(), true);
+        setFlag(args, dllmFlag, dllm.toString(), false);
         System.err.println("re-running: ./unmask " + String.join(" ", args));
         int rc = Main.commandLine().execute(args.toArray(new String[0]));
         if (rc != 0) throw new UnmaskException("the re-run failed (exit " + rc + ")");
-        TypeReference<List<EvalRow>> type = new TypeReference<>() {
+
+        JsonNode after = Json.MAPPER.readTree(rerun.resolve("manifest.json").toFile());
+        List<String> configChanges = configChanges(manifest.path("config"), after.path("config"));
+        int different = configChanges.size();
+        for (String c : configChanges) System.out.println("config differs: " + c);
+        int[] counts = switch (kind) {
+            case "eval", "sweep" -> compareRows(runDir.resolve("eval.json"), rerun.resolve("eval.json"));
+            case "dllm-eval" -> compareRows(runDir.resolve("dllm-eval.json"), rerun.resolve("dllm-eval.json"));
+            case "dllm-probe" -> compareJson(runDir.resolve("probe.json"), rerun.resolve("probe.json"));
+            default -> compareTrainedWeights(manifest, after);
         };
-        List<EvalRow> before = Json.MAPPER.readValue(recorded.toFile(), type);
-        List<EvalRow> after = Json.MAPPER.readValue(target.resolve("run/eval.json").toFile(), type);
-        Map<String, EvalRow> byKey = new HashMap<>();
-        for (EvalRow r : after) byKey.put(key(r), r);
-        int same = 0, withinCi = 0, different = 0;
-        System.out.println("| task | B | policy | recorded acc | reproduced acc | recorded NFE | reproduced NFE | verdict |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
-        for (EvalRow r : before) {
-            EvalRow n = byKey.get(key(r));
-            String verdict;
-            if (n == null) {
-                verdict = "MISSING";
-                different++;
-            } else if (n.accuracy() == r.accuracy() && n.meanNfe() == r.meanNfe()) {
-                verdict = "identical";
-                same++;
-            } else if (n.accuracy() >= r.accCiLow() && n.accuracy() <= r.accCiHigh()) {
-                verdict = "within recorded 95% CI";
-                withinCi++;
-            } else {
-                verdict = "DIFFERENT";
-                different++;
-            }
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %.4f | %s | %.2f | %s | %s |%n", r.task(), r.blockLength(), r.policyParams(), r.accuracy(),
-                    n == null ? "-" : String.format(Locale.ROOT, "%.4f", n.accuracy()), r.meanNfe(),
-                    n == null ? "-" : String.format(Locale.ROOT, "%.2f", n.meanNfe()), verdict);
-        }
-        System.out.printf("reproduce: %d identical, %d within the recorded confidence intervals, %d different (re-run in %s)%n",
-                same, withinCi, different, target);
+        different += counts[1];
+        System.out.printf("reproduce: %d identical, %d different (re-run in %s)%n", counts[0], different, target);
         return different == 0 ? 0 : 1;
     }
 
+    /** The dLLM whose weights have the recorded checksum: at the recorded path, else among the shipped models. */
+    static Path findDllm(Path recordedWeights, String sha) {
+        List<Path> candidates = new ArrayList<>();
+        Path recordedDir = recordedWeights.getParent() == null ? Path.of(".") : recordedWeights.getParent();
+        candidates.add(recordedDir);
+        Path models = Paths.home().resolve("models");
+        if (Files.isDirectory(models)) {
+            try (Stream<Path> s = Files.list(models)) {
+                s.filter(Files::isDirectory).sorted().forEach(candidates::add);
+            } catch (IOException ignored) {
+                // then only the recorded path is tried
+            }
+        }
+        // the recorded folder under a shipped name (runs made in another checkout record its absolute path)
+        candidates.add(models.resolve(recordedDir.getFileName() == null ? "" : recordedDir.getFileName().toString()));
+        for (Path c : candidates) {
+            try {
+                Path w = Denoisers.weightsFile(c);
+                if (Files.isRegularFile(w) && Checksums.sha256(w).equals(sha)) return c;
+            } catch (RuntimeException ignored) {
+                // not a dLLM folder
+            }
+        }
+        throw new UnmaskException("the dLLM this run used (weights sha256 " + sha.substring(0, 12) + ", recorded at " + recordedDir
+                + ") is neither there nor among " + models + "; it cannot be reproduced here");
+    }
+
+    /** Sets a flag's value (replacing it where the args already have it). */
+    static void setFlag(List<String> args, String flag, String value, boolean required) {
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals(flag) && i + 1 < args.size()) {
+                args.set(i + 1, value);
+                return;
+            }
+            if (args.get(i).startsWith(flag + "=")) {
+                args.set(i, flag + "=" + value);
+                return;
+            }
+        }
+        if (required) throw new UnmaskException("the recorded command has no " + flag + " to redirect");
+        // a subcommand's options follow its name(s): appending keeps them in place
+        args.add(flag);
+        args.add(value);
+    }
+
+    /** Keys both configs have whose values differ (paths and worker counts do not change results). */
+    static List<String> configChanges(JsonNode before, JsonNode after) {
+        List<String> out = new ArrayList<>();
+        Set<String> ignored = Set.of("checkpoint", "workers", "dllm");
+        for (Iterator<String> it = before.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (ignored.contains(k) || !after.has(k)) continue;
+            if (!before.get(k).equals(after.get(k))) out.add(k + " (" + before.get(k) + " -> " + after.get(k) + ")");
+        }
+        return out;
+    }
+
+    private static int[] compareRows(Path recorded, Path reproduced) throws IOException {
+        if (!Files.isRegularFile(recorded)) throw new UnmaskException(recorded + " is missing: nothing to compare with");
+        TypeReference<List<EvalRow>> type = new TypeReference<>() {
+        };
+        List<EvalRow> before = Json.MAPPER.readValue(recorded.toFile(), type);
+        List<EvalRow> after = Json.MAPPER.readValue(reproduced.toFile(), type);
+        Map<String, EvalRow> byKey = new HashMap<>();
+        for (EvalRow r : after) byKey.put(key(r), r);
+        int same = 0, different = 0;
+        System.out.println("| task | B | policy | split | recorded acc | reproduced acc | recorded NFE | reproduced NFE | verdict |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        for (EvalRow r : before) {
+            EvalRow n = byKey.get(key(r));
+            String verdict;
+            if (n == null) verdict = "MISSING";
+            else if (n.accuracy() == r.accuracy() && n.meanNfe() == r.meanNfe()) verdict = "identical";
+            else if (n.accuracy() != r.accuracy() && n.meanNfe() != r.meanNfe()) verdict = "DIFFERENT accuracy and NFE";
+            else verdict = n.accuracy() != r.accuracy() ? "DIFFERENT accuracy" : "DIFFERENT NFE";
+            if (verdict.equals("identical")) same++;
+            else different++;
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %.4f | %s | %.4f | %s | %s |%n", r.task(), r.blockLength(), r.policyParams(), r.split(),
+                    r.accuracy(), n == null ? "-" : String.format(Locale.ROOT, "%.4f", n.accuracy()), r.meanNfe(),
+                    n == null ? "-" : String.format(Locale.ROOT, "%.4f", n.meanNfe()), verdict);
+        }
+        return new int[]{same, different};
+    }
+
     private static String key(EvalRow r) {
-        return r.task() + "|" + r.genLength() + "|" + r.blockLength() + "|" + r.policyParams() + "|" + r.seed() + "|" + r.n();
+        return r.task() + "|" + r.genLength() + "|" + r.blockLength() + "|" + r.policyParams() + "|" + r.seed() + "|" + r.n() + "|" + r.split();
+    }
+
+    /** Probe tables: every row, every number. */
+    private static int[] compareJson(Path recorded, Path reproduced) throws IOException {
+        if (!Files.isRegularFile(recorded)) throw new UnmaskException(recorded + " is missing: nothing to compare with");
+        JsonNode before = Json.MAPPER.readTree(recorded.toFile()), after = Json.MAPPER.readTree(reproduced.toFile());
+        int same = 0, different = 0;
+        for (int i = 0; i < Math.max(before.size(), after.size()); i++) {
+            JsonNode b = before.get(i), a = after.get(i);
+            if (b != null && b.equals(a)) same++;
+            else {
+                different++;
+                System.out.println("DIFFERENT row " + i + ": recorded " + b + ", reproduced " + a);
+            }
+        }
+        return new int[]{same, different};
+    }
+
+    /** A policy training is deterministic: the trained weights must match byte for byte. */
+    private static int[] compareTrainedWeights(JsonNode before, JsonNode after) {
+        int same = 0, different = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = before.path("outputs_sha256").fields(); it.hasNext(); ) {
+            var e = it.next();
+            // the weights decide behaviour; metrics.jsonl carries wall times and the config file may gain provenance fields
+            if (!e.getKey().startsWith("policy/") || !e.getKey().endsWith(".safetensors")) continue;
+            String now = after.path("outputs_sha256").path(e.getKey()).asText(null);
+            boolean ok = e.getValue().asText().equals(now);
+            System.out.println(e.getKey() + ": " + (ok ? "identical" : "DIFFERENT (sha256 " + e.getValue().asText().substring(0, 12) + " recorded, "
+                    + (now == null ? "missing" : now.substring(0, 12)) + " now)"));
+            if (ok) same++;
+            else different++;
+        }
+        if (same + different == 0) throw new UnmaskException("the run records no trained policy checksum to compare");
+        return new int[]{same, different};
     }
 }

@@ -20,9 +20,18 @@ public final class HeadToHead {
 
     /** One learned row against the heuristics of its configuration. */
     public record Verdict(EvalRow learned, Optional<EvalRow> bestAtNoMoreNfe, Optional<EvalRow> cheapestAtNoLessAccuracy) {
-        /** Learned is more accurate than every heuristic that spends no more NFE, with intervals apart. */
+        /**
+         * Learned is more accurate than every heuristic that spends no more NFE, with intervals apart.
+         * False when no heuristic spends as few NFE: there is nothing to be separated from.
+         */
         public boolean moreAccurateSeparated() {
-            return bestAtNoMoreNfe.map(h -> learned.accCiLow() > h.accCiHigh()).orElse(true);
+            return bestAtNoMoreNfe.map(h -> learned.accCiLow() > h.accCiHigh()).orElse(false);
+        }
+
+        /** "yes", "no", or that no heuristic spends as few NFE (then accuracy was not compared at all). */
+        public String separatedLabel() {
+            if (bestAtNoMoreNfe.isEmpty()) return String.format(Locale.ROOT, "no heuristic at <= %.1f NFE", learned.meanNfe());
+            return moreAccurateSeparated() ? "yes" : "no";
         }
 
         /** Learned needs fewer NFE than every heuristic that is at least as accurate. */
@@ -64,7 +73,7 @@ public final class HeadToHead {
                     l.accuracy(), l.accCiLow(), l.accCiHigh(), l.meanNfe(),
                     v.bestAtNoMoreNfe().map(EvalRow::policyParams).orElse("none"),
                     v.bestAtNoMoreNfe().map(h -> String.format(Locale.ROOT, "%.3f [%.3f, %.3f] @ %.1f", h.accuracy(), h.accCiLow(), h.accCiHigh(), h.meanNfe())).orElse("-"),
-                    v.moreAccurateSeparated() ? "yes" : "no",
+                    v.separatedLabel(),
                     v.cheapestAtNoLessAccuracy().map(EvalRow::policyParams).orElse("none"),
                     v.cheapestAtNoLessAccuracy().map(h -> String.format(Locale.ROOT, "%.1f", h.meanNfe())).orElse("-")));
         }

@@ -60,4 +60,22 @@ class ShippedModelsTest {
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
     }
+
+    @Test
+    void theDefaultTaskIsOneTheDefaultDllmSolves() {
+        // a run with every default (eval, sweep, train) must be a sensible run, not 11% arithmetic
+        String evalTask = new picocli.CommandLine(new GridCommand.Eval()).getCommandSpec().findOption("--tasks").defaultValue();
+        String sweepTask = new picocli.CommandLine(new GridCommand.SweepCmd()).getCommandSpec().findOption("--tasks").defaultValue();
+        String trainTask = dev.unmask.rollout.TrainConfig.defaults().task();
+        assertEquals(trainTask, evalTask);
+        assertEquals(trainTask, sweepTask);
+        assertEquals(dev.unmask.env.task.Tasks.byName(trainTask).defaultGenLength(), dev.unmask.rollout.TrainConfig.defaults().genLength());
+        System.setProperty("unmask.home", modelsDir().getParent().toString());
+        try (var m = dev.unmask.env.denoiser.onnx.Denoisers.load(dev.unmask.runs.Paths.defaultDllm())) {
+            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of(trainTask), 20, 7, dev.unmask.env.task.Split.VALIDATION);
+            assertTrue(acc.get(trainTask) >= 0.9, acc.toString());
+        } finally {
+            System.clearProperty("unmask.home");
+        }
+    }
 }

@@ -37,4 +37,16 @@ class HeadToHeadTest {
         assertFalse(v.moreAccurateSeparated());
         assertTrue(v.fewerNfe(), "no heuristic is as accurate");
     }
+
+    @Test
+    void aLearnedPointCheaperThanEveryHeuristicIsNotCalledSeparated() {
+        // every heuristic spends more NFE: there is nothing to compare accuracy with
+        List<EvalRow> rows = List.of(row("threshold", 64, 0.99, 0.97, 1.0, 4), row("learned", 64, 0.50, 0.40, 0.60, 1.4));
+        HeadToHead.Verdict v = HeadToHead.compare(rows).get(0);
+        assertTrue(v.bestAtNoMoreNfe().isEmpty());
+        assertFalse(v.moreAccurateSeparated());
+        String md = HeadToHead.markdown(List.of(v));
+        assertTrue(md.contains("| no heuristic at <= 1.4 NFE |"), md);
+        assertFalse(md.contains("| yes |"), md);
+    }
 }
