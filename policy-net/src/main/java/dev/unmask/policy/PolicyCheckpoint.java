@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Folder: policy-config.json, policy.safetensors, checksums.json; atomic, verified on load. */
+/** Folder: policy-config.json, policy.safetensors, checksums.json; replaced as a whole on save (a kill leaves the old or the new one), verified on load. */
 public final class PolicyCheckpoint {
     public static final String CONFIG = "policy-config.json", WEIGHTS = "policy.safetensors";
 

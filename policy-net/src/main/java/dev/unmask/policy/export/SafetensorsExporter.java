@@ -76,12 +76,12 @@ public final class SafetensorsExporter {
         return m;
     }
 
-    /** Writes policy.safetensors, policy-spec.json and checksums.json into {@code dir}, atomically. */
+    /** Writes policy.safetensors, policy-spec.json and checksums.json (last) into {@code dir}, each file atomically. */
     public static void write(PolicyNet net, Path dir) {
         Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(WEIGHTS, Safetensors.encode(w, Map.of("format", FORMAT, "features", String.join(",", net.config().features()))));
         files.put(SPEC, (Json.write(spec(net.config(), w)) + "\n").getBytes(StandardCharsets.UTF_8));
-        CheckpointFiles.write(dir, files);
+        CheckpointFiles.writeInto(dir, files);
     }
 }
