@@ -46,6 +46,16 @@ public record BernoulliDecision(boolean[] sampled, int fallback, double logProb)
         return new BernoulliDecision(sampled, chosen == 0 ? best : -1, logProb);
     }
 
+    /**
+     * log-probability at temperature 1 of drawing exactly {@code sampled} over the eligible
+     * positions (an empty draw included: the fallback that follows it is deterministic).
+     */
+    public static double logProbability(float[] logits, boolean[] eligible, boolean[] sampled) {
+        double lp = 0;
+        for (int j = 0; j < eligible.length; j++) if (eligible[j]) lp += sampled[j] ? logSigmoid(logits[j]) : logSigmoid(-logits[j]);
+        return lp;
+    }
+
     /** log(sigmoid(z)) without overflow. */
     static double logSigmoid(double z) {
         return z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));

@@ -57,7 +57,7 @@ public final class PolicyTrainer {
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
-        PolicyLoss.build(net, config);
+        PolicyLoss.build(net.graph(), net.graph().getVariable(PolicyNet.LOGITS), net.graph().getVariable(PolicyNet.VALUE), config);
         List<String> names = new ArrayList<>(net.parameterNames());
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO
         this.params = names;
@@ -109,8 +109,7 @@ public final class PolicyTrainer {
             for (int from = 0; from < index.size(); from += config.minibatch()) {
                 List<int[]> mb = index.subList(from, Math.min(index.size(), from + config.minibatch()));
                 Map<String, INDArray> ph = placeholders(batch, mb);
-                OutAndGrad og = Quiet.call(() -> net.graph().calculateGradientsAndOutputs(ph,
-                        List.of(PolicyLoss.LOSS, PolicyLoss.CLIP_FRACTION, PolicyLoss.APPROX_KL, PolicyLoss.ENTROPY), params));
+                OutAndGrad og = Quiet.call(() -> net.graph().calculateGradientsAndOutputs(ph, outputs(), params));
                 double loss = og.getOutputs().get(PolicyLoss.LOSS).getDouble(0);
                 if (!Double.isFinite(loss)) {
                     throw new UnmaskException("policy loss is " + loss + " at iteration " + (iteration + 1) + ": training stopped, the last checkpoint is kept");
@@ -132,35 +131,87 @@ public final class PolicyTrainer {
                 normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9);
     }
 
-    private Map<String, INDArray> placeholders(List<Trajectory> batch, List<int[]> mb) {
+    private List<String> outputs() {
+        return List.of(PolicyLoss.LOSS, PolicyLoss.CLIP_FRACTION, PolicyLoss.APPROX_KL, PolicyLoss.ENTROPY);
+    }
+
+    /** The loss graph's outputs on one minibatch, without an update (tests read the objective's terms). */
+    Map<String, Double> lossTerms(List<Trajectory> batch, List<int[]> minibatch) {
+        Map<String, INDArray> out = Quiet.call(() -> net.graph().output(placeholders(batch, minibatch), outputs().toArray(new String[0])));
+        Map<String, Double> terms = new TreeMap<>();
+        out.forEach((k, v) -> terms.put(k, v.getDouble(0)));
+        return terms;
+    }
+
+    /**
+     * Each step's weight in the minibatch's average, summing to 1 (see
+     * {@link TrainConfig#lossNormalisation()}); null for the plain mean over steps.
+     */
+    static double[] stepWeights(String normalisation, List<Trajectory> batch, List<int[]> mb) {
+        if (normalisation.equals(TrainConfig.PER_STEP)) return null;
+        double[] w = new double[mb.size()];
+        double sum = 0;
+        for (int i = 0; i < w.length; i++) {
+            Trajectory t = batch.get(mb.get(i)[0]);
+            w[i] = normalisation.equals(TrainConfig.PER_EPISODE) ? 1.0 / t.steps.size() : unmaskedAt(t.steps.get(mb.get(i)[1]));
+            sum += w[i];
+        }
+        for (int i = 0; i < w.length; i++) w[i] /= sum;
+        return w;
+    }
+
+    /** Positions the step unmasked: its sample, or the one fallback position when it drew nothing. */
+    static int unmaskedAt(StepSample s) {
+        int n = 0;
+        for (boolean x : s.sampled()) if (x) n++;
+        return Math.max(1, n);
+    }
+
+    private PolicyNet.Window window(List<Trajectory> batch, List<int[]> mb) {
         int m = mb.size();
         StepSample first = batch.get(mb.get(0)[0]).steps.get(mb.get(0)[1]);
         int w = first.eligible().length, f = first.features().length / w;
-        float[] feats = new float[m * w * f], bias = new float[m * w], actions = new float[m * w], elig = new float[m * w];
-        float[] oldLogp = new float[m], adv = new float[m], ret = new float[m];
+        float[] feats = new float[m * w * f], bias = new float[m * w];
         boolean[][] eligible = new boolean[m][];
+        for (int i = 0; i < m; i++) {
+            StepSample s = batch.get(mb.get(i)[0]).steps.get(mb.get(i)[1]);
+            System.arraycopy(s.features(), 0, feats, i * w * f, w * f);
+            System.arraycopy(s.keyBias(), 0, bias, i * w, w);
+            eligible[i] = s.eligible();
+        }
+        return new PolicyNet.Window(feats, bias, eligible, new int[m], m, w);
+    }
+
+    private Map<String, INDArray> placeholders(List<Trajectory> batch, List<int[]> mb) {
+        PolicyNet.Window win = window(batch, mb);
+        int m = win.rows(), w = win.width();
+        float[] actions = new float[m * w], elig = new float[m * w];
+        float[] oldLogp = new float[m], adv = new float[m], ret = new float[m];
         for (int i = 0; i < m; i++) {
             Trajectory t = batch.get(mb.get(i)[0]);
             int k = mb.get(i)[1];
             StepSample s = t.steps.get(k);
-            System.arraycopy(s.features(), 0, feats, i * w * f, w * f);
-            System.arraycopy(s.keyBias(), 0, bias, i * w, w);
             for (int j = 0; j < w; j++) {
                 actions[i * w + j] = s.sampled()[j] ? 1f : 0f;
                 elig[i * w + j] = s.eligible()[j] ? 1f : 0f;
             }
-            eligible[i] = s.eligible();
             oldLogp[i] = (float) s.logProb();
             adv[i] = (float) t.advantages[k];
             ret[i] = (float) t.returns[k];
         }
-        Map<String, INDArray> ph = net.placeholders(new PolicyNet.Window(feats, bias, eligible, new int[m], m, w));
+        Map<String, INDArray> ph = net.placeholders(win);
         ph.put(PolicyLoss.ACTIONS, Nd4j.create(actions, new long[]{m, w}, 'c'));
         ph.put(PolicyLoss.ELIGIBLE, Nd4j.create(elig, new long[]{m, w}, 'c'));
         ph.put(PolicyLoss.OLD_LOGP, Nd4j.createFromArray(oldLogp));
         ph.put(PolicyLoss.ADVANTAGES, Nd4j.createFromArray(adv));
         if (config.algorithm().equals("ppo")) ph.put(PolicyLoss.RETURNS, Nd4j.createFromArray(ret));
         if (config.klCoef() > 0) ph.put(PolicyLoss.REF_LOGP, Nd4j.createFromArray(oldLogp)); // reference = behaviour policy of this iteration
+        double[] weights = stepWeights(config.lossNormalisation(), batch, mb);
+        if (weights != null) {
+            float[] wf = new float[m];
+            for (int i = 0; i < m; i++) wf[i] = (float) weights[i];
+            ph.put(PolicyLoss.STEP_WEIGHTS, Nd4j.createFromArray(wf));
+        }
         return ph;
     }
 

@@ -1,9 +1,14 @@
 package dev.unmask.rollout;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.io.Json;
 import dev.unmask.policy.PolicyFeatures;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything a policy-training run depends on. Defaults in {@link #defaults()}; every field can be
@@ -25,12 +30,36 @@ import java.util.List;
  *                           until about one answer in seven is wrong (see results/README.md)
  * @param maxGradNorm        global gradient-norm clip; 0 turns clipping off
  * @param checkpointEvery    save trainer-state/ every this many iterations (and after the last)
+ * @param klCoef             weight of the KL penalty to the reference policy: a frozen copy of the
+ *                           policy as it was before the first update (saved in trainer-state/)
+ * @param lossNormalisation  how each step's loss terms are averaged over a minibatch:
+ *                           <ul>
+ *                           <li>{@code "episode"} (default): each step weighs 1 / (its episode's
+ *                           NFE), so every episode counts once however many steps it took; over one
+ *                           minibatch holding the whole batch this is the mean over episodes of each
+ *                           episode's mean over its steps, GRPO's per-sequence normalisation
+ *                           (Shao et al. 2024, DeepSeekMath, eq. 3: 1/G sum_i 1/|o_i| sum_t; TRL's
+ *                           GRPOTrainer loss_type "grpo"), with the step of a dLLM episode in the
+ *                           role of a token</li>
+ *                           <li>{@code "token"}: each step weighs the number of positions it
+ *                           unmasked, so every unmasked token counts once (DAPO's token-level
+ *                           loss, Yu et al. 2025)</li>
+ *                           <li>{@code "step"}: a plain mean over steps, so an episode weighs in
+ *                           proportion to its NFE and slow episodes dominate; what every run before
+ *                           this option used, and what a recorded config.json without the key means
+ *                           ({@link #readRecorded})</li>
+ *                           </ul>
+ *                           Weighted modes normalise the weights within each minibatch.
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
                           double valueCoef, double gamma, double gaeLambda, double klCoef, double maxGradNorm, double speedWeight,
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
-                          List<String> features, double initUnmaskProb, boolean groupStdScaling) {
+                          List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation) {
+    public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
+    /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
+    private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
+
     public TrainConfig {
         if (!"grpo".equals(algorithm) && !"ppo".equals(algorithm)) throw new UnmaskException("algorithm must be grpo or ppo, got '" + algorithm + "'");
         if (task == null || task.isBlank()) throw new UnmaskException("task must be set");
@@ -62,6 +91,9 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         PolicyFeatures.parse(features);
         features = List.copyOf(features);
         openUnit("initUnmaskProb", initUnmaskProb);
+        if (!List.of(PER_STEP, PER_EPISODE, PER_TOKEN).contains(lossNormalisation)) {
+            throw new UnmaskException("lossNormalisation must be step, episode or token, got '" + lossNormalisation + "'");
+        }
     }
 
     private static void atLeast(String key, int value, int min) {
@@ -86,6 +118,24 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE);
+    }
+
+    /**
+     * The config a run recorded in its config.json. A key the file lacks takes the value runs had
+     * before the key existed (lossNormalisation: step), not today's default, so old runs still
+     * mean what they meant.
+     */
+    public static TrainConfig readRecorded(Path configJson) {
+        try {
+            JsonNode recorded = Json.MAPPER.readTree(configJson.toFile());
+            if (recorded == null || !recorded.isObject()) throw new UnmaskException(configJson + " does not hold a training config");
+            ObjectNode node = Json.MAPPER.valueToTree(defaults());
+            BEFORE_THE_KEY_EXISTED.forEach((k, v) -> node.set(k, Json.MAPPER.valueToTree(v)));
+            node.setAll((ObjectNode) recorded);
+            return Json.MAPPER.treeToValue(node, TrainConfig.class);
+        } catch (java.io.IOException e) {
+            throw new UnmaskException("cannot read the recorded config " + configJson + ": " + e.getMessage().split("\n")[0]);
+        }
     }
 }

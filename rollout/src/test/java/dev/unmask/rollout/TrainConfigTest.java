@@ -9,20 +9,20 @@ import java.util.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class TrainConfigTest {
-    /** The defaults with one component replaced, through the canonical constructor. */
-    static TrainConfig with(String key, Object value) {
+    /** The defaults with the given components replaced (key, value, key, value, ...), through the canonical constructor. */
+    static TrainConfig with(Object... keyValues) {
+        Map<String, Object> set = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) set.put((String) keyValues[i], keyValues[i + 1]);
         TrainConfig d = TrainConfig.defaults();
         RecordComponent[] comps = TrainConfig.class.getRecordComponents();
         Object[] args = new Object[comps.length];
         Class<?>[] types = new Class<?>[comps.length];
-        boolean found = false;
         try {
             for (int i = 0; i < comps.length; i++) {
                 types[i] = comps[i].getType();
-                args[i] = comps[i].getName().equals(key) ? value : comps[i].getAccessor().invoke(d);
-                found |= comps[i].getName().equals(key);
+                args[i] = set.containsKey(comps[i].getName()) ? set.remove(comps[i].getName()) : comps[i].getAccessor().invoke(d);
             }
-            assertTrue(found, "no component " + key);
+            assertTrue(set.isEmpty(), "no such components: " + set.keySet());
             return TrainConfig.class.getDeclaredConstructor(types).newInstance(args);
         } catch (java.lang.reflect.InvocationTargetException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
@@ -75,6 +75,8 @@ class TrainConfigTest {
                 assertThrows(UnmaskException.class, () -> with("learningRate", Double.NaN)).getMessage());
         assertThrows(UnmaskException.class, () -> with("features", List.of()));
         assertThrows(UnmaskException.class, () -> with("algorithm", "a2c"));
+        assertEquals("lossNormalisation must be step, episode or token, got 'sequence'",
+                assertThrows(UnmaskException.class, () -> with("lossNormalisation", "sequence")).getMessage());
         assertEquals(5, with("checkpointEvery", 5).checkpointEvery(), "a good value passes");
     }
 }
