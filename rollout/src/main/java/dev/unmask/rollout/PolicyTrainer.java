@@ -13,6 +13,7 @@ import dev.unmask.env.task.Example;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
+import dev.unmask.policy.BernoulliDecision;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyConfig;
@@ -30,21 +31,30 @@ import java.util.*;
  * groupSize episodes per prompt with the sampling policy, turn rewards into advantages (GRPO:
  * group-relative; PPO: GAE with the value head), then several epochs of shuffled minibatch Adam
  * updates on the clipped objective. Every iteration is a pure function of (seed, iteration,
- * weights, optimizer state), so a run resumed from its checkpoint continues exactly.
+ * weights, optimizer state, reference weights), so a run resumed from its checkpoint continues
+ * exactly. With {@code klCoef > 0} the KL penalty is to a frozen copy of the policy taken before
+ * the first update (the reference), kept in trainer-state/ beside the policy.
  */
 public final class PolicyTrainer {
     public static final String STATE_DIR = "trainer-state";
 
-    /** What one iteration did; one line of metrics.jsonl. */
+    public static final String REFERENCE_FILE = "reference.safetensors";
+
+    /**
+     * What one iteration did; one line of metrics.jsonl. approxKl: mean of log pi_old - log pi over
+     * the updates (how far one iteration moved the policy); klToReference: the KL term's estimate
+     * of KL(pi || pi_ref), averaged over the updates (0 when klCoef is 0: not measured).
+     */
     public record IterationReport(int iteration, double meanReward, double accuracy, double meanNfe, double entropy, double clipFraction,
-                                  double approxKl, double loss, double gradNorm, double learningRate, int episodes, int steps,
-                                  double rolloutSeconds, double dllmSeconds, double updateSeconds) {
+                                  double approxKl, double klToReference, double loss, double gradNorm, double learningRate, int episodes,
+                                  int steps, double rolloutSeconds, double dllmSeconds, double updateSeconds) {
     }
 
     private final TrainConfig config;
     private final Denoiser dllm;
     private final Task task;
     private final PolicyNet net;
+    private final PolicyNet reference; // null unless klCoef > 0
     private final Adam adam = new Adam();
     private final List<String> params;
     private int iteration;
@@ -58,6 +68,12 @@ public final class PolicyTrainer {
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
         PolicyLoss.build(net.graph(), net.graph().getVariable(PolicyNet.LOGITS), net.graph().getVariable(PolicyNet.VALUE), config);
+        if (config.klCoef() > 0) {
+            reference = new PolicyNet(net.config());
+            reference.loadWeights(net.weights(), "the initial policy");
+        } else {
+            reference = null;
+        }
         List<String> names = new ArrayList<>(net.parameterNames());
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO
         this.params = names;
@@ -69,6 +85,11 @@ public final class PolicyTrainer {
 
     public int iteration() {
         return iteration;
+    }
+
+    /** The frozen policy the KL term measures against, or null when klCoef is 0. */
+    public PolicyNet reference() {
+        return reference;
     }
 
     private double learningRate() {
@@ -98,11 +119,12 @@ public final class PolicyTrainer {
         }
         if (ppo) Advantages.gae(batch, config.gamma(), config.gaeLambda());
         else Advantages.groupRelative(batch, config.groupStdScaling());
+        if (reference != null) referenceLogProbs(batch);
         long t1 = System.nanoTime();
 
         List<int[]> index = new ArrayList<>(); // (trajectory, step)
         for (int i = 0; i < batch.size(); i++) for (int k = 0; k < batch.get(i).steps.size(); k++) index.add(new int[]{i, k});
-        double lr = learningRate(), lossSum = 0, clipSum = 0, klSum = 0, entSum = 0, normSum = 0;
+        double lr = learningRate(), lossSum = 0, clipSum = 0, klSum = 0, refKlSum = 0, entSum = 0, normSum = 0;
         int updates = 0;
         for (int epoch = 0; epoch < config.epochs(); epoch++) {
             Collections.shuffle(index, new Random(rng.nextLong()));
@@ -119,6 +141,7 @@ public final class PolicyTrainer {
                 clipSum += og.getOutputs().get(PolicyLoss.CLIP_FRACTION).getDouble(0);
                 klSum += og.getOutputs().get(PolicyLoss.APPROX_KL).getDouble(0);
                 entSum += og.getOutputs().get(PolicyLoss.ENTROPY).getDouble(0);
+                if (reference != null) refKlSum += og.getOutputs().get(PolicyLoss.KL_TO_REFERENCE).getDouble(0);
                 updates++;
             }
         }
@@ -127,12 +150,14 @@ public final class PolicyTrainer {
         double acc = batch.stream().filter(t -> t.result.correct()).count() / (double) batch.size();
         double nfe = batch.stream().mapToInt(t -> t.result.nfe()).average().orElse(0);
         double reward = batch.stream().mapToDouble(t -> t.result.reward()).average().orElse(0);
-        return new IterationReport(iteration, reward, acc, nfe, entSum / updates, clipSum / updates, klSum / updates, lossSum / updates,
-                normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9);
+        return new IterationReport(iteration, reward, acc, nfe, entSum / updates, clipSum / updates, klSum / updates, refKlSum / updates,
+                lossSum / updates, normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9);
     }
 
     private List<String> outputs() {
-        return List.of(PolicyLoss.LOSS, PolicyLoss.CLIP_FRACTION, PolicyLoss.APPROX_KL, PolicyLoss.ENTROPY);
+        List<String> out = new ArrayList<>(List.of(PolicyLoss.LOSS, PolicyLoss.CLIP_FRACTION, PolicyLoss.APPROX_KL, PolicyLoss.ENTROPY));
+        if (reference != null) out.add(PolicyLoss.KL_TO_REFERENCE);
+        return out;
     }
 
     /** The loss graph's outputs on one minibatch, without an update (tests read the objective's terms). */
@@ -141,6 +166,23 @@ public final class PolicyTrainer {
         Map<String, Double> terms = new TreeMap<>();
         out.forEach((k, v) -> terms.put(k, v.getDouble(0)));
         return terms;
+    }
+
+    /** log pi_ref of every recorded sample; fixed for the iteration, like the behaviour log-probabilities. */
+    void referenceLogProbs(List<Trajectory> batch) {
+        List<int[]> all = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).refLogProbs = new double[batch.get(i).steps.size()];
+            for (int k = 0; k < batch.get(i).steps.size(); k++) all.add(new int[]{i, k});
+        }
+        for (int from = 0; from < all.size(); from += config.minibatch()) {
+            List<int[]> chunk = all.subList(from, Math.min(all.size(), from + config.minibatch()));
+            float[][] logits = reference.logits(window(batch, chunk));
+            for (int r = 0; r < chunk.size(); r++) {
+                StepSample s = batch.get(chunk.get(r)[0]).steps.get(chunk.get(r)[1]);
+                batch.get(chunk.get(r)[0]).refLogProbs[chunk.get(r)[1]] = BernoulliDecision.logProbability(logits[r], s.eligible(), s.sampled());
+            }
+        }
     }
 
     /**
@@ -186,7 +228,7 @@ public final class PolicyTrainer {
         PolicyNet.Window win = window(batch, mb);
         int m = win.rows(), w = win.width();
         float[] actions = new float[m * w], elig = new float[m * w];
-        float[] oldLogp = new float[m], adv = new float[m], ret = new float[m];
+        float[] oldLogp = new float[m], adv = new float[m], ret = new float[m], ref = new float[m];
         for (int i = 0; i < m; i++) {
             Trajectory t = batch.get(mb.get(i)[0]);
             int k = mb.get(i)[1];
@@ -198,6 +240,7 @@ public final class PolicyTrainer {
             oldLogp[i] = (float) s.logProb();
             adv[i] = (float) t.advantages[k];
             ret[i] = (float) t.returns[k];
+            if (reference != null) ref[i] = (float) t.refLogProbs[k];
         }
         Map<String, INDArray> ph = net.placeholders(win);
         ph.put(PolicyLoss.ACTIONS, Nd4j.create(actions, new long[]{m, w}, 'c'));
@@ -205,7 +248,7 @@ public final class PolicyTrainer {
         ph.put(PolicyLoss.OLD_LOGP, Nd4j.createFromArray(oldLogp));
         ph.put(PolicyLoss.ADVANTAGES, Nd4j.createFromArray(adv));
         if (config.algorithm().equals("ppo")) ph.put(PolicyLoss.RETURNS, Nd4j.createFromArray(ret));
-        if (config.klCoef() > 0) ph.put(PolicyLoss.REF_LOGP, Nd4j.createFromArray(oldLogp)); // reference = behaviour policy of this iteration
+        if (reference != null) ph.put(PolicyLoss.REF_LOGP, Nd4j.createFromArray(ref));
         double[] weights = stepWeights(config.lossNormalisation(), batch, mb);
         if (weights != null) {
             float[] wf = new float[m];
@@ -220,6 +263,7 @@ public final class PolicyTrainer {
         // one folder, one checksum list: the policy, optimizer and counter are always from the same iteration
         Map<String, byte[]> files = new LinkedHashMap<>(PolicyCheckpoint.files(net));
         files.put("adam.safetensors", Safetensors.encode(adam.state(), Map.of()));
+        if (reference != null) files.put(REFERENCE_FILE, Safetensors.encode(reference.weights(), Map.of("format", "unmask-policy-v1")));
         files.put("state.json", Json.write(Map.of("iteration", iteration)).getBytes(StandardCharsets.UTF_8));
         CheckpointFiles.write(runDir.resolve(STATE_DIR), files);
     }
@@ -227,11 +271,14 @@ public final class PolicyTrainer {
     public boolean resume(Path runDir) {
         Path dir = runDir.resolve(STATE_DIR);
         if (!CheckpointFiles.exists(dir)) return false;
-        Map<String, byte[]> files = CheckpointFiles.readVerified(dir, "adam.safetensors", "state.json");
+        List<String> required = new ArrayList<>(List.of("adam.safetensors", "state.json"));
+        if (reference != null) required.add(REFERENCE_FILE);
+        Map<String, byte[]> files = CheckpointFiles.readVerified(dir, required.toArray(new String[0]));
         PolicyNet saved = PolicyCheckpoint.load(dir);
         if (!saved.config().equals(net.config())) throw new UnmaskException("trainer state " + dir + " was made with another policy config");
         net.loadWeights(saved.weights(), "trainer state " + dir);
         adam.restore(Safetensors.decode(files.get("adam.safetensors"), dir + "/adam.safetensors"));
+        if (reference != null) reference.loadWeights(Safetensors.decode(files.get(REFERENCE_FILE), dir + "/" + REFERENCE_FILE), "reference policy in " + dir);
         try {
             iteration = Json.MAPPER.readTree(files.get("state.json")).path("iteration").asInt();
         } catch (java.io.IOException e) {

@@ -6,7 +6,10 @@ import dev.unmask.env.task.Example;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One episode: its steps in order, the outcome, and the per-step advantages and returns the trainer assigns. */
+/**
+ * One episode: its steps in order, the outcome, and what the trainer assigns per step: advantages,
+ * returns, and (with a KL penalty) the reference policy's log-probability of each recorded sample.
+ */
 public final class Trajectory {
     public final Example example;
     public final int group;
@@ -15,6 +18,7 @@ public final class Trajectory {
     public double reward;
     public double[] advantages;
     public double[] returns;
+    public double[] refLogProbs;
 
     Trajectory(Example example, int group) {
         this.example = example;

@@ -199,6 +199,64 @@ class PolicyTrainerTest {
     }
 
     @Test
+    void klIsToTheFrozenInitialPolicyMatchesAHandComputationAndResumesExactly(@TempDir Path dir) {
+        TrainConfig c = config("grpo", 4, "klCoef", 0.5, "features", List.of("confidence_logodds"));
+        PolicyTrainer trainer = new PolicyTrainer(c, dllm());
+        PolicyNet initial = new PolicyTrainer(c, dllm()).net(); // same seed, same starting weights
+        var first = trainer.runIteration();
+        var second = trainer.runIteration();
+        assertTrue(first.klToReference() > 0 && second.klToReference() > 0,
+                "once the first update moved the policy, it is away from the reference: " + first.klToReference() + ", " + second.klToReference());
+        trainer.saveState(dir);
+
+        // a fresh batch under the current policy: the KL term against the initial policy, by hand
+        var env = new UnmaskingEnv(dllm(), sort, L, L, 0, Reward.DEFAULT);
+        List<Trajectory> batch = new ArrayList<>();
+        for (Example e : sort.dataset(Split.TRAIN, 99, 6)) batch.add(new Trajectory(e, 0));
+        RolloutCollector.collect(env, new LearnedPolicy(trainer.net(), 1.0, true, "t"), batch, 5, false);
+        Advantages.groupRelative(batch);
+        trainer.referenceLogProbs(batch);
+        List<int[]> all = new ArrayList<>();
+        double hand = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Trajectory t = batch.get(i);
+            double episode = 0;
+            for (int k = 0; k < t.steps.size(); k++) {
+                all.add(new int[]{i, k});
+                StepSample s = t.steps.get(k);
+                PolicyNet.Window w = new PolicyNet.Window(s.features(), s.keyBias(), new boolean[][]{s.eligible()}, new int[1], 1, L);
+                double logp = 0, ref = 0;
+                float[] z = trainer.net().logits(w)[0], z0 = initial.logits(w)[0];
+                for (int j = 0; j < L; j++) {
+                    if (!s.eligible()[j]) continue;
+                    double p = 1 / (1 + Math.exp(-z[j])), p0 = 1 / (1 + Math.exp(-z0[j]));
+                    logp += Math.log(s.sampled()[j] ? p : 1 - p);
+                    ref += Math.log(s.sampled()[j] ? p0 : 1 - p0);
+                }
+                assertEquals(logp, s.logProb(), 1e-4, "the behaviour log-probability is the current policy's");
+                episode += Math.exp(ref - logp) - (ref - logp) - 1;
+            }
+            hand += episode / t.steps.size() / batch.size(); // per-episode normalisation, the default
+        }
+        assertTrue(hand > 1e-3, "the policy has moved from the reference: " + hand);
+        Map<String, Double> terms = trainer.lossTerms(batch, all);
+        assertEquals(hand, terms.get(PolicyLoss.KL_TO_REFERENCE), 1e-5 * Math.max(1, hand));
+
+        // the reference travels with trainer-state: a resumed run continues exactly
+        var next = trainer.runIteration();
+        PolicyTrainer resumed = new PolicyTrainer(c, dllm());
+        assertTrue(resumed.resume(dir));
+        var again = resumed.runIteration();
+        assertEquals(next.klToReference(), again.klToReference(), 0);
+        assertEquals(next.loss(), again.loss(), 0);
+        var wa = trainer.reference().weights();
+        var wb = resumed.reference().weights();
+        for (String k : wa.keySet()) assertArrayEquals(wa.get(k).data(), wb.get(k).data(), 0f, k);
+        var w0 = initial.weights();
+        for (String k : w0.keySet()) assertArrayEquals(w0.get(k).data(), wb.get(k).data(), 0f, "the reference is the initial policy: " + k);
+    }
+
+    @Test
     void ppoRunsAndResumesExactly(@TempDir Path dir) throws Exception {
         ChainDenoiser d = dllm();
         PolicyTrainer a = new PolicyTrainer(config("ppo", 4), d);
