@@ -4,6 +4,7 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
 import dev.unmask.env.io.AtomicFiles;
+import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.model.BuiltinDllm;
 import dev.unmask.env.model.DllmCheckpoint;
@@ -35,7 +36,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllmPath;
     @Option(names = "--out", required = true, description = "Run folder.") Path out;
     @Option(names = "--eval-n", defaultValue = "100", description = "Validation prompts for the final evaluation (0 = skip).") int evalN;
-    @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.") boolean resume;
+    @Option(names = "--resume", description = {"Continue the run in --out from its last checkpoint. The config and the dLLM must be the run's own "
+            + "(a key that would change the results, or other dLLM weights, is refused naming what differs); --set iterations=N with a larger N "
+            + "extends a finished or stopped run (the learning rate's linear decay is then spread over the new total)."}) boolean resume;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -44,6 +47,36 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig c = ConfigFiles.resolve(TrainConfig.defaults(), configFile, overrides, TrainConfig.class);
         Tasks.byName(c.task());
         return c;
+    }
+
+    /** Which dLLM the run trains against, so --resume can refuse another. */
+    static final String DLLM_RECORD = "dllm.json";
+
+    /** --resume continues the recorded run: refuse a config or dLLM that would give other results, before anything is written. */
+    private void refuseAnotherRun(TrainConfig config, Path ck, String dllmSha256) {
+        Path recordedConfig = out.resolve("config.json");
+        if (Files.isRegularFile(recordedConfig)) {
+            List<String> differ = config.differencesThatChangeResults(TrainConfig.readRecorded(recordedConfig));
+            if (!differ.isEmpty()) {
+                throw new UnmaskException("--resume: config differs from the run's config.json in " + String.join(", ", differ)
+                        + "; resume with the run's config or choose another --out");
+            }
+        }
+        String recordedSha = recordedDllmSha256();
+        if (recordedSha != null && !recordedSha.equals(dllmSha256)) {
+            throw new UnmaskException("--resume: the run was trained against dLLM weights " + recordedSha.substring(0, 16) + "..., but " + ck
+                    + " has " + dllmSha256.substring(0, 16) + "...; resume with the run's dLLM or choose another --out");
+        }
+    }
+
+    /** From dllm.json, or for runs made before it existed from the manifest's input checksums; null if neither says. */
+    private String recordedDllmSha256() {
+        if (Files.isRegularFile(out.resolve(DLLM_RECORD))) return (String) Json.read(out.resolve(DLLM_RECORD), Map.class).get("weights_sha256");
+        if (!Files.isRegularFile(out.resolve(RunManifest.FILE))) return null;
+        Object inputs = Json.read(out.resolve(RunManifest.FILE), Map.class).get("inputs_sha256");
+        if (!(inputs instanceof Map<?, ?> m)) return null;
+        for (var e : m.entrySet()) if (String.valueOf(e.getKey()).startsWith("dllm_weights:")) return String.valueOf(e.getValue());
+        return null;
     }
 
     @Override
@@ -55,11 +88,14 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
         dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck);
+        String dllmSha256 = Checksums.sha256(dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
+        if (resume) refuseAnotherRun(config, ck, dllmSha256);
         dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
         if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());
         Json.writeAtomically(out.resolve("config.json"), config);
+        Json.writeAtomically(out.resolve(DLLM_RECORD), Map.of("checkpoint", ck.toString(), "weights_sha256", dllmSha256));
         System.err.printf("policy: %,d parameters (dLLM %s: %s); %s on %s, L=%d, B=%d%n", trainer.net().parameterCount(), dllm.describe(),
                 dllmParams > 0 ? String.format(Locale.ROOT, "%,d parameters, ratio %.4f%%", dllmParams, 100.0 * trainer.net().parameterCount() / dllmParams) : "ONNX",
                 config.algorithm(), config.task(), config.genLength(), config.blockLength());

@@ -365,6 +365,42 @@ class CliTest {
     }
 
     @Test
+    void resumeRefusesAnotherConfigOrDllmAndMayExtendTheRun(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir);
+        Path out = dir.resolve("p");
+        String[] base = {"train", "--dllm", ck.toString(), "--out", out.toString(), "--eval-n", "0", "--set", "task=sort", "--set", "blockLength=8",
+                "--set", "promptsPerIteration=2", "--set", "groupSize=2", "--set", "iterations=1"};
+        assertEquals(0, run(base).code());
+        byte[] recorded = Files.readAllBytes(out.resolve("config.json"));
+        assertTrue(Files.readString(out.resolve("dllm.json")).contains(DllmCheckpoint.weightsSha256(ck)), "the run records its dLLM");
+
+        Run other = run(concat(base, new String[]{"--resume", "--set", "learningRate=0.001", "--set", "algorithm=ppo"}));
+        assertOneLineError(other, "--resume: config differs from the run's config.json in algorithm (grpo -> ppo), learningRate (0.003 -> 0.001)");
+        assertArrayEquals(recorded, Files.readAllBytes(out.resolve("config.json")), "config.json is not overwritten");
+        assertOneLineError(run(concat(base, new String[]{"--resume", "--set", "iterations=0"})), "iterations must be >= 1");
+        // a run that was extended cannot be shortened below what it recorded
+        assertEquals(0, run(concat(base, new String[]{"--resume", "--set", "iterations=2"})).code(), "extending is allowed");
+        assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+        assertOneLineError(run(concat(base, new String[]{"--resume"})), "iterations (2 -> 1: may only grow)");
+        // keys that do not change results may differ: how often states are saved
+        Run saveMoreOften = run(concat(base, new String[]{"--resume", "--set", "iterations=2", "--set", "checkpointEvery=1"}));
+        assertEquals(0, saveMoreOften.code(), saveMoreOften.err());
+
+        // another dLLM: refused, naming both checksums
+        Path otherDllm = dir.resolve("dllm-2");
+        DllmCheckpoint.save(otherDllm, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 2), Vocabulary.builtin()));
+        Run wrongDllm = run("train", "--dllm", otherDllm.toString(), "--out", out.toString(), "--eval-n", "0", "--set", "task=sort",
+                "--set", "blockLength=8", "--set", "promptsPerIteration=2", "--set", "groupSize=2", "--set", "iterations=2", "--resume");
+        assertOneLineError(wrongDllm, "--resume: the run was trained against dLLM weights " + DllmCheckpoint.weightsSha256(ck).substring(0, 16));
+        // a run made before dllm.json existed is checked against its manifest's recorded input
+        Files.delete(out.resolve("dllm.json"));
+        assertOneLineError(run("train", "--dllm", otherDllm.toString(), "--out", out.toString(), "--eval-n", "0", "--set", "task=sort",
+                "--set", "blockLength=8", "--set", "promptsPerIteration=2", "--set", "groupSize=2", "--set", "iterations=2", "--resume"),
+                "--resume: the run was trained against dLLM weights");
+        assertTrue(run("train", "--help").out().replaceAll("\\s+", " ").contains("extends a finished or stopped run"), "the help says a run may be extended");
+    }
+
+    @Test
     void dllmTrainingInChunksEqualsOneRunAndRecordsEveryInvocation(@TempDir Path dir) throws Exception {
         String[] common = {"--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
                 "--steps", "4", "--warmup", "1", "--eval-n", "0", "--seed", "3"};

@@ -122,6 +122,32 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
     }
 
     /**
+     * What would make continuing a run recorded with {@code recorded} under this config give other
+     * results than the run itself would have: every key that differs, as "key (recorded -> this)".
+     * Not counted: {@code checkpointEvery} (only when states are saved), {@code iterations} when it
+     * grows (extending a run; the learning rate's linear decay is then spread over the new total),
+     * and PPO's critic keys when both configs are GRPO.
+     */
+    public List<String> differencesThatChangeResults(TrainConfig recorded) {
+        List<String> out = new java.util.ArrayList<>();
+        boolean bothGrpo = algorithm.equals("grpo") && recorded.algorithm().equals("grpo");
+        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            String key = c.getName();
+            if (key.equals("checkpointEvery") || bothGrpo && List.of("valueCoef", "gamma", "gaeLambda").contains(key)) continue;
+            Object was, now;
+            try {
+                was = c.getAccessor().invoke(recorded);
+                now = c.getAccessor().invoke(this);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            if (was.equals(now) || key.equals("iterations") && iterations > recorded.iterations()) continue;
+            out.add(key + " (" + was + " -> " + now + (key.equals("iterations") ? ": may only grow" : "") + ")");
+        }
+        return out;
+    }
+
+    /**
      * The config a run recorded in its config.json. A key the file lacks takes the value runs had
      * before the key existed (lossNormalisation: step), not today's default, so old runs still
      * mean what they meant.

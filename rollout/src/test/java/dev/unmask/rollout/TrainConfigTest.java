@@ -79,4 +79,16 @@ class TrainConfigTest {
                 assertThrows(UnmaskException.class, () -> with("lossNormalisation", "sequence")).getMessage());
         assertEquals(5, with("checkpointEvery", 5).checkpointEvery(), "a good value passes");
     }
+
+    @Test
+    void onlyKeysThatChangeResultsCountAsADifferentRun() {
+        TrainConfig run = with("iterations", 60);
+        assertEquals(List.of(), with("iterations", 80, "checkpointEvery", 1).differencesThatChangeResults(run), "extending, saving more often");
+        assertEquals(List.of(), with("valueCoef", 0.9, "gamma", 0.5).differencesThatChangeResults(run), "PPO's critic keys do not touch GRPO");
+        assertEquals(List.of("gamma (1.0 -> 0.5)"), with("algorithm", "ppo", "gamma", 0.5).differencesThatChangeResults(with("algorithm", "ppo")));
+        assertEquals(List.of("iterations (60 -> 40: may only grow)", "learningRate (0.003 -> 0.001)", "lossNormalisation (episode -> step)"),
+                with("iterations", 40, "learningRate", 1e-3, "lossNormalisation", "step").differencesThatChangeResults(run));
+        assertEquals(List.of("features ([confidence] -> [confidence_logodds])"),
+                with("features", List.of("confidence_logodds")).differencesThatChangeResults(run));
+    }
 }
