@@ -262,6 +262,44 @@ class PolicyExportTest {
         }
     }
 
+    @Test
+    void samplerComputesLogOddsFromTheConfidencesItIsGiven(@TempDir Path dir) {
+        PolicyNet net = sharp(new PolicyConfig(List.of("confidence_logodds"), 32, 2, 64, 4), 18);
+        Path file = OnnxExporter.write(net, dir.resolve("logodds.onnx"), 64);
+        try (PolicySampler sampler = PolicySampler.greedy(file)) {
+            assertEquals(List.of("confidence_logodds"), sampler.featureNames());
+            assertEquals(List.of(), sampler.extraFeatureNames(), "log-odds come from the confidences: nothing extra to pass");
+            SplittableRandom r = new SplittableRandom(4);
+            for (int t = 0; t < 20; t++) {
+                int width = 1 + r.nextInt(24);
+                PolicyNet.Window w = randomWindow(1, width, 1, r);
+                float[] conf = new float[width], logOdds = new float[width];
+                for (int j = 0; j < width; j++) {
+                    conf[j] = w.eligible()[0][j] ? w.features()[j] : Float.NaN;
+                    if (w.eligible()[0][j]) logOdds[j] = dev.unmask.policy.PolicyFeatures.logOdds(conf[j]);
+                }
+                float[] logits = net.logits(new PolicyNet.Window(logOdds, w.keyBias(), w.eligible(), new int[1], 1, width))[0];
+                List<Integer> expected = new ArrayList<>();
+                int best = -1;
+                for (int j = 0; j < width; j++) {
+                    if (!w.eligible()[0][j]) continue;
+                    if (1 / (1 + Math.exp(-logits[j])) >= 0.5) expected.add(j);
+                    if (best < 0 || logits[j] > logits[best]) best = j;
+                }
+                if (expected.isEmpty()) expected.add(best);
+                assertEquals(expected, Arrays.stream(sampler.select(conf, null)).boxed().toList());
+            }
+        }
+        // with a feature the sampler cannot derive, only that one is asked for
+        PolicyNet mixed = sharp(new PolicyConfig(List.of("confidence", "confidence_logodds", "margin"), 32, 2, 64, 5), 19);
+        try (PolicySampler sampler = PolicySampler.greedy(OnnxExporter.write(mixed, dir.resolve("mixed.onnx"), 64))) {
+            assertEquals(List.of("margin"), sampler.extraFeatureNames());
+            UnmaskException e = assertThrows(UnmaskException.class, () -> sampler.select(new float[]{0.5f, 0.9f}, null));
+            assertTrue(e.getMessage().startsWith("this policy also reads [margin]"), e.getMessage());
+            assertTrue(sampler.select(new float[]{0.5f, 0.9f}, new float[][]{{0.1f}, {0.7f}}).length >= 1);
+        }
+    }
+
     /** The sampler path needs no ND4J: it runs in a JVM whose classpath has none of ND4J's jars. */
     @Test
     void samplerRunsWithoutNd4jOnTheClasspath(@TempDir Path dir) throws Exception {
