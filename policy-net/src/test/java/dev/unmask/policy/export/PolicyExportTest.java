@@ -17,6 +17,7 @@ import dev.unmask.env.task.*;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -347,6 +348,42 @@ class PolicyExportTest {
         }
         System.err.printf("policy re-implemented from policy-spec.json + safetensors: max |p diff| = %.3g%n", worst);
         assertTrue(worst <= 1e-5, "max |p diff| " + worst);
+    }
+
+    @Test
+    void provenanceTravelsInOnnxMetadataAndTheSafetensorsHeader(@TempDir Path dir) throws Exception {
+        PolicyNet net = sharp(PolicyConfig.defaults(7), 20);
+        PolicyProvenance provenance = new PolicyProvenance("ef".repeat(32), "models/dllm-a", "sudoku", 32, 32,
+                "correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))", List.of("confidence"), "grpo", 1, 60, "c0ffee".repeat(6) + "c0ff", true);
+        Path file = OnnxExporter.write(net, dir.resolve("policy.onnx"), 64, provenance);
+        // read with ONNX Runtime's own metadata API, as any engine would
+        try (OrtSession session = Ort.env().createSession(file.toString(), new OrtSession.SessionOptions())) {
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertEquals("ef".repeat(32), meta.get("unmask.provenance.dllm_sha256"));
+            assertEquals("sudoku", meta.get("unmask.provenance.task"));
+            assertEquals("32", meta.get("unmask.provenance.block_length"));
+            assertEquals("60", meta.get("unmask.provenance.iterations"));
+            assertEquals(provenance.reward(), meta.get("unmask.provenance.reward"));
+            assertEquals("true", meta.get("unmask.provenance.git_dirty"));
+            assertEquals("confidence", meta.get(OnnxExporter.META_FEATURES), "the existing keys stay");
+        }
+        try (OnnxPolicyModel model = OnnxPolicyModel.load(file)) {
+            assertEquals(Optional.of(provenance), model.provenance());
+        }
+        try (OnnxPolicyModel model = OnnxPolicyModel.load(OnnxExporter.write(net, dir.resolve("bare.onnx"), 64))) {
+            assertEquals(Optional.empty(), model.provenance());
+        }
+
+        SafetensorsExporter.write(net, dir.resolve("st"), provenance);
+        byte[] raw = Files.readAllBytes(dir.resolve("st").resolve(SafetensorsExporter.WEIGHTS));
+        long headerLength = java.nio.ByteBuffer.wrap(raw, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonNode meta = Json.MAPPER.readTree(new String(raw, 8, (int) headerLength, java.nio.charset.StandardCharsets.UTF_8)).get("__metadata__");
+        assertEquals("ef".repeat(32), meta.get("provenance.dllm_sha256").asText());
+        assertEquals("models/dllm-a", meta.get("provenance.dllm_path").asText());
+        assertEquals("confidence", meta.get("provenance.features").asText());
+        assertEquals(SafetensorsExporter.FORMAT, meta.get("format").asText());
+        meta.fields().forEachRemaining(e -> assertTrue(e.getValue().isTextual(), "safetensors metadata values are strings: " + e.getKey()));
+        assertEquals(provenance, PolicyProvenance.fromMetadata(Safetensors.metadata(raw, "st"), SafetensorsExporter.META_PROVENANCE, "st"));
     }
 
     @Test
