@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  * held-out prompts, written as eval.csv / eval.json / eval.md with a manifest.
  */
 abstract class GridCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM checkpoint folder (default: the shipped models/dllm-a).")
+    @Option(names = "--checkpoint", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped models/dllm-a).")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith", description = "Tasks (default: ${DEFAULT-VALUE}).")
     List<String> tasks;
