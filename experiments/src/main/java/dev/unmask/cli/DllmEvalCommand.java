@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Held-out accuracy of a built-in dLLM under careful and aggressive decoding.")
 final class DllmEvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "dLLM checkpoint folder.")
+    @Option(names = "--checkpoint", required = true, description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json.")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith,sudoku,sort") List<String> tasks;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
  * held-out prompts, written as eval.csv / eval.json / eval.md with a manifest.
  */
 abstract class GridCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM checkpoint folder or ONNX export (default: the shipped models/dllm-a, which solves Sudoku).")
+    @Option(names = "--checkpoint", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped models/dllm-a).")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "sudoku",
             description = "Tasks (default: ${DEFAULT-VALUE}, the task the default dLLM solves with careful decoding).")
@@ -33,7 +33,7 @@ abstract class GridCommand implements Callable<Integer> {
             description = "Block lengths; 'full' = full diffusion (B = L) (default: ${DEFAULT-VALUE}).")
     List<String> blockLengths;
     @Option(names = "--policies", split = ",(?=[a-z]+(:|$))", splitSynopsisLabel = ",", defaultValue = "baseline",
-            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quote a spec with |); 'baseline' = every heuristic with its parameter swept.")
+            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quoted: | is a shell pipe); 'baseline' = every heuristic with its parameter swept.")
     List<String> policies;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per cell (default: ${DEFAULT-VALUE}).")
     int n;

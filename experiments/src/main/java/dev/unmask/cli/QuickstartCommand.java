@@ -25,7 +25,7 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "20", description = "GRPO iterations (default: ${DEFAULT-VALUE}).") int iterations;
     @Option(names = "--n", defaultValue = "100", description = "Held-out prompts per configuration (default: ${DEFAULT-VALUE}).")
     int n;
-    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllm;
+    @Option(names = "--dllm", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped models/dllm-a).") Path dllm;
 
     @Override
     public Integer call() {

@@ -77,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
             if (last.iteration() % config.checkpointEvery() == 0 || last.iteration() == config.iterations()) trainer.saveState(out);
         }
         Path policyDir = out.resolve("policy");
-        PolicyCheckpoint.save(policyDir, trainer.net());
+        PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
         RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
         manifest.result("policy_parameters", trainer.net().parameterCount());

@@ -26,12 +26,27 @@ public final class RunManifest {
 
     public RunManifest(String kind, List<String> commandLine, Object config) {
         root.put("kind", kind);
-        root.put("command", "./unmask " + String.join(" ", commandLine));
+        root.put("command", shellCommand(commandLine));
         root.put("args", List.copyOf(commandLine));
         root.put("config", config);
         root.put("started", Instant.now().toString());
         root.put("code", codeVersion());
         root.put("environment", environment());
+    }
+
+    /**
+     * The command as a line to paste into a shell: an argument holding anything but plain
+     * characters (a sweep's |, a space) is quoted, so {@code threshold:tau=0.5|0.9} is not a pipe.
+     */
+    public static String shellCommand(List<String> args) {
+        StringBuilder sb = new StringBuilder("./unmask");
+        for (String a : args) {
+            sb.append(' ');
+            if (!a.isEmpty() && a.matches("[A-Za-z0-9_./:=,@%+-]+")) sb.append(a);
+            else if (a.chars().noneMatch(c -> "\\$`\"!\n".indexOf(c) >= 0)) sb.append('"').append(a).append('"'); // nothing bash expands inside "..."
+            else sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+        }
+        return sb.toString();
     }
 
     public RunManifest input(String name, Path file) {
