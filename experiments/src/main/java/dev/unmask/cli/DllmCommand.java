@@ -149,7 +149,7 @@ public final class DllmCommand {
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
-            boolean hasState = Files.isDirectory(out.resolve(DllmTrainer.STATE_DIR));
+            boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }
@@ -191,7 +191,7 @@ public final class DllmCommand {
                 System.err.println("stopped after step " + last + " (state saved); continue with the same command and --resume");
                 return 0;
             }
-            DllmCheckpoint.save(out, model);
+            DllmCheckpoint.saveInto(out, model);
             deleteFolder(out.resolve(SNAPSHOT)); // superseded by the finished checkpoint
             RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg));
             if (initFrom != null) {

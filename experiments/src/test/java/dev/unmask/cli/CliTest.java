@@ -342,6 +342,9 @@ class CliTest {
         assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--config", yaml.toString()), "notAKey");
         assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--set", "blockLength=7", "--set", "task=sort",
                 "--set", "genLength=32"), "block length 7 does not divide");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--set", "checkpointEvery=0"),
+                "checkpointEvery must be >= 1, got 0");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", out.toString(), "--set", "learningRate=-1"), "learningRate");
         assertFalse(Files.exists(out), "nothing written on bad input");
 
         Files.writeString(yaml, "algorithm: grpo\ntask: sort\ngenLength: 32\nblockLength: 8\npromptsPerIteration: 2\ngroupSize: 2\n");

@@ -12,7 +12,8 @@ import java.util.Map;
  * unmasked independently with probability sigmoid(logit / temperature): sampled (a Bernoulli per
  * position, from the episode's own random stream) or greedy (probability >= 0.5). When nothing is
  * chosen, the position with the highest probability is (lowest position on ties), so the policy
- * never leans on the environment's fallback.
+ * never leans on the environment's fallback; it reports those steps on the observation so they
+ * are counted as fallbacks all the same.
  */
 public final class LearnedPolicy implements UnmaskPolicy {
     private final PolicyNet net;
@@ -82,6 +83,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
             boolean[] action = new boolean[obs.genLength()], taken = d.taken();
             for (int j = 0; j < win.width(); j++) if (taken[j]) action[win.blockStart()[r] + j] = true;
             out[r] = new Decision(action, d.sampled(), d.fallback() >= 0, d.logProb());
+            if (d.fallback() >= 0) obs.reportFallback(r);
         }
         return new StepDecisions(win, out, fwd.values());
     }

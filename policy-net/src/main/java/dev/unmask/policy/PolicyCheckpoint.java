@@ -15,9 +15,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Folder: policy-config.json, policy.safetensors, checksums.json; atomic, verified on load.
- * policy-config.json holds the {@link PolicyConfig} fields and, when the trainer knew it, a
- * {@code provenance} object ({@link PolicyProvenance}), so checksums.json vouches for both.
+ * Folder: policy-config.json, policy.safetensors, checksums.json; replaced as a whole on save (a
+ * kill leaves the old or the new one), verified on load. policy-config.json holds the
+ * {@link PolicyConfig} fields and, when the trainer knew it, a {@code provenance} object
+ * ({@link PolicyProvenance}), so checksums.json vouches for both.
  */
 public final class PolicyCheckpoint {
     public static final String CONFIG = "policy-config.json", WEIGHTS = "policy.safetensors";

@@ -22,7 +22,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 
@@ -165,7 +164,7 @@ public final class PolicyTrainer {
         return ph;
     }
 
-    /** Policy checkpoint + optimizer state + iteration counter, written atomically. */
+    /** Policy checkpoint + optimizer state + iteration counter, one folder replaced as a whole (a kill leaves the old or the new state). */
     public void saveState(Path runDir) {
         // one folder, one checksum list: the policy, optimizer and counter are always from the same iteration
         Map<String, byte[]> files = new LinkedHashMap<>(PolicyCheckpoint.files(net));
@@ -176,7 +175,7 @@ public final class PolicyTrainer {
 
     public boolean resume(Path runDir) {
         Path dir = runDir.resolve(STATE_DIR);
-        if (!Files.isDirectory(dir)) return false;
+        if (!CheckpointFiles.exists(dir)) return false;
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, "adam.safetensors", "state.json");
         PolicyNet saved = PolicyCheckpoint.load(dir);
         if (!saved.config().equals(net.config())) throw new UnmaskException("trainer state " + dir + " was made with another policy config");

@@ -111,12 +111,14 @@ class PolicyTrainerTest {
     }
 
     @Test
-    void ppoRunsAndResumesExactly(@TempDir Path dir) {
+    void ppoRunsAndResumesExactly(@TempDir Path dir) throws Exception {
         ChainDenoiser d = dllm();
         PolicyTrainer a = new PolicyTrainer(config("ppo", 4, false), d);
         a.runIteration();
         a.saveState(dir);
         var ra = a.runIteration();
+        // as if killed between the two renames of the next save: only trainer-state.old is left
+        java.nio.file.Files.move(dir.resolve(PolicyTrainer.STATE_DIR), dir.resolve(PolicyTrainer.STATE_DIR + ".old"));
         PolicyTrainer b = new PolicyTrainer(config("ppo", 4, false), d);
         assertTrue(b.resume(dir));
         assertEquals(1, b.iteration());

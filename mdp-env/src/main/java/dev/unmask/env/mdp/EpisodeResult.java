@@ -2,7 +2,10 @@ package dev.unmask.env.mdp;
 
 import dev.unmask.env.task.Example;
 
-/** The outcome of one decoded prompt. */
+/**
+ * The outcome of one decoded prompt. {@code fallbacks}: steps where the policy's rule chose nothing
+ * and a single position was unmasked anyway, by the environment or by the policy itself.
+ */
 public record EpisodeResult(Example example, int[] buffer, String answerText, boolean correct, int nfe,
                             int fallbacks, double reward) {
     public double tokensPerStep() {

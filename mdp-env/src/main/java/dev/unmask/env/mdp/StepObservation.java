@@ -18,13 +18,25 @@ import java.util.SplittableRandom;
  *       recentKl[row][pos][h] is KL(p_now || p_before) of the position's predictive distribution
  *       between consecutive steps, h = 0 the latest change, h = 1 the one before, ...; NaN where the
  *       position has not been observed that often yet (KLASS's stability test needs it).</li>
+ *   <li>fallbackReported: written by the policy, not read by it: see {@link #reportFallback(int)}.</li>
  * </ul>
  */
 public record StepObservation(int genLength, int blockLength, int numBlocks,
                               float[][] confidence, float[][] margin, float[][] entropy,
                               boolean[][] masked, boolean[][] eligible,
                               int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
-                              int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl) {
+                              int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl,
+                              boolean[] fallbackReported) {
+    /** With KL history, and no fallback reported yet. */
+    public StepObservation(int genLength, int blockLength, int numBlocks,
+                           float[][] confidence, float[][] margin, float[][] entropy,
+                           boolean[][] masked, boolean[][] eligible,
+                           int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
+                           int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl) {
+        this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
+                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, recentKl, new boolean[confidence.length]);
+    }
+
     /** Without KL history (what every policy but KLASS sees). */
     public StepObservation(int genLength, int blockLength, int numBlocks,
                            float[][] confidence, float[][] margin, float[][] entropy,
@@ -33,6 +45,15 @@ public record StepObservation(int genLength, int blockLength, int numBlocks,
                            int[] step, SplittableRandom[] rng, int[] episodeIds) {
         this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
                 stepInBlock, maskedAtBlockStart, step, rng, episodeIds, null);
+    }
+
+    /**
+     * A policy calls this when its selection for a row is its own fallback (its rule chose nothing
+     * and it picked a position anyway, as the learned policy does), so the environment counts the
+     * step as a fallback just as it counts an empty selection it has to fill itself.
+     */
+    public void reportFallback(int row) {
+        fallbackReported[row] = true;
     }
 
     public int rows() {

@@ -7,7 +7,9 @@ import java.util.Map;
  * learned policies implement this one interface, so the evaluation harness cannot tell them apart.
  *
  * <p>An implementation may return an empty selection for a row; the environment then unmasks
- * its deterministic fallback (the most confident eligible position) and records that it did.
+ * its deterministic fallback (the most confident eligible position) and records that it did. A
+ * policy that falls back by itself (its rule chose nothing, so it picks a position) says so with
+ * {@link StepObservation#reportFallback(int)}, and the step is counted the same way.
  */
 public interface UnmaskPolicy {
     /** A short stable name, e.g. "threshold". */

@@ -33,6 +33,7 @@ public final class UnmaskingEnv {
     private EpisodeResult[] results;
     private int[] active = new int[0];
     private Predictions pending;
+    private StepObservation observed; // what the policy was shown for the pending step (it may report fallbacks on it)
     // KL tracking (KLASS): per episode and buffer position, the last observed distribution and recent KL values
     private int klHistory;
     private float[][][] lastDistribution;
@@ -160,8 +161,9 @@ public final class UnmaskingEnv {
             ids[r] = e;
         }
         float[][][] kl = recentKl != null ? updateKl(masked) : null;
-        return new StepObservation(genLength, blockLength, numBlocks, conf, margin, ent, masked, eligible,
+        observed = new StepObservation(genLength, blockLength, numBlocks, conf, margin, ent, masked, eligible,
                 bStart, bIdx, sib, mabs, st, rr, ids, kl);
+        return observed;
     }
 
     /** Shifts each masked position's KL history by one step and returns a copy for the observation. */
@@ -202,7 +204,8 @@ public final class UnmaskingEnv {
     /**
      * Applies the decisions for the rows of the last observation. A selected position that is not
      * eligible is an error; an empty selection unmasks the most confident eligible position
-     * (lowest position on ties) and is recorded as a fallback.
+     * (lowest position on ties) and is recorded as a fallback, as is a row the policy reported as
+     * its own fallback on the observation ({@link StepObservation#reportFallback(int)}).
      */
     public StepRecord step(boolean[][] actions) {
         if (pending == null) throw new IllegalStateException("call observe() before step()");
@@ -231,8 +234,10 @@ public final class UnmaskingEnv {
                 applied[r][best] = true;
                 unmasked[r] = 1;
                 fallback[r] = true;
-                fallbacks[e]++;
+            } else if (observed.fallbackReported()[r]) {
+                fallback[r] = true;
             }
+            if (fallback[r]) fallbacks[e]++;
             for (int i = 0; i < genLength; i++) if (applied[r][i]) sequences[e][p + i] = chooseToken(r, p + i, rngs[e]);
             steps[e]++;
             stepInBlock[e]++;
@@ -243,6 +248,7 @@ public final class UnmaskingEnv {
         int[] ids = active.clone();
         active = stillRunning.stream().mapToInt(Integer::intValue).toArray();
         pending = null;
+        observed = null;
         return new StepRecord(ids, unmasked, fallback, applied);
     }
 

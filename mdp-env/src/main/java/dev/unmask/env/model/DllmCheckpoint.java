@@ -22,12 +22,22 @@ public final class DllmCheckpoint {
     private DllmCheckpoint() {
     }
 
+    /** Replaces the folder {@code dir} with the checkpoint (a kill leaves the old or the new one). */
     public static void save(Path dir, BuiltinDllm model) {
+        CheckpointFiles.write(dir, files(model));
+    }
+
+    /** Writes the checkpoint files into a folder that holds other files too (a finished training run). */
+    public static void saveInto(Path runDir, BuiltinDllm model) {
+        CheckpointFiles.writeInto(runDir, files(model));
+    }
+
+    private static Map<String, byte[]> files(BuiltinDllm model) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(CONFIG, (Json.write(model.config()) + "\n").getBytes(StandardCharsets.UTF_8));
         files.put(VOCAB, (Json.write(model.vocabulary()) + "\n").getBytes(StandardCharsets.UTF_8));
         files.put(WEIGHTS, Safetensors.encode(model.weights(), Map.of("format", "unmask-dllm-v1")));
-        CheckpointFiles.write(dir, files);
+        return files;
     }
 
     public static BuiltinDllm load(Path dir) {

@@ -16,7 +16,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 
@@ -115,7 +114,7 @@ public final class DllmTrainer {
         return new StepReport(step, task, loss, norm, lr, (System.nanoTime() - start) / 1_000_000);
     }
 
-    /** Saves weights, optimizer state and the step counter so a killed run can resume. */
+    /** Saves weights, optimizer state and the step counter so a killed run can resume; the folder is replaced as a whole. */
     public void saveState(Path runDir) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("weights.safetensors", Safetensors.encode(model.weights(), Map.of()));
@@ -127,7 +126,7 @@ public final class DllmTrainer {
     /** Returns true when a saved state was found and restored. */
     public boolean resume(Path runDir) {
         Path dir = runDir.resolve(STATE_DIR);
-        if (!Files.isDirectory(dir)) return false;
+        if (!CheckpointFiles.exists(dir)) return false;
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, "weights.safetensors", "adam.safetensors", "state.json");
         model.loadWeights(Safetensors.decode(files.get("weights.safetensors"), dir + "/weights.safetensors"), "trainer state " + dir);
         adam.restore(Safetensors.decode(files.get("adam.safetensors"), dir + "/adam.safetensors"));

@@ -102,7 +102,7 @@ public final class OnnxExporter {
             AtomicFiles.writeString(out.resolveSibling(out.getFileName() + ".sha256"), Checksums.sha256(bytes) + "  " + out.getFileName() + "\n");
             return out;
         }
-        CheckpointFiles.write(out, Map.of(FILE, bytes));
+        CheckpointFiles.writeInto(out, Map.of(FILE, bytes));
         return out.resolve(FILE);
     }
 }

@@ -59,8 +59,10 @@ public final class OnnxPolicy implements UnmaskPolicy, AutoCloseable {
         boolean[][] out = new boolean[in.rows()][obs.genLength()];
         for (int r = 0; r < in.rows(); r++) {
             int row = r;
-            boolean[] take = BernoulliDecision.decide(logits, r * in.width(), in.width(), j -> in.eligible()[row * in.width() + j] != 0f,
-                    temperature, sample, obs.rng()[r]).taken();
+            BernoulliDecision d = BernoulliDecision.decide(logits, r * in.width(), in.width(), j -> in.eligible()[row * in.width() + j] != 0f,
+                    temperature, sample, obs.rng()[r]);
+            if (d.fallback() >= 0) obs.reportFallback(r);
+            boolean[] take = d.taken();
             for (int j = 0; j < in.width(); j++) if (take[j]) out[r][in.blockStart()[r] + j] = true;
         }
         return out;

@@ -79,7 +79,7 @@ public final class SafetensorsExporter {
         return m;
     }
 
-    /** Writes policy.safetensors, policy-spec.json and checksums.json into {@code dir}, atomically. */
+    /** Writes policy.safetensors, policy-spec.json and checksums.json (last) into {@code dir}, each file atomically. */
     public static void write(PolicyNet net, Path dir) {
         write(net, dir, null);
     }
@@ -94,6 +94,6 @@ public final class SafetensorsExporter {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(WEIGHTS, Safetensors.encode(w, metadata));
         files.put(SPEC, (Json.write(spec(net.config(), w)) + "\n").getBytes(StandardCharsets.UTF_8));
-        CheckpointFiles.write(dir, files);
+        CheckpointFiles.writeInto(dir, files);
     }
 }

@@ -194,6 +194,7 @@ class PolicyExportTest {
                         for (int i = 0; i < prompts.size(); i++) {
                             assertArrayEquals(ref.results().get(i).buffer(), ort.results().get(i).buffer());
                             assertEquals(ref.results().get(i).nfe(), ort.results().get(i).nfe());
+                            assertEquals(ref.results().get(i).fallbacks(), ort.results().get(i).fallbacks(), "both runtimes report their own fallbacks");
                         }
                         // the same inputs, laid out without ND4J, and the same probabilities on every real step
                         for (StepObservation o : ref.observations()) {

@@ -55,7 +55,7 @@ public final class DllmOnnxExporter {
         d.put("max_length", config.maxLength());
         d.put("provider", "cpu");
         files.put(DESCRIPTOR, (Json.write(d) + "\n").getBytes(StandardCharsets.UTF_8));
-        CheckpointFiles.write(outDir, files);
+        CheckpointFiles.writeInto(outDir, files);
     }
 
     /**

@@ -1,0 +1,94 @@
+package dev.unmask.env.io;
+
+import dev.unmask.env.UnmaskException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class CheckpointFilesTest {
+    private static final String[] NAMES = {"weights.safetensors", "adam.safetensors", "state.json"};
+
+    /** Stands for a kill: thrown after the writer's k-th file operation. */
+    private static final class Killed extends RuntimeException {
+    }
+
+    private static Runnable killAfter(int k) {
+        int[] done = {0};
+        return () -> {
+            if (++done[0] == k) throw new Killed();
+        };
+    }
+
+    private static Map<String, byte[]> state(String tag) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String n : NAMES) files.put(n, (tag + ":" + n).repeat(50).getBytes(StandardCharsets.UTF_8));
+        return files;
+    }
+
+    private static void assertHolds(Map<String, byte[]> expected, Map<String, byte[]> actual, String why) {
+        assertEquals(expected.keySet(), actual.keySet(), why);
+        expected.forEach((n, b) -> assertArrayEquals(b, actual.get(n), why + ": " + n));
+    }
+
+    private static String tagOf(Map<String, byte[]> read) {
+        return new String(read.get(NAMES[0]), StandardCharsets.UTF_8).split(":")[0];
+    }
+
+    @Test
+    void aSaveKilledAfterAnyFileLeavesTheOldOrTheNewCompleteState(@TempDir Path root) throws Exception {
+        Map<String, byte[]> before = state("old"), after = state("new"), later = state("later");
+        Set<String> seen = new TreeSet<>();
+        boolean completed = false;
+        for (int k = 1; !completed; k++) {
+            assertTrue(k < 100, "the writer never finishes");
+            Path dir = root.resolve("k" + k).resolve("trainer-state");
+            CheckpointFiles.write(dir, before);
+            try {
+                CheckpointFiles.write(dir, after, killAfter(k));
+                completed = true;
+            } catch (Killed expected) {
+                // the process died here; what is on disk must still load
+            }
+            Map<String, byte[]> read = CheckpointFiles.readVerified(dir, NAMES);
+            String tag = tagOf(read);
+            assertHolds(tag.equals("old") ? before : after, read, "killed after operation " + k);
+            seen.add(tag);
+            assertTrue(CheckpointFiles.exists(dir), "killed after operation " + k + ": a resume must find the state");
+            // the next save (a resumed run) works and leaves nothing stale beside the folder
+            CheckpointFiles.write(dir, later);
+            assertHolds(later, CheckpointFiles.readVerified(dir, NAMES), "saved again after a kill at operation " + k);
+            try (var s = Files.list(dir.getParent())) {
+                assertEquals(List.of("trainer-state"), s.map(p -> p.getFileName().toString()).toList(), "after a kill at operation " + k);
+            }
+        }
+        assertEquals(Set.of("old", "new"), seen, "some kills keep the old state, later ones the new");
+    }
+
+    @Test
+    void aFirstSaveKilledHalfWayLeavesNoCheckpointRatherThanABrokenOne(@TempDir Path root) {
+        for (int k = 1; k < 6; k++) {
+            Path dir = root.resolve("k" + k).resolve("policy");
+            try {
+                CheckpointFiles.write(dir, state("new"), killAfter(k));
+            } catch (Killed expected) {
+                // died
+            }
+            if (CheckpointFiles.exists(dir)) assertHolds(state("new"), CheckpointFiles.readVerified(dir, NAMES), "k=" + k);
+            else assertThrows(UnmaskException.class, () -> CheckpointFiles.readVerified(dir, NAMES));
+        }
+    }
+
+    @Test
+    void writingIntoASharedFolderKeepsTheOtherFiles(@TempDir Path root) throws Exception {
+        Files.writeString(root.resolve("metrics.jsonl"), "{}\n");
+        CheckpointFiles.writeInto(root, state("new"));
+        assertHolds(state("new"), CheckpointFiles.readVerified(root, NAMES), "shared folder");
+        assertTrue(Files.isRegularFile(root.resolve("metrics.jsonl")));
+    }
+}
