@@ -46,6 +46,8 @@ abstract class GridCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--out", required = true, description = "Run folder for results, manifest and cells.")
     Path out;
+    @CommandLine.Mixin
+    DllmEngineOption engine = new DllmEngineOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -95,7 +97,7 @@ abstract class GridCommand implements Callable<Integer> {
             throw new UnmaskException(out + " holds another kind of run; choose another --out");
         }
         // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
-        Denoiser first = Denoisers.load(ck);
+        Denoiser first = Denoisers.load(ck, engine.engine);
         for (SweepCell c : cells) BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(), genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", ck.toString());
@@ -112,6 +114,7 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", Denoisers.weightsFile(ck));
+        manifest.dllmEngine(engine.engine.label());
         for (String p : policies) {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
@@ -120,7 +123,7 @@ abstract class GridCommand implements Callable<Integer> {
         java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
         List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
             Denoiser d = unclaimed.getAndSet(null);
-            return d != null ? d : Denoisers.load(ck);
+            return d != null ? d : Denoisers.load(ck, engine.engine);
         }, Policies::parse, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());

@@ -36,6 +36,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Run folder.") Path out;
     @Option(names = "--eval-n", defaultValue = "100", description = "Validation prompts for the final evaluation (0 = skip).") int evalN;
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.") boolean resume;
+    @CommandLine.Mixin
+    DllmEngineOption engine = new DllmEngineOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -54,7 +56,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
-        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck);
+        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine);
         dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
@@ -80,6 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
         RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
+        manifest.dllmEngine(engine.engine.label());
         manifest.result("policy_parameters", trainer.net().parameterCount());
         if (dllmParams > 0) manifest.result("dllm_parameters", dllmParams);
         Map<String, Object> time = new LinkedHashMap<>();

@@ -54,6 +54,12 @@ public final class RunManifest {
         return this;
     }
 
+    /** What ran the dLLM (onnxruntime or samediff): reproduce pins it; manifests without it ran on SameDiff. */
+    public RunManifest dllmEngine(String engine) {
+        root.put("dllm_engine", engine);
+        return this;
+    }
+
     public RunManifest result(String key, Object value) {
         results.put(key, value);
         return this;
