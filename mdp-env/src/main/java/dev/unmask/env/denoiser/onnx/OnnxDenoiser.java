@@ -195,7 +195,7 @@ public final class OnnxDenoiser implements Denoiser {
             Map<String, OnnxTensor> in = inputs(sequences, call, len);
             try (OrtSession.Result res = session.run(in, Set.of(d.logits()))) {
                 OnnxTensor t = checkedLogits(res, call.length, len);
-                statistics.compute(t, call, lengths, query, top1, conf, top2, ent, dist);
+                statistics.compute(env, t, call, lengths, query, top1, conf, top2, ent, dist);
             } catch (OrtException e) {
                 throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": " + Ort.firstLine(e.getMessage()));
             } finally {
