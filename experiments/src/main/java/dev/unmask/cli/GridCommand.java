@@ -89,7 +89,7 @@ abstract class GridCommand implements Callable<Integer> {
                     Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
                     String pSha = policySha.computeIfAbsent(p, Policies::checksum);
-                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch));
+                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, engine.engine.label()));
                 }
             }
         }

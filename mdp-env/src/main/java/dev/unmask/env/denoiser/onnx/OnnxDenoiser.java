@@ -36,6 +36,8 @@ public final class OnnxDenoiser implements Denoiser {
     private final OnnxStatistics statistics;
     /** -Dunmask.onnx.javaStatistics=true: copy logits into Java and take the statistics there (the path before; for benchmarks). */
     public static final String JAVA_STATISTICS_PROPERTY = "unmask.onnx.javaStatistics";
+    /** -Dunmask.dllm.provider=cuda: run built-in checkpoints on ONNX Runtime's CUDA provider (needs the -Pcuda build). */
+    public static final String PROVIDER_PROPERTY = "unmask.dllm.provider";
     private HfTokenizer tokenizer;
 
     public static OnnxDenoiser load(Path descriptor) {
@@ -57,7 +59,8 @@ public final class OnnxDenoiser implements Denoiser {
         byte[] model = DllmOnnxExporter.onnxBytes(c.config(), c.vocabulary().size(), c.weights(), c.description(), true);
         Path weights = dir.resolve(dev.unmask.env.model.DllmCheckpoint.WEIGHTS);
         DllmDescriptor d = new DllmDescriptor(dir.resolve(dev.unmask.env.model.DllmCheckpoint.CONFIG), weights, DllmOnnxExporter.INPUT_IDS,
-                DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS, c.vocabulary(), null, c.config().maxLength(), "cpu", 0, 1, c.description());
+                DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS, c.vocabulary(), null, c.config().maxLength(),
+                System.getProperty(PROVIDER_PROPERTY, "cpu"), 0, 1, c.description());
         return new OnnxDenoiser(d, model, c.description() + " (onnxruntime)");
     }
 
