@@ -1,6 +1,10 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
+import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
 import dev.unmask.env.mdp.Reward;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.env.mdp.UnmaskingEnv;
@@ -28,40 +32,126 @@ import java.util.concurrent.Callable;
  * meaningful even on a noisy machine.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "dLLM forward throughput (tokens/s, GFLOP/s) against Nd4j.gemm peak, measured in one run.")
+        description = "dLLM forward throughput (tokens/s, GFLOP/s) of each engine against Nd4j.gemm peak, measured in one run.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "dLLM checkpoint (default: a fresh model of the default architecture).")
     Path checkpoint;
     @Option(names = "--batches", split = ",", defaultValue = "1,8,32,128") List<Integer> batches;
     @Option(names = "--length", defaultValue = "80", description = "Sequence length (prompt + buffer).") int length;
-    @Option(names = "--reps", defaultValue = "5") int reps;
+    @Option(names = "--reps", defaultValue = "20", description = "Timed repetitions per shape after warm-up; the median is reported (default: ${DEFAULT-VALUE}).")
+    int reps;
+    @Option(names = "--engines", split = ",", defaultValue = "onnxruntime,samediff",
+            description = "What runs the model: onnxruntime (the default inference path) and/or samediff (default: ${DEFAULT-VALUE}).")
+    List<String> engines;
     @Option(names = "--env", description = "Also measure the batched environment (steps/s, tokens/s) against one-by-one episodes.")
     boolean env;
     @Option(names = "--env-batches", split = ",", defaultValue = "1,8,32,128") List<Integer> envBatches;
+    @Option(names = "--synthetic-vocab", defaultValue = "0",
+            description = "Also time one environment step (forward + per-position statistics) of a synthetic model with this many tokens, statistics in ONNX Runtime against logits copied to Java (0 = skip).")
+    int syntheticVocab;
+
+    /** At least this long and this many calls of warm-up per shape, then until the JIT settles. */
+    static final long WARM_MIN_NANOS = 2_000_000_000L;
+    static final int WARM_MIN_CALLS = 10;
 
     @Override
     public Integer call() {
+        if (reps < 5) throw new dev.unmask.env.UnmaskException("--reps must be at least 5, got " + reps);
+        List<Denoisers.Engine> parsed = engines.stream().map(Denoisers.Engine::parse).toList();
         BuiltinDllm model = checkpoint == null ? new BuiltinDllm(DllmConfig.small(1), Vocabulary.builtin()) : DllmCheckpoint.load(checkpoint);
-        System.out.printf("model %s, %,d parameters; OMP_NUM_THREADS=%s%n", model.describe(), model.parameterCount(), System.getenv("OMP_NUM_THREADS"));
-        System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of gemm peak |");
-        System.out.println("|---|---|---|---|---|---|");
-        double peak = gemmPeak(256);
-        double peakLarge = gemmPeak(1024);
-        System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
-        System.out.printf(Locale.ROOT, "| Nd4j.gemm | 1024x1024x1024 | | | %.1f | %.0f |%n", peakLarge, 100 * peakLarge / peak);
-        Random rng = new Random(7);
-        for (int b : batches) {
-            int[][] seqs = new int[b][length];
-            for (int[] s : seqs) for (int i = 0; i < length; i++) s[i] = 3 + rng.nextInt(model.vocabulary().size() - 3);
-            model.logits(seqs); // warm-up: graph build, array cache
-            double ms = median(reps, () -> model.logits(seqs));
-            double flops = forwardFlops(model.config(), model.vocabulary().size(), b, length);
-            System.out.printf(Locale.ROOT, "| dLLM forward | %dx%d | %.1f | %.0f | %.1f | %.0f |%n", b, length, ms, b * length / ms * 1e3,
-                    flops / ms / 1e6, 100 * flops / ms / 1e6 / peak);
+        System.out.printf("model %s, %,d parameters; OMP_NUM_THREADS=%s; medians of %d reps after each shape's warm-up (>= %d calls and %.0f s, until the median of 5 moves < 3%%)%n",
+                model.describe(), model.parameterCount(), System.getenv("OMP_NUM_THREADS"), reps, WARM_MIN_CALLS, WARM_MIN_NANOS / 1e9);
+        double peak = gemmPeak(256, reps);
+        double peakLarge = gemmPeak(1024, Math.max(5, reps / 4));
+        for (Denoisers.Engine engine : parsed) {
+            Denoiser d = engine == Denoisers.Engine.SAMEDIFF ? model : onnxOf(model);
+            System.out.println();
+            System.out.println("engine: " + engine.label() + (engine == Denoisers.Engine.ONNXRUNTIME ? " (the default inference path)" : ""));
+            System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of peak |");
+            System.out.println("|---|---|---|---|---|---|");
+            System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
+            System.out.printf(Locale.ROOT, "| Nd4j.gemm | 1024x1024x1024 | | | %.1f | %.0f |%n", peakLarge, 100 * peakLarge / peak);
+            Random rng = new Random(7);
+            for (int b : batches) {
+                int[][] seqs = new int[b][length];
+                for (int[] s : seqs) for (int i = 0; i < length; i++) s[i] = 3 + rng.nextInt(model.vocabulary().size() - 3);
+                Runnable forward = engine == Denoisers.Engine.SAMEDIFF ? () -> model.logits(seqs) : () -> ((OnnxDenoiser) d).logits(seqs);
+                double ms = warmThenMedian(reps, forward);
+                double flops = forwardFlops(model.config(), model.vocabulary().size(), b, length);
+                System.out.printf(Locale.ROOT, "| dLLM forward | %dx%d | %.2f | %.0f | %.2f | %.1f |%n", b, length, ms, b * length / ms * 1e3,
+                        flops / ms / 1e6, 100 * flops / ms / 1e6 / peak);
+            }
+            if (d != model) d.close();
         }
+        if (syntheticVocab > 0) benchLargeHead(model.config(), syntheticVocab);
         if (env) benchEnvironment(model);
         System.out.println("GFLOP/s counts the forward's matrix products (2 flops per multiply-add): projections, MLP, attention scores and mixing, embeddings, head.");
         return 0;
+    }
+
+    private static OnnxDenoiser onnxOf(BuiltinDllm model) {
+        try {
+            Path dir = java.nio.file.Files.createTempDirectory("unmask-bench-onnx-");
+            DllmOnnxExporter.export(model, dir);
+            return OnnxDenoiser.load(dir.resolve(DllmOnnxExporter.DESCRIPTOR));
+        } catch (java.io.IOException e) {
+            throw new dev.unmask.env.UnmaskException("cannot write a temporary ONNX export: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One environment step's dLLM call (forward + per-position statistics of 8 masked positions
+     * per row, what {@code UnmaskingEnv} asks for) on a model whose head has {@code vocab} tokens:
+     * statistics computed in ONNX Runtime against logits copied to Java and reduced there.
+     */
+    private void benchLargeHead(DllmConfig arch, int vocab) {
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < vocab; i++) tokens.add("t" + i);
+        Vocabulary v = new Vocabulary(tokens, "t0", "t1", "t2");
+        Random rng = new Random(11);
+        Map<String, dev.unmask.env.io.Safetensors.Tensor> w = new TreeMap<>();
+        new BuiltinDllm(arch, Vocabulary.builtin()).weights().forEach((name, t) -> {
+            long[] shape = t.shape().clone();
+            if (name.equals("embed.tokens")) shape[0] = vocab;
+            if (name.startsWith("head.")) shape[shape.length - 1] = vocab;
+            int size = 1;
+            for (long x : shape) size *= (int) x;
+            float[] data = new float[size];
+            for (int i = 0; i < size; i++) data[i] = name.endsWith(".gain") ? 1f : (float) (0.05 * rng.nextGaussian());
+            w.put(name, new dev.unmask.env.io.Safetensors.Tensor(shape, data));
+        });
+        Path dir;
+        try {
+            dir = java.nio.file.Files.createTempDirectory("unmask-bench-head-");
+        } catch (java.io.IOException e) {
+            throw new dev.unmask.env.UnmaskException("cannot make a temporary folder: " + e.getMessage());
+        }
+        DllmOnnxExporter.export(arch, v, w, "synthetic head " + vocab, dir);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "synthetic model: %s with a %,d-token vocabulary; one environment step = forward + statistics of 8 masked positions per row%n", arch.label(), vocab);
+        System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of peak |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (boolean inJava : new boolean[]{true, false}) {
+            if (inJava) System.setProperty(OnnxDenoiser.JAVA_STATISTICS_PROPERTY, "true");
+            try (OnnxDenoiser d = OnnxDenoiser.load(dir.resolve(DllmOnnxExporter.DESCRIPTOR))) {
+                for (int b : List.of(1, 8)) {
+                    int[][] seqs = new int[b][length];
+                    boolean[][] query = new boolean[b][length];
+                    for (int r = 0; r < b; r++) {
+                        for (int i = 0; i < length; i++) seqs[r][i] = 3 + rng.nextInt(vocab - 3);
+                        for (int i = length - 8; i < length; i++) {
+                            seqs[r][i] = v.maskId();
+                            query[r][i] = true;
+                        }
+                    }
+                    double ms = warmThenMedian(reps, () -> d.predict(seqs, query, false));
+                    System.out.printf(Locale.ROOT, "| dLLM step, statistics in %s | %dx%d | %.2f | %.0f | | |%n", inJava ? "Java (logits copied)" : "ONNX Runtime",
+                            b, length, ms, b * length / ms * 1e3);
+                }
+            } finally {
+                System.clearProperty(OnnxDenoiser.JAVA_STATISTICS_PROPERTY);
+            }
+        }
     }
 
     /**
@@ -69,7 +159,13 @@ final class BenchCommand implements Callable<Integer> {
      * exactly L steps and the work is the same whatever the model's weights) at several batch sizes.
      * Batch 1 is "the same episodes one by one".
      */
-    private void benchEnvironment(BuiltinDllm model) {
+    private void benchEnvironment(BuiltinDllm builtin) {
+        try (OnnxDenoiser model = onnxOf(builtin)) {
+            benchEnvironment(model);
+        }
+    }
+
+    private void benchEnvironment(Denoiser model) {
         Task task = Tasks.byName("arith");
         int len = task.defaultGenLength();
         UnmaskPolicy policy = Heuristics.parse("topk:steps=" + len);
@@ -103,19 +199,33 @@ final class BenchCommand implements Callable<Integer> {
         return c.layers() * perLayer + 2 * n * (vocab + (c.rotaryOnly() ? 0 : c.maxLength())) * d + 2 * n * d * vocab;
     }
 
-    private static double gemmPeak(int size) {
+    private static double gemmPeak(int size, int reps) {
         INDArray a = Nd4j.rand(DataType.FLOAT, size, size), b = Nd4j.rand(DataType.FLOAT, size, size);
         INDArray c = Nd4j.create(DataType.FLOAT, new long[]{size, size}, 'f');
         int inner = size >= 1024 ? 2 : 50;
-        Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-        double ms = median(reps(), () -> {
+        double ms = warmThenMedian(reps, () -> {
             for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
         }) / inner;
         return 2.0 * size * size * size / ms / 1e6;
     }
 
-    private static int reps() {
-        return 5;
+    /**
+     * Warms the body up (at least {@link #WARM_MIN_CALLS} calls and {@link #WARM_MIN_NANOS}, then
+     * until the median of the last 5 calls moves by less than 3% from the 5 before, at most 60 s),
+     * then returns the median of {@code reps} timed calls in ms. A single warm-up call times the JIT.
+     */
+    static double warmThenMedian(int reps, Runnable body) {
+        long start = System.nanoTime();
+        double previous = Double.NaN;
+        for (int calls = 0; ; calls += 5) {
+            double m = median(5, body);
+            boolean settled = Math.abs(m - previous) < 0.03 * previous;
+            previous = m;
+            long spent = System.nanoTime() - start;
+            if (calls >= WARM_MIN_CALLS && spent >= WARM_MIN_NANOS && settled) break;
+            if (spent > 60_000_000_000L) break;
+        }
+        return median(reps, body);
     }
 
     static double median(int reps, Runnable body) {
@@ -126,6 +236,6 @@ final class BenchCommand implements Callable<Integer> {
             t[i] = (System.nanoTime() - s) / 1e6;
         }
         Arrays.sort(t);
-        return t[reps / 2];
+        return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
     }
 }

@@ -48,7 +48,8 @@ public final class DllmCommand {
      * SHA-256 and the files it wrote into {@code out}.
      */
     static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
-                                           int n, long seed, Split split, int batch, Path out, List<String> files) {
+                                           int n, long seed, Split split, int batch, dev.unmask.env.denoiser.onnx.Denoisers.Engine engine,
+                                           Path out, List<String> files) {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", checkpoint.toString());
         config.put("tasks", tasks);
@@ -58,6 +59,7 @@ public final class DllmCommand {
         config.put("batch", batch);
         RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
+        manifest.dllmEngine(engine.label());
         manifest.write(out, files.stream().map(out::resolve).toList());
     }
 

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Held-out accuracy of a built-in dLLM under careful and aggressive decoding.")
 final class DllmEvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "dLLM checkpoint folder.")
+    @Option(names = "--checkpoint", required = true, description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json.")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith,sudoku,sort") List<String> tasks;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
@@ -30,6 +30,8 @@ final class DllmEvalCommand implements Callable<Integer> {
             description = "Held-out prompts: validation (to tune on) or test (to report once) (default: ${DEFAULT-VALUE}).")
     Split split;
     @Option(names = "--out", description = "Also write the table as CSV + Markdown + JSON (and a manifest) into this folder.") Path out;
+    @picocli.CommandLine.Mixin
+    DllmEngineOption engine = new DllmEngineOption();
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -40,7 +42,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
-        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint)) {
+        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
             for (String name : tasks) {
                 Task task = Tasks.byName(name);
                 int len = task.defaultGenLength();
@@ -67,7 +69,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         System.out.println(ResultTables.markdown(rows));
         if (out != null) {
             ResultTables.writeAll(out, "dllm-eval", rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, split, batch, out,
+            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, out,
                     List.of("dllm-eval.csv", "dllm-eval.json", "dllm-eval.md"));
         }
         return 0;

@@ -46,6 +46,8 @@ final class DllmProbeCommand implements Callable<Integer> {
     @Option(names = "--per-token", description = "One row per token of each step (token accuracy and mean confidence) instead of per step.")
     boolean perToken;
     @Option(names = "--out", description = "Also write probe.md, probe.json and a manifest into this folder.") Path out;
+    @picocli.CommandLine.Mixin
+    DllmEngineOption engine = new DllmEngineOption();
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -65,7 +67,7 @@ final class DllmProbeCommand implements Callable<Integer> {
             throw new dev.unmask.env.UnmaskException("--context must be left or all, not '" + context + "'");
         }
         List<StepRow> rows = new ArrayList<>();
-        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint)) {
+        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
             for (String name : new LinkedHashSet<>(tasks)) rows.addAll(probe(dllm, Tasks.byName(name), split, n, seed, batch, context.equals("all"), perToken));
         }
         String table = markdown(rows, perToken);
@@ -73,7 +75,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         if (out != null) {
             AtomicFiles.writeString(out.resolve("probe.md"), table);
             Json.writeAtomically(out.resolve("probe.json"), rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, out, List.of("probe.md", "probe.json"));
+            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, out, List.of("probe.md", "probe.json"));
         }
         return 0;
     }

@@ -6,10 +6,12 @@ import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
 import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
+import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.model.BuiltinDllm;
 import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
 import dev.unmask.policy.export.OnnxExporter;
 import dev.unmask.policy.export.OnnxPolicyModel;
 import dev.unmask.policy.export.SafetensorsExporter;
@@ -79,12 +81,17 @@ final class ExportCommand implements Callable<Integer> {
 
     private void exportPolicyOnnx(Map<String, Object> report) {
         PolicyNet net = PolicyCheckpoint.load(policy);
-        Path file = OnnxExporter.write(net, out, maxPositions);
+        Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
+        Path file = OnnxExporter.write(net, out, maxPositions, provenance.orElse(null));
         double diff;
+        Optional<PolicyProvenance> written;
         try (OnnxPolicyModel onnx = OnnxPolicyModel.load(file)) {
             diff = policyParity(net, onnx, Math.min(maxPositions, 64));
+            written = onnx.provenance();
         }
         if (diff > 1e-4) throw new UnmaskException("exported policy disagrees with the checkpoint: max |p diff| " + diff + " on random inputs");
+        if (!written.equals(provenance)) throw new UnmaskException("the provenance read back from " + file + " differs from the checkpoint's");
+        reportProvenance(report, provenance);
         report.put("written", file.toString());
         report.put("sha256", Checksums.sha256(file));
         report.put("features", net.config().features());
@@ -96,9 +103,10 @@ final class ExportCommand implements Callable<Integer> {
 
     private void exportPolicySafetensors(Map<String, Object> report) {
         PolicyNet net = PolicyCheckpoint.load(policy);
-        SafetensorsExporter.write(net, out);
+        Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
+        SafetensorsExporter.write(net, out, provenance.orElse(null));
         var back = dev.unmask.env.io.CheckpointFiles.readVerified(out, SafetensorsExporter.WEIGHTS, SafetensorsExporter.SPEC);
-        var tensors = dev.unmask.env.io.Safetensors.decode(back.get(SafetensorsExporter.WEIGHTS), out.toString());
+        var tensors = Safetensors.decode(back.get(SafetensorsExporter.WEIGHTS), out.toString());
         var expected = SafetensorsExporter.inferenceWeights(net.weights());
         if (!tensors.keySet().equals(expected.keySet())) throw new UnmaskException("re-reading " + out + " gave other tensors than were written");
         for (var e : expected.entrySet()) {
@@ -107,8 +115,18 @@ final class ExportCommand implements Callable<Integer> {
         report.put("written", List.of(out.resolve(SafetensorsExporter.WEIGHTS).toString(), out.resolve(SafetensorsExporter.SPEC).toString()));
         report.put("sha256", Map.of(SafetensorsExporter.WEIGHTS, Checksums.sha256(back.get(SafetensorsExporter.WEIGHTS)),
                 SafetensorsExporter.SPEC, Checksums.sha256(back.get(SafetensorsExporter.SPEC))));
+        Optional<PolicyProvenance> written = Optional.ofNullable(PolicyProvenance.fromMetadata(
+                Safetensors.metadata(back.get(SafetensorsExporter.WEIGHTS), out.toString()), SafetensorsExporter.META_PROVENANCE, out.toString()));
+        if (!written.equals(provenance)) throw new UnmaskException("the provenance read back from " + out + " differs from the checkpoint's");
+        reportProvenance(report, provenance);
         report.put("tensors", tensors.size());
         report.put("check", "weights re-read bit for bit");
+    }
+
+    /** Under "provenance", one line per field in the printed report; a note on stderr when the checkpoint has none. */
+    private void reportProvenance(Map<String, Object> report, Optional<PolicyProvenance> provenance) {
+        if (provenance.isPresent()) report.put("provenance", provenance.get());
+        else System.err.println("note: " + policy + " records no provenance (saved before unmask recorded it); the export carries none");
     }
 
     private void exportDllm(Map<String, Object> report) {

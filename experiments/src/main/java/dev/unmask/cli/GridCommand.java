@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
  * held-out prompts, written as eval.csv / eval.json / eval.md with a manifest.
  */
 abstract class GridCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM checkpoint folder or ONNX export (default: the shipped models/dllm-a, which solves Sudoku).")
+    @Option(names = "--checkpoint", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped models/dllm-a).")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "sudoku",
             description = "Tasks (default: ${DEFAULT-VALUE}, the task the default dLLM solves with careful decoding).")
@@ -33,7 +33,7 @@ abstract class GridCommand implements Callable<Integer> {
             description = "Block lengths; 'full' = full diffusion (B = L) (default: ${DEFAULT-VALUE}).")
     List<String> blockLengths;
     @Option(names = "--policies", split = ",(?=[a-z]+(:|$))", splitSynopsisLabel = ",", defaultValue = "baseline",
-            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quote a spec with |); 'baseline' = every heuristic with its parameter swept.")
+            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quoted: | is a shell pipe); 'baseline' = every heuristic with its parameter swept.")
     List<String> policies;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per cell (default: ${DEFAULT-VALUE}).")
     int n;
@@ -46,6 +46,8 @@ abstract class GridCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--out", required = true, description = "Run folder for results, manifest and cells.")
     Path out;
+    @CommandLine.Mixin
+    DllmEngineOption engine = new DllmEngineOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -87,7 +89,7 @@ abstract class GridCommand implements Callable<Integer> {
                     Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
                     String pSha = policySha.computeIfAbsent(p, Policies::checksum);
-                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch));
+                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, engine.engine.label()));
                 }
             }
         }
@@ -95,7 +97,7 @@ abstract class GridCommand implements Callable<Integer> {
             throw new UnmaskException(out + " holds another kind of run; choose another --out");
         }
         // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
-        Denoiser first = Denoisers.load(ck);
+        Denoiser first = Denoisers.load(ck, engine.engine);
         for (SweepCell c : cells) BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(), genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", ck.toString());
@@ -112,6 +114,7 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", Denoisers.weightsFile(ck));
+        manifest.dllmEngine(engine.engine.label());
         for (String p : policies) {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
@@ -120,7 +123,7 @@ abstract class GridCommand implements Callable<Integer> {
         java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
         List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
             Denoiser d = unclaimed.getAndSet(null);
-            return d != null ? d : Denoisers.load(ck);
+            return d != null ? d : Denoisers.load(ck, engine.engine);
         }, Policies::parse, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());

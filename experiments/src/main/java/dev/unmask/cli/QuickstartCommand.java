@@ -25,7 +25,7 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "20", description = "GRPO iterations (default: ${DEFAULT-VALUE}).") int iterations;
     @Option(names = "--n", defaultValue = "100", description = "Held-out prompts per configuration (default: ${DEFAULT-VALUE}).")
     int n;
-    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllm;
+    @Option(names = "--dllm", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped models/dllm-a).") Path dllm;
 
     @Override
     public Integer call() {
@@ -45,7 +45,7 @@ final class QuickstartCommand implements Callable<Integer> {
         }
         System.err.println("[2/3] evaluating it against the heuristics, semi-AR (B=8) and full diffusion, " + n + " held-out prompts each");
         List<String> sweep = new ArrayList<>(List.of("sweep", "--out", out.resolve("eval").toString(), "--tasks", task,
-                "--block-lengths", "8,full", "--n", Integer.toString(n), "--workers", "2", "--policies",
+                "--block-lengths", "8,full", "--n", Integer.toString(n), "--workers", "2", "--split", "test", "--policies",
                 "topk:steps=" + len + "|" + len / 4 + "|" + len / 8 + ",threshold:tau=0.7|0.9,factor:f=1.0,eb:gamma=0.1,"
                         + "learned:path=" + policyRun.resolve("policy") + ",learned:path=" + policyRun.resolve("policy") + ",mode=sample,temp=1.0"));
         if (dllm != null) sweep.addAll(List.of("--checkpoint", dllm.toString()));

@@ -35,6 +35,8 @@ final class ReproduceCommand implements Callable<Integer> {
     Path runDir;
     @Option(names = "--scratch", description = "Where the re-run writes (default: a new temp folder).")
     Path scratch;
+    @Option(names = "--dllm-engine", description = "Re-run on this engine instead of the recorded one (onnxruntime or samediff): checks that the engines give the same answers.")
+    String engineOverride;
 
     private static final Set<String> KINDS = Set.of("eval", "sweep", "train", "dllm-eval", "dllm-probe");
 
@@ -77,6 +79,10 @@ final class ReproduceCommand implements Callable<Integer> {
         Path rerun = target.resolve("run");
         setFlag(args, "--out", rerun.toString(), true);
         setFlag(args, dllmFlag, dllm.toString(), false);
+        // runs recorded before the engine was recorded ran on SameDiff
+        String engine = engineOverride != null ? dev.unmask.env.denoiser.onnx.Denoisers.Engine.parse(engineOverride).label()
+                : manifest.path("dllm_engine").asText("samediff");
+        setFlag(args, "--dllm-engine", engine, false);
         System.err.println("re-running: ./unmask " + String.join(" ", args));
         int rc = Main.commandLine().execute(args.toArray(new String[0]));
         if (rc != 0) throw new UnmaskException("the re-run failed (exit " + rc + ")");

@@ -3,6 +3,7 @@ package dev.unmask.cli;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
+import dev.unmask.env.denoiser.onnx.Denoisers;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
@@ -36,9 +37,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllmPath;
     @Option(names = "--out", required = true, description = "Run folder.") Path out;
     @Option(names = "--eval-n", defaultValue = "100", description = "Validation prompts for the final evaluation (0 = skip).") int evalN;
-    @Option(names = "--resume", description = {"Continue the run in --out from its last checkpoint. The config and the dLLM must be the run's own "
-            + "(a key that would change the results, or other dLLM weights, is refused naming what differs); --set iterations=N with a larger N "
-            + "extends a finished or stopped run (the learning rate's linear decay is then spread over the new total)."}) boolean resume;
+    @Option(names = "--resume", description = {"Continue the run in --out from its last checkpoint. The config, the dLLM and its engine must be "
+            + "the run's own (a key that would change the results, other dLLM weights or another engine is refused naming what differs); "
+            + "--set iterations=N with a larger N extends a finished or stopped run (the learning rate's linear decay is then spread over "
+            + "the new total)."}) boolean resume;
+    @CommandLine.Mixin
+    DllmEngineOption engine = new DllmEngineOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -49,11 +53,11 @@ final class TrainCommand implements Callable<Integer> {
         return c;
     }
 
-    /** Which dLLM the run trains against, so --resume can refuse another. */
+    /** Which dLLM the run trains against (weights and the engine that runs them), so --resume can refuse another. */
     static final String DLLM_RECORD = "dllm.json";
 
     /** --resume continues the recorded run: refuse a config or dLLM that would give other results, before anything is written. */
-    private void refuseAnotherRun(TrainConfig config, Path ck, String dllmSha256) {
+    private void refuseAnotherRun(TrainConfig config, Path ck, String dllmSha256, String runsOn) {
         Path recordedConfig = out.resolve("config.json");
         if (Files.isRegularFile(recordedConfig)) {
             List<String> differ = config.differencesThatChangeResults(TrainConfig.readRecorded(recordedConfig));
@@ -62,21 +66,40 @@ final class TrainCommand implements Callable<Integer> {
                         + "; resume with the run's config or choose another --out");
             }
         }
-        String recordedSha = recordedDllmSha256();
-        if (recordedSha != null && !recordedSha.equals(dllmSha256)) {
-            throw new UnmaskException("--resume: the run was trained against dLLM weights " + recordedSha.substring(0, 16) + "..., but " + ck
+        Map<String, String> recorded = recordedDllm();
+        if (recorded == null) return;
+        String sha = recorded.get("weights_sha256");
+        if (sha != null && !sha.equals(dllmSha256)) {
+            throw new UnmaskException("--resume: the run was trained against dLLM weights " + sha.substring(0, 16) + "..., but " + ck
                     + " has " + dllmSha256.substring(0, 16) + "...; resume with the run's dLLM or choose another --out");
+        }
+        if (!recorded.get("engine").equals(runsOn)) {
+            throw new UnmaskException("--resume: the run's dLLM ran on " + recorded.get("engine") + ", this one on " + runsOn
+                    + "; resume with --dllm-engine " + recorded.get("engine") + " or choose another --out");
         }
     }
 
-    /** From dllm.json, or for runs made before it existed from the manifest's input checksums; null if neither says. */
-    private String recordedDllmSha256() {
-        if (Files.isRegularFile(out.resolve(DLLM_RECORD))) return (String) Json.read(out.resolve(DLLM_RECORD), Map.class).get("weights_sha256");
-        if (!Files.isRegularFile(out.resolve(RunManifest.FILE))) return null;
-        Object inputs = Json.read(out.resolve(RunManifest.FILE), Map.class).get("inputs_sha256");
-        if (!(inputs instanceof Map<?, ?> m)) return null;
-        for (var e : m.entrySet()) if (String.valueOf(e.getKey()).startsWith("dllm_weights:")) return String.valueOf(e.getValue());
-        return null;
+    /**
+     * weights_sha256 and engine from dllm.json, or for runs made before it existed from the
+     * manifest (such runs ran on SameDiff unless it says otherwise); null if the run has neither.
+     */
+    private Map<String, String> recordedDllm() {
+        Map<String, String> r = new HashMap<>();
+        if (Files.isRegularFile(out.resolve(DLLM_RECORD))) {
+            Json.read(out.resolve(DLLM_RECORD), Map.class).forEach((k, v) -> r.put(String.valueOf(k), String.valueOf(v)));
+        } else if (Files.isRegularFile(out.resolve(RunManifest.FILE))) {
+            Map<?, ?> manifest = Json.read(out.resolve(RunManifest.FILE), Map.class);
+            if (manifest.get("inputs_sha256") instanceof Map<?, ?> inputs) {
+                inputs.forEach((k, v) -> {
+                    if (String.valueOf(k).startsWith("dllm_weights:")) r.put("weights_sha256", String.valueOf(v));
+                });
+            }
+            if (manifest.get("dllm_engine") != null) r.put("engine", String.valueOf(manifest.get("dllm_engine")));
+        } else {
+            return null;
+        }
+        r.putIfAbsent("engine", Denoisers.Engine.SAMEDIFF.label());
+        return r;
     }
 
     @Override
@@ -87,15 +110,17 @@ final class TrainCommand implements Callable<Integer> {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
-        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck);
-        String dllmSha256 = Checksums.sha256(dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
-        if (resume) refuseAnotherRun(config, ck, dllmSha256);
+        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine);
+        String dllmSha256 = Checksums.sha256(Denoisers.weightsFile(ck));
+        // what actually runs: a built-in model on SameDiff, anything else (an export, or a built-in one by default) in ONNX Runtime
+        String runsOn = (dllm instanceof BuiltinDllm ? Denoisers.Engine.SAMEDIFF : Denoisers.Engine.ONNXRUNTIME).label();
+        if (resume) refuseAnotherRun(config, ck, dllmSha256, runsOn);
         dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
         if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());
         Json.writeAtomically(out.resolve("config.json"), config);
-        Json.writeAtomically(out.resolve(DLLM_RECORD), Map.of("checkpoint", ck.toString(), "weights_sha256", dllmSha256));
+        Json.writeAtomically(out.resolve(DLLM_RECORD), Map.of("checkpoint", ck.toString(), "weights_sha256", dllmSha256, "engine", runsOn));
         System.err.printf("policy: %,d parameters (dLLM %s: %s); %s on %s, L=%d, B=%d%n", trainer.net().parameterCount(), dllm.describe(),
                 dllmParams > 0 ? String.format(Locale.ROOT, "%,d parameters, ratio %.4f%%", dllmParams, 100.0 * trainer.net().parameterCount() / dllmParams) : "ONNX",
                 config.algorithm(), config.task(), config.genLength(), config.blockLength());
@@ -113,9 +138,10 @@ final class TrainCommand implements Callable<Integer> {
             if (last.iteration() % config.checkpointEvery() == 0 || last.iteration() == config.iterations()) trainer.saveState(out);
         }
         Path policyDir = out.resolve("policy");
-        PolicyCheckpoint.save(policyDir, trainer.net());
+        PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
         RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
+        manifest.dllmEngine(engine.engine.label());
         manifest.result("policy_parameters", trainer.net().parameterCount());
         if (dllmParams > 0) manifest.result("dllm_parameters", dllmParams);
         Map<String, Object> time = new LinkedHashMap<>();

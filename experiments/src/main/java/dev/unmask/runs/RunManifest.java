@@ -26,7 +26,7 @@ public final class RunManifest {
 
     public RunManifest(String kind, List<String> commandLine, Object config) {
         root.put("kind", kind);
-        root.put("command", "./unmask " + String.join(" ", commandLine));
+        root.put("command", shellCommand(commandLine));
         root.put("args", List.copyOf(commandLine));
         root.put("config", config);
         root.put("started", Instant.now().toString());
@@ -34,8 +34,29 @@ public final class RunManifest {
         root.put("environment", environment());
     }
 
+    /**
+     * The command as a line to paste into a shell: an argument holding anything but plain
+     * characters (a sweep's |, a space) is quoted, so {@code threshold:tau=0.5|0.9} is not a pipe.
+     */
+    public static String shellCommand(List<String> args) {
+        StringBuilder sb = new StringBuilder("./unmask");
+        for (String a : args) {
+            sb.append(' ');
+            if (!a.isEmpty() && a.matches("[A-Za-z0-9_./:=,@%+-]+")) sb.append(a);
+            else if (a.chars().noneMatch(c -> "\\$`\"!\n".indexOf(c) >= 0)) sb.append('"').append(a).append('"'); // nothing bash expands inside "..."
+            else sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+        }
+        return sb.toString();
+    }
+
     public RunManifest input(String name, Path file) {
         inputs.put(name + ":" + file, Checksums.sha256(file));
+        return this;
+    }
+
+    /** What ran the dLLM (onnxruntime or samediff): reproduce pins it; manifests without it ran on SameDiff. */
+    public RunManifest dllmEngine(String engine) {
+        root.put("dllm_engine", engine);
         return this;
     }
 

@@ -386,6 +386,9 @@ class CliTest {
         Run saveMoreOften = run(concat(base, new String[]{"--resume", "--set", "iterations=2", "--set", "checkpointEvery=1"}));
         assertEquals(0, saveMoreOften.code(), saveMoreOften.err());
 
+        // the same weights on another engine: refused too (confidences differ in the last digits, and so would the run)
+        assertOneLineError(run(concat(base, new String[]{"--resume", "--set", "iterations=2", "--dllm-engine", "samediff"})),
+                "--resume: the run's dLLM ran on onnxruntime, this one on samediff");
         // another dLLM: refused, naming both checksums
         Path otherDllm = dir.resolve("dllm-2");
         DllmCheckpoint.save(otherDllm, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 2), Vocabulary.builtin()));

@@ -8,14 +8,20 @@ import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.model.DllmConfig;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyConfig;
+import dev.unmask.env.io.Safetensors;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.export.OnnxPolicyModel;
 import dev.unmask.policy.export.PolicySampler;
+import dev.unmask.policy.export.SafetensorsExporter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static dev.unmask.cli.CliTest.assertOneLineError;
 import static dev.unmask.cli.CliTest.run;
@@ -56,5 +62,40 @@ class ExportCommandTest {
         assertOneLineError(run("export", "--policy", policy.toString(), "--out", onnx.toString()), "already exists; pass --force");
         assertOneLineError(run("export", "--dllm", ck.toString(), "--format", "safetensors", "--out", dir.resolve("y").toString()), "ONNX only");
         assertFalse(Files.exists(dir.resolve("x")), "nothing written on bad input");
+    }
+
+    @Test
+    void exportPrintsTheProvenanceItWrites(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("policy");
+        PolicyProvenance provenance = new PolicyProvenance("12".repeat(32), "models/dllm-a", "sudoku", 32, 8,
+                "correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))", List.of("confidence"), "grpo", 3, 20, "ab".repeat(20), false);
+        PolicyCheckpoint.save(policy, new PolicyNet(PolicyConfig.defaults(1)), provenance);
+        for (String format : List.of("onnx", "safetensors")) {
+            Path out = dir.resolve(format.equals("onnx") ? "p.onnx" : "st");
+            CliTest.Run r = run("export", "--policy", policy.toString(), "--format", format, "--out", out.toString(), "--max-positions", "64");
+            assertEquals(0, r.code(), r.err());
+            // one line per key, under "provenance"
+            for (String line : List.of("\"dllm_sha256\" : \"" + "12".repeat(32) + "\"", "\"dllm_path\" : \"models/dllm-a\"", "\"task\" : \"sudoku\"",
+                    "\"gen_length\" : 32", "\"block_length\" : 8", "\"reward\" : \"" + provenance.reward() + "\"", "\"features\" : [ \"confidence\" ]",
+                    "\"algorithm\" : \"grpo\"", "\"seed\" : 3", "\"iterations\" : 20", "\"git_commit\" : \"" + "ab".repeat(20) + "\"", "\"git_dirty\" : false")) {
+                assertTrue(r.out().lines().anyMatch(l -> l.strip().replaceAll(",$", "").equals(line)), format + ": no line " + line + " in\n" + r.out());
+            }
+            Map<?, ?> printed = (Map<?, ?>) Json.MAPPER.readValue(r.out(), Map.class).get("provenance");
+            assertEquals(provenance, Json.MAPPER.convertValue(printed, PolicyProvenance.class), format);
+            assertFalse(r.err().contains("records no provenance"), r.err());
+        }
+        try (OnnxPolicyModel onnx = OnnxPolicyModel.load(dir.resolve("p.onnx"))) {
+            assertEquals(Optional.of(provenance), onnx.provenance());
+        }
+        byte[] st = Files.readAllBytes(dir.resolve("st").resolve(SafetensorsExporter.WEIGHTS));
+        assertEquals(provenance, PolicyProvenance.fromMetadata(Safetensors.metadata(st, "st"), SafetensorsExporter.META_PROVENANCE, "st"));
+
+        // a checkpoint from before provenance: exported all the same, with a note instead
+        Path old = dir.resolve("old");
+        PolicyCheckpoint.save(old, new PolicyNet(PolicyConfig.defaults(1)));
+        CliTest.Run r = run("export", "--policy", old.toString(), "--out", dir.resolve("old.onnx").toString(), "--max-positions", "64");
+        assertEquals(0, r.code(), r.err());
+        assertFalse(Json.MAPPER.readValue(r.out(), Map.class).containsKey("provenance"), r.out());
+        assertTrue(r.err().contains("records no provenance"), r.err());
     }
 }

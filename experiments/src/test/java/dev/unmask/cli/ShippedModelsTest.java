@@ -78,4 +78,45 @@ class ShippedModelsTest {
             System.clearProperty("unmask.home");
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-a", "dllm-c"})
+    void onnxRuntimeGivesTheSameAnswersAndConfidencesWithin1e5(String name) {
+        // the default inference path against the SameDiff graph the models were trained in
+        Path dir = modelsDir().resolve(name);
+        var task = dev.unmask.env.task.Tasks.byName("sudoku");
+        var prompts = task.dataset(dev.unmask.env.task.Split.TEST, 3, 24);
+        var policy = dev.unmask.heuristics.Heuristics.parse("threshold:tau=0.9");
+        try (var ort = dev.unmask.env.denoiser.onnx.Denoisers.load(dir);
+             var sd = dev.unmask.env.denoiser.onnx.Denoisers.load(dir, dev.unmask.env.denoiser.onnx.Denoisers.Engine.SAMEDIFF)) {
+            assertInstanceOf(dev.unmask.env.denoiser.onnx.OnnxDenoiser.class, ort);
+            var a = new dev.unmask.env.mdp.UnmaskingEnv(sd, task, 32, 32, 0, dev.unmask.env.mdp.Reward.DEFAULT);
+            var b = new dev.unmask.env.mdp.UnmaskingEnv(ort, task, 32, 32, 0, dev.unmask.env.mdp.Reward.DEFAULT);
+            a.reset(prompts, 1);
+            b.reset(prompts, 1);
+            double maxDiff = 0;
+            while (!a.done()) {
+                var oa = a.observe();
+                var ob = b.observe();
+                for (int r = 0; r < oa.rows(); r++) {
+                    for (int i = 0; i < oa.genLength(); i++) {
+                        if (!oa.masked()[r][i]) continue;
+                        maxDiff = Math.max(maxDiff, Math.abs(oa.confidence()[r][i] - ob.confidence()[r][i]));
+                        maxDiff = Math.max(maxDiff, Math.abs(oa.margin()[r][i] - ob.margin()[r][i]));
+                        maxDiff = Math.max(maxDiff, Math.abs(oa.entropy()[r][i] - ob.entropy()[r][i]));
+                    }
+                }
+                boolean[][] act = policy.select(oa);
+                assertArrayEquals(act, policy.select(ob));
+                a.step(act);
+                b.step(act);
+            }
+            assertTrue(b.done());
+            assertTrue(maxDiff <= 1e-5, name + ": max confidence diff " + maxDiff);
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(a.results().get(i).buffer(), b.results().get(i).buffer(), "every token written, in the same steps");
+                assertEquals(a.results().get(i).nfe(), b.results().get(i).nfe());
+            }
+        }
+    }
 }

@@ -9,6 +9,11 @@ import java.util.Map;
 /**
  * Rule 4 (Fast-dLLM factor rule): with confidences sorted descending, accept the largest n such
  * that (m + 1)(1 - c(m)) <= f for every rank m <= n (1-based); the top one always.
+ *
+ * <p>Decided at the confidence's own precision, as {@link ConfidenceThreshold} does: rank m is
+ * accepted when c(m) >= 1 - f/(m + 1) with that bound rounded to the nearest float. A dLLM's
+ * confidence is a float, so 0.9f stands for 0.9 and meets the bound of f = 0.3 at rank 2 exactly;
+ * multiplying out in double would turn it into 0.8999999762 and reject it.
  */
 public final class FactorRule implements UnmaskPolicy {
     private final double factor;
@@ -34,9 +39,14 @@ public final class FactorRule implements UnmaskPolicy {
         for (int r = 0; r < obs.rows(); r++) {
             int[] ranked = Ranking.rank(obs, r, (o, row, i) -> o.confidence()[row][i]);
             int n = 1;
-            while (n < ranked.length && (n + 2) * (1 - obs.confidence()[r][ranked[n]]) <= factor) n++;
+            while (n < ranked.length && obs.confidence()[r][ranked[n]] >= bound(n + 1)) n++;
             out[r] = Ranking.take(obs.genLength(), ranked, n);
         }
         return out;
+    }
+
+    /** The least confidence accepted at 1-based rank m, rounded to float (the confidences' precision). */
+    float bound(int rank) {
+        return (float) (1 - factor / (rank + 1));
     }
 }

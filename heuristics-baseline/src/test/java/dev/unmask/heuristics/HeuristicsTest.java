@@ -68,6 +68,29 @@ class HeuristicsTest {
     }
 
     @Test
+    void factorRuleAcceptsAConfidenceExactlyAtItsBound() {
+        // rank 2, f = 0.3: (2 + 1)(1 - 0.9) = 0.3 exactly, so a confidence of 0.9f is accepted (in double
+        // arithmetic 3 * (1 - 0.9f) = 0.30000007 > 0.3 would reject it); the float just below is not
+        assertEquals("0,1", picked(new FactorRule(0.3).select(Obs.full(0.95f, 0.9f, 0.1f))));
+        assertEquals("0", picked(new FactorRule(0.3).select(Obs.full(0.95f, Math.nextDown(0.9f), 0.1f))));
+        // the same at other factors and ranks: ranks 1..m-1 certain, rank m at its bound c = 1 - f/(m+1)
+        for (double f : new double[]{0.1, 0.2, 0.3, 0.5, 0.7, 1.0}) {
+            for (int m = 2; m <= 6; m++) {
+                float atBound = (float) (1 - f / (m + 1));
+                float[] conf = new float[m + 1];
+                java.util.Arrays.fill(conf, 0, m - 1, 1f);
+                conf[m - 1] = atBound;
+                conf[m] = 0f;
+                String all = java.util.stream.IntStream.range(0, m).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
+                assertEquals(all, picked(new FactorRule(f).select(Obs.full(conf))), "f=" + f + " m=" + m + " c=" + atBound);
+                conf[m - 1] = Math.nextDown(atBound);
+                String allButLast = all.substring(0, all.lastIndexOf(','));
+                assertEquals(allButLast, picked(new FactorRule(f).select(Obs.full(conf))), "f=" + f + " m=" + m + " just below the bound");
+            }
+        }
+    }
+
+    @Test
     void entropyBoundedTakesTheLongestPrefixUnderGamma() {
         float[] conf = {0.5f, 0.5f, 0.5f, 0.5f};
         float[] h = {0.30f, 0.05f, 0.10f, 0.02f};

@@ -160,6 +160,16 @@ class UnmaskingEnvTest {
     }
 
     @Test
+    void rewardStatesItsFormulaWithItsSpeedWeight() {
+        // the formula travels in policy provenance; it must say what of() computes, constants included
+        assertEquals("correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))", Reward.DEFAULT.formula());
+        Reward r = new Reward(0.25);
+        assertEquals("correct * (1 - 0.25 * (nfe - 1) / max(1, L - 1))", r.formula());
+        assertEquals(1 - 0.25 * 9 / 63, r.of(true, 10, 64), 1e-12);
+        assertEquals(1, r.of(true, 1, 1), 1e-12, "L = 1: the max(1, .) keeps it finite");
+    }
+
+    @Test
     void rl4jMdpDrivesAFullEpisode() {
         Rl4jUnmaskingMdp mdp = new Rl4jUnmaskingMdp(new FakeDenoiser(task, examples, 32), task, 32, 8, examples, 3);
         assertArrayEquals(new int[]{32, Rl4jUnmaskingMdp.FEATURES}, mdp.getObservationSpace().getShape());

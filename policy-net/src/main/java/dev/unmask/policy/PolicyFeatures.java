@@ -45,12 +45,25 @@ public enum PolicyFeatures {
      */
     public float value(StepObservation o, int row, int pos, int maskedInBlock) {
         return switch (this) {
-            case CONFIDENCE -> o.confidence()[row][pos];
-            case CONFIDENCE_LOGODDS -> logOdds(o.confidence()[row][pos]);
+            case CONFIDENCE, CONFIDENCE_LOGODDS -> ofConfidence(o.confidence()[row][pos]);
             case MARGIN -> o.margin()[row][pos];
             case ENTROPY -> (float) (o.entropy()[row][pos] / Math.log(24));
             case MASKED_FRACTION -> (float) maskedInBlock / o.blockLength();
             case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
+        };
+    }
+
+    /** Whether the feature is a function of the position's confidence alone, so a caller that has only confidences can supply it. */
+    public boolean derivesFromConfidence() {
+        return this == CONFIDENCE || this == CONFIDENCE_LOGODDS;
+    }
+
+    /** The value of a feature that {@link #derivesFromConfidence()}, given the confidence c. */
+    public float ofConfidence(float c) {
+        return switch (this) {
+            case CONFIDENCE -> c;
+            case CONFIDENCE_LOGODDS -> logOdds(c);
+            default -> throw new IllegalStateException(this + " is not a function of the confidence alone");
         };
     }
 

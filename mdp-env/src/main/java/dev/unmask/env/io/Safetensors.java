@@ -76,20 +76,29 @@ public final class Safetensors {
         return decode(bytes, file.toString());
     }
 
-    public static Map<String, Tensor> decode(byte[] bytes, String source) {
+    /** The header's {@code __metadata__} string map (empty when the file has none). */
+    public static Map<String, String> metadata(byte[] bytes, String source) {
+        Map<String, String> out = new LinkedHashMap<>();
+        header(bytes, source).path("__metadata__").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    private static JsonNode header(byte[] bytes, String source) {
         if (bytes.length < 8) throw new UnmaskException(source + ": truncated safetensors file (" + bytes.length + " bytes)");
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long headerLen = buf.getLong();
+        long headerLen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (headerLen <= 0 || headerLen > bytes.length - 8) {
             throw new UnmaskException(source + ": corrupt safetensors header length " + headerLen);
         }
-        JsonNode header;
         try {
-            header = Json.MAPPER.readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8).trim());
+            return Json.MAPPER.readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8).trim());
         } catch (IOException e) {
             throw new UnmaskException(source + ": corrupt safetensors header");
         }
-        long dataStart = 8 + headerLen;
+    }
+
+    public static Map<String, Tensor> decode(byte[] bytes, String source) {
+        JsonNode header = header(bytes, source);
+        long dataStart = 8 + ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             var e = it.next();

@@ -22,4 +22,9 @@ public record Reward(double speedWeight) {
         if (!correct) return 0;
         return 1 - speedWeight * (nfe - 1) / Math.max(1.0, genLength - 1);
     }
+
+    /** What {@link #of} computes, with this speed weight filled in; correct is 1 or 0, L the buffer length. */
+    public String formula() {
+        return "correct * (1 - " + speedWeight + " * (nfe - 1) / max(1, L - 1))";
+    }
 }

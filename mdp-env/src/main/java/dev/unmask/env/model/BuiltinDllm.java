@@ -36,7 +36,7 @@ public final class BuiltinDllm implements Denoiser {
         this.config = config;
         this.vocab = vocab;
         this.sd = buildGraph(config, vocab);
-        this.description = "builtin:d" + config.dModel() + "-l" + config.layers() + "-h" + config.heads() + (config.rotaryOnly() ? "-ropeonly" : config.rotary() ? "-rope" : "") + (config.fourierDigits() ? "-fourier" : "");
+        this.description = config.label();
     }
 
     /** Amplitude of the Fourier digit features: well above the N(0, 0.02^2) of every other entry. */

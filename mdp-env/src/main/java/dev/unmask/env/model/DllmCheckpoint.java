@@ -41,13 +41,24 @@ public final class DllmCheckpoint {
     }
 
     public static BuiltinDllm load(Path dir) {
+        Contents c = read(dir);
+        BuiltinDllm model = new BuiltinDllm(c.config(), c.vocabulary());
+        model.loadWeights(c.weights(), "checkpoint " + dir);
+        model.setDescription(c.description());
+        return model;
+    }
+
+    /** What a checkpoint folder holds, checksums verified, without building a model (no ND4J). */
+    public record Contents(DllmConfig config, Vocabulary vocabulary, Map<String, Safetensors.Tensor> weights, String description) {
+    }
+
+    public static Contents read(Path dir) {
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, CONFIG, VOCAB, WEIGHTS);
         DllmConfig config = parse(files.get(CONFIG), DllmConfig.class, dir, CONFIG);
         Vocabulary vocab = parse(files.get(VOCAB), Vocabulary.class, dir, VOCAB);
-        BuiltinDllm model = new BuiltinDllm(config, vocab);
-        model.loadWeights(Safetensors.decode(files.get(WEIGHTS), dir.resolve(WEIGHTS).toString()), "checkpoint " + dir);
-        model.setDescription(model.describe() + " " + dir.getFileName() + " weights-sha256=" + Checksums.sha256(files.get(WEIGHTS)).substring(0, 16));
-        return model;
+        Map<String, Safetensors.Tensor> weights = Safetensors.decode(files.get(WEIGHTS), dir.resolve(WEIGHTS).toString());
+        String description = config.label() + " " + dir.getFileName() + " weights-sha256=" + Checksums.sha256(files.get(WEIGHTS)).substring(0, 16);
+        return new Contents(config, vocab, weights, description);
     }
 
     /** SHA-256 of the weights file, as recorded in manifests. */

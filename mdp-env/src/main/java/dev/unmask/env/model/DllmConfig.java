@@ -33,6 +33,11 @@ public record DllmConfig(int dModel, int layers, int heads, int ffDim, int maxLe
         if (rotary && (dModel / heads) % 2 != 0) throw new UnmaskException("dLLM config: rotary positions need an even head width, not " + dModel / heads);
     }
 
+    /** "builtin:d96-l3-h4[-rope|-ropeonly][-fourier]", the start of every built-in model's description. */
+    public String label() {
+        return "builtin:d" + dModel + "-l" + layers + "-h" + heads + (rotaryOnly ? "-ropeonly" : rotary ? "-rope" : "") + (fourierDigits ? "-fourier" : "");
+    }
+
     public static DllmConfig small(long seed) {
         return new DllmConfig(128, 4, 4, 512, 96, seed);
     }

@@ -102,6 +102,8 @@ class OnnxDllmTest {
         for (int r = 0; r < a.confidence().length; r++) {
             assertArrayEquals(a.top1()[r], b.top1()[r], "top-1 tokens of row " + r);
             for (int i = 0; i < a.confidence()[r].length; i++) {
+                assertEquals(Float.isNaN(a.confidence()[r][i]), Float.isNaN(b.confidence()[r][i]), "the same positions are reported");
+                if (Float.isNaN(a.confidence()[r][i])) continue; // not queried
                 max = Math.max(max, Math.abs(a.confidence()[r][i] - b.confidence()[r][i]));
                 max = Math.max(max, Math.abs(a.entropy()[r][i] - b.entropy()[r][i]));
                 max = Math.max(max, Math.abs(a.top2Prob()[r][i] - b.top2Prob()[r][i]));
@@ -162,6 +164,77 @@ class OnnxDllmTest {
             System.err.printf("dLLM ONNX parity: max |confidence diff| over held-out episodes = %.3g%n", stepDiff);
             assertTrue(stepDiff <= 1e-4, "max diff " + stepDiff);
         }
+    }
+
+    @Test
+    void aBuiltinCheckpointRunsInOnnxRuntimeByDefaultWithTheSameStatistics(@TempDir Path dir) {
+        BuiltinDllm nd4j = sharpModel(new DllmConfig(32, 2, 4, 64, 96, 9, true, false));
+        dev.unmask.env.model.DllmCheckpoint.save(dir.resolve("ck"), nd4j);
+        try (var byDefault = dev.unmask.env.denoiser.onnx.Denoisers.load(dir.resolve("ck"));
+             var sameDiff = dev.unmask.env.denoiser.onnx.Denoisers.load(dir.resolve("ck"), dev.unmask.env.denoiser.onnx.Denoisers.Engine.SAMEDIFF)) {
+            assertInstanceOf(OnnxDenoiser.class, byDefault, "a built-in checkpoint runs in ONNX Runtime unless samediff is asked for");
+            assertInstanceOf(BuiltinDllm.class, sameDiff);
+            assertTrue(byDefault.describe().startsWith("builtin:d32-l2-h4-rope ck weights-sha256="), byDefault.describe());
+            int[][] batch = randomBatch(nd4j.vocabulary(), 16, 4);
+            boolean[][] query = all(batch);
+            for (int b = 0; b < batch.length; b++) query[b][b % batch[b].length] = false; // unqueried positions stay empty
+            Predictions a = sameDiff.predict(batch, query, true), o = byDefault.predict(batch, query, true);
+            // this random model's large activations amplify float rounding; the shipped models agree to 1e-5 (ShippedModelsTest)
+            double diff = maxConfidenceDiff(a, o);
+            assertTrue(diff <= 1e-4, "max diff " + diff);
+            for (int b = 0; b < batch.length; b++) {
+                int skipped = b % batch[b].length;
+                assertEquals(-1, o.top1()[b][skipped]);
+                assertTrue(Float.isNaN(o.confidence()[b][skipped]) && o.distributions()[b][skipped] == null);
+                int at = (skipped + 1) % batch[b].length;
+                float[] pa = a.distributions()[b][at], po = o.distributions()[b][at];
+                for (int v = 0; v < pa.length; v++) assertEquals(pa[v], po[v], 1e-4, "distribution of row " + b);
+            }
+        }
+    }
+
+    @Test
+    void statisticsComputedInOnnxRuntimeMatchTheJavaDefinitionsOnALargeVocabulary(@TempDir Path dir) {
+        // a synthetic head of 5,000 tokens with sharp logits and exact ties between the top two
+        int vocab = 5000, d = 16;
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < vocab; i++) tokens.add("t" + i);
+        Vocabulary v = new Vocabulary(tokens, "t0", "t1", "t2");
+        DllmConfig c = new DllmConfig(d, 1, 2, 32, 40, 1);
+        Random rng = new Random(3);
+        Map<String, Safetensors.Tensor> w = new TreeMap<>();
+        new BuiltinDllm(new DllmConfig(d, 1, 2, 32, 40, 1), Vocabulary.builtin()).weights().forEach((name, t) -> {
+            long[] shape = t.shape().clone();
+            if (name.equals("embed.tokens")) shape[0] = vocab;
+            if (name.startsWith("head.")) shape[shape.length - 1] = vocab;
+            int size = 1;
+            for (long s2 : shape) size *= (int) s2;
+            float[] data = new float[size];
+            for (int i = 0; i < size; i++) data[i] = name.endsWith(".gain") ? 1f : (float) (rng.nextGaussian() * (name.startsWith("head.") ? 2 : 0.5));
+            w.put(name, new Safetensors.Tensor(shape, data));
+        });
+        // the mask token gets the largest logit: it must still be neither top-1 nor top-2, and still count in the entropy
+        w.get("head.bias").data()[v.maskId()] = 50;
+        DllmOnnxExporter.export(c, v, w, "synthetic", dir.resolve("big"));
+        int[][] batch = new int[3][];
+        SplittableRandom r = new SplittableRandom(5);
+        for (int b = 0; b < 3; b++) {
+            batch[b] = new int[10 + 7 * b];
+            for (int i = 0; i < batch[b].length; i++) batch[b][i] = i % 3 == 0 ? v.maskId() : 3 + r.nextInt(vocab - 3);
+        }
+        Predictions inOrt, inJava;
+        try (OnnxDenoiser ort = OnnxDenoiser.load(dir.resolve("big/descriptor.json"))) {
+            inOrt = ort.predict(batch, all(batch), false);
+        }
+        System.setProperty(OnnxDenoiser.JAVA_STATISTICS_PROPERTY, "true");
+        try (OnnxDenoiser java = OnnxDenoiser.load(dir.resolve("big/descriptor.json"))) {
+            inJava = java.predict(batch, all(batch), false);
+        } finally {
+            System.clearProperty(OnnxDenoiser.JAVA_STATISTICS_PROPERTY);
+        }
+        assertTrue(maxConfidenceDiff(inJava, inOrt) <= 1e-5);
+        for (int[] row : inOrt.top1()) for (int id : row) assertNotEquals(v.maskId(), id, "the mask is never predicted");
+        assertTrue(inOrt.entropy()[0][0] < 1, "the mask's mass (almost all of it) counts in the entropy");
     }
 
     @Test

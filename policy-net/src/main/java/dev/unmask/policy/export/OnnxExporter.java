@@ -10,6 +10,7 @@ import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
 import org.tribuo.util.onnx.ONNXOperators;
 import org.tribuo.util.onnx.ONNXPlaceholder;
 import org.tribuo.util.onnx.ONNXRef;
@@ -35,6 +36,8 @@ import java.util.Map;
 public final class OnnxExporter {
     public static final String FEATURES = "features", ELIGIBLE = "eligible", UNMASK_PROB = "unmask_prob", LOGITS = "logits";
     public static final String META_FEATURES = "unmask.features", META_CONFIG = "unmask.policy_config", META_MAX_POSITIONS = "unmask.max_positions";
+    /** Prefix of the provenance entries in metadata_props: unmask.provenance.dllm_sha256 and so on. */
+    public static final String META_PROVENANCE = "unmask.provenance.";
     public static final String FILE = "policy.onnx";
     public static final int DEFAULT_MAX_POSITIONS = 4096;
 
@@ -42,11 +45,15 @@ public final class OnnxExporter {
     }
 
     public static byte[] onnxBytes(PolicyNet net, int maxPositions) {
-        return onnxBytes(net.config(), net.weights(), maxPositions);
+        return onnxBytes(net.config(), net.weights(), maxPositions, null);
     }
 
-    /** The ModelProto bytes, from the policy's config and its named weights (no ND4J needed). */
-    public static byte[] onnxBytes(PolicyConfig c, Map<String, Safetensors.Tensor> weights, int maxPositions) {
+    /**
+     * The ModelProto bytes, from the policy's config and its named weights (no ND4J needed).
+     *
+     * @param provenance written to metadata_props under {@link #META_PROVENANCE}; null for none
+     */
+    public static byte[] onnxBytes(PolicyConfig c, Map<String, Safetensors.Tensor> weights, int maxPositions, PolicyProvenance provenance) {
         if (maxPositions < 1 || maxPositions > 1 << 16) throw new UnmaskException("max positions must be in 1..65536, got " + maxPositions);
         int f = c.features().size(), d = c.dModel();
         OnnxGraph g = new OnnxGraph(weights, "policy");
@@ -71,6 +78,7 @@ public final class OnnxExporter {
         meta.put(META_CONFIG, Json.writeLine(c));
         meta.put(META_MAX_POSITIONS, Integer.toString(maxPositions));
         meta.put("unmask.format", "unmask-policy-onnx-v1");
+        if (provenance != null) meta.putAll(provenance.toMetadata(META_PROVENANCE));
         return g.toBytes("unmask_policy", "unmask unmasking policy: one pre-LN transformer encoder layer over the active block, "
                 + "a Bernoulli per position. See docs/policy-format.md.", meta);
     }
@@ -83,7 +91,12 @@ public final class OnnxExporter {
      * @return the .onnx file written
      */
     public static Path write(PolicyNet net, Path out, int maxPositions) {
-        byte[] bytes = onnxBytes(net, maxPositions);
+        return write(net, out, maxPositions, null);
+    }
+
+    /** As {@link #write(PolicyNet, Path, int)}, with the policy's provenance in the metadata (null for none). */
+    public static Path write(PolicyNet net, Path out, int maxPositions, PolicyProvenance provenance) {
+        byte[] bytes = onnxBytes(net.config(), net.weights(), maxPositions, provenance);
         if (out.getFileName().toString().endsWith(".onnx")) {
             AtomicFiles.write(out, bytes);
             AtomicFiles.writeString(out.resolveSibling(out.getFileName() + ".sha256"), Checksums.sha256(bytes) + "  " + out.getFileName() + "\n");

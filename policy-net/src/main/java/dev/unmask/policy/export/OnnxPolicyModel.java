@@ -4,6 +4,7 @@ import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.onnx.Ort;
 import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.PolicyProvenance;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
     private final OrtEnvironment env = Ort.env();
     private final List<PolicyFeatures> features;
     private final int maxPositions;
+    private final PolicyProvenance provenance;
     private final Path file;
 
     public static OnnxPolicyModel load(Path onnx) {
@@ -38,6 +40,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
             if (names == null) throw new UnmaskException(where + ": not an unmask policy export (no " + OnnxExporter.META_FEATURES + " metadata)");
             this.features = PolicyFeatures.parse(List.of(names.split(",")));
             this.maxPositions = Integer.parseInt(meta.getOrDefault(OnnxExporter.META_MAX_POSITIONS, "0"));
+            this.provenance = PolicyProvenance.fromMetadata(meta, OnnxExporter.META_PROVENANCE, where);
             Set<String> in = session.getInputNames(), out = session.getOutputNames();
             for (String n : List.of(OnnxExporter.FEATURES, OnnxExporter.ELIGIBLE)) {
                 if (!in.contains(n)) throw new UnmaskException(where + ": the model has no input '" + n + "' (inputs: " + in + ")");
@@ -64,6 +67,11 @@ public final class OnnxPolicyModel implements AutoCloseable {
     /** The widest window the model's position table covers. */
     public int maxPositions() {
         return maxPositions;
+    }
+
+    /** Where the exported policy came from (its metadata_props), or empty for an export without provenance. */
+    public Optional<PolicyProvenance> provenance() {
+        return Optional.ofNullable(provenance);
     }
 
     public Path file() {

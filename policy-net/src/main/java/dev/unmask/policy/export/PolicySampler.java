@@ -30,7 +30,7 @@ public final class PolicySampler implements AutoCloseable {
     private final OnnxPolicyModel model;
     private final double temperature;
     private final SplittableRandom rng;
-    private final int confidenceSlot;
+    private final List<PolicyFeatures> features;
     private final List<String> extraNames;
 
     private PolicySampler(OnnxPolicyModel model, double temperature, SplittableRandom rng) {
@@ -38,8 +38,8 @@ public final class PolicySampler implements AutoCloseable {
         this.model = model;
         this.temperature = temperature;
         this.rng = rng;
-        this.confidenceSlot = model.features().indexOf(PolicyFeatures.CONFIDENCE);
-        this.extraNames = model.features().stream().filter(f -> f != PolicyFeatures.CONFIDENCE).map(f -> f.name().toLowerCase()).toList();
+        this.features = model.features();
+        this.extraNames = features.stream().filter(f -> !f.derivesFromConfidence()).map(f -> f.name().toLowerCase()).toList();
     }
 
     /** Deterministic: unmask every position with p >= 0.5 (or the most probable one). */
@@ -57,7 +57,11 @@ public final class PolicySampler implements AutoCloseable {
         return model.features().stream().map(f -> f.name().toLowerCase()).toList();
     }
 
-    /** The features besides confidence, in the order {@code extraFeatures[i]} must give them (empty for the default policy). */
+    /**
+     * The features the caller must supply, in the order {@code extraFeatures[i]} must give them: every
+     * feature but those computed here from the confidences (confidence, confidence_logodds). Empty
+     * for the default policy and for one that reads log-odds.
+     */
     public List<String> extraFeatureNames() {
         return extraNames;
     }
@@ -97,14 +101,14 @@ public final class PolicySampler implements AutoCloseable {
      * @return block indices (a subset of maskedIndices, ascending) to unmask now
      */
     public int[] select(int blockLength, int[] maskedIndices, float[] confidences, float[][] extraFeatures) {
-        int n = maskedIndices.length, f = model.features().size();
+        int n = maskedIndices.length, f = features.size();
         if (n == 0) throw new UnmaskException("no masked position in the block: nothing to choose from");
         if (confidences.length != n) throw new UnmaskException(confidences.length + " confidences for " + n + " masked positions");
         if (!extraNames.isEmpty() && (extraFeatures == null || extraFeatures.length != n)) {
             throw new UnmaskException("this policy also reads " + extraNames + ": pass extraFeatures with one row of " + extraNames.size() + " values per masked position");
         }
         if (extraNames.isEmpty() && extraFeatures != null && extraFeatures.length > 0 && extraFeatures[0] != null && extraFeatures[0].length > 0) {
-            throw new UnmaskException("this policy reads confidence only: pass extraFeatures = null");
+            throw new UnmaskException("this policy needs only the confidences: pass extraFeatures = null");
         }
         float[] feats = new float[blockLength * f], elig = new float[blockLength];
         int prev = -1;
@@ -115,8 +119,9 @@ public final class PolicySampler implements AutoCloseable {
             elig[j] = 1f;
             int e = 0;
             for (int k = 0; k < f; k++) {
-                if (k == confidenceSlot) {
-                    feats[j * f + k] = confidences[m];
+                PolicyFeatures feature = features.get(k);
+                if (feature.derivesFromConfidence()) {
+                    feats[j * f + k] = feature.ofConfidence(confidences[m]);
                 } else {
                     if (extraFeatures[m].length != extraNames.size()) {
                         throw new UnmaskException("extraFeatures row " + m + " has " + extraFeatures[m].length + " values; the policy reads " + extraNames);

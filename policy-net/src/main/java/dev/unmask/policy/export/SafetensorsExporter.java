@@ -6,6 +6,7 @@ import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.nn.TransformerBlocks;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.*;
  */
 public final class SafetensorsExporter {
     public static final String WEIGHTS = "policy.safetensors", SPEC = "policy-spec.json", FORMAT = "unmask-policy-export-v1";
+    /** Prefix of the provenance entries in the safetensors header's __metadata__: provenance.dllm_sha256 and so on. */
+    public static final String META_PROVENANCE = "provenance.";
 
     private SafetensorsExporter() {
     }
@@ -78,9 +81,18 @@ public final class SafetensorsExporter {
 
     /** Writes policy.safetensors, policy-spec.json and checksums.json (last) into {@code dir}, each file atomically. */
     public static void write(PolicyNet net, Path dir) {
+        write(net, dir, null);
+    }
+
+    /** As {@link #write(PolicyNet, Path)}, with the policy's provenance in the safetensors __metadata__ (null for none). */
+    public static void write(PolicyNet net, Path dir, PolicyProvenance provenance) {
         Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", FORMAT);
+        metadata.put("features", String.join(",", net.config().features()));
+        if (provenance != null) metadata.putAll(provenance.toMetadata(META_PROVENANCE));
         Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(WEIGHTS, Safetensors.encode(w, Map.of("format", FORMAT, "features", String.join(",", net.config().features()))));
+        files.put(WEIGHTS, Safetensors.encode(w, metadata));
         files.put(SPEC, (Json.write(spec(net.config(), w)) + "\n").getBytes(StandardCharsets.UTF_8));
         CheckpointFiles.writeInto(dir, files);
     }

@@ -17,6 +17,7 @@ import dev.unmask.env.task.*;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -263,6 +264,44 @@ class PolicyExportTest {
         }
     }
 
+    @Test
+    void samplerComputesLogOddsFromTheConfidencesItIsGiven(@TempDir Path dir) {
+        PolicyNet net = sharp(new PolicyConfig(List.of("confidence_logodds"), 32, 2, 64, 4), 18);
+        Path file = OnnxExporter.write(net, dir.resolve("logodds.onnx"), 64);
+        try (PolicySampler sampler = PolicySampler.greedy(file)) {
+            assertEquals(List.of("confidence_logodds"), sampler.featureNames());
+            assertEquals(List.of(), sampler.extraFeatureNames(), "log-odds come from the confidences: nothing extra to pass");
+            SplittableRandom r = new SplittableRandom(4);
+            for (int t = 0; t < 20; t++) {
+                int width = 1 + r.nextInt(24);
+                PolicyNet.Window w = randomWindow(1, width, 1, r);
+                float[] conf = new float[width], logOdds = new float[width];
+                for (int j = 0; j < width; j++) {
+                    conf[j] = w.eligible()[0][j] ? w.features()[j] : Float.NaN;
+                    if (w.eligible()[0][j]) logOdds[j] = dev.unmask.policy.PolicyFeatures.logOdds(conf[j]);
+                }
+                float[] logits = net.logits(new PolicyNet.Window(logOdds, w.keyBias(), w.eligible(), new int[1], 1, width))[0];
+                List<Integer> expected = new ArrayList<>();
+                int best = -1;
+                for (int j = 0; j < width; j++) {
+                    if (!w.eligible()[0][j]) continue;
+                    if (1 / (1 + Math.exp(-logits[j])) >= 0.5) expected.add(j);
+                    if (best < 0 || logits[j] > logits[best]) best = j;
+                }
+                if (expected.isEmpty()) expected.add(best);
+                assertEquals(expected, Arrays.stream(sampler.select(conf, null)).boxed().toList());
+            }
+        }
+        // with a feature the sampler cannot derive, only that one is asked for
+        PolicyNet mixed = sharp(new PolicyConfig(List.of("confidence", "confidence_logodds", "margin"), 32, 2, 64, 5), 19);
+        try (PolicySampler sampler = PolicySampler.greedy(OnnxExporter.write(mixed, dir.resolve("mixed.onnx"), 64))) {
+            assertEquals(List.of("margin"), sampler.extraFeatureNames());
+            UnmaskException e = assertThrows(UnmaskException.class, () -> sampler.select(new float[]{0.5f, 0.9f}, null));
+            assertTrue(e.getMessage().startsWith("this policy also reads [margin]"), e.getMessage());
+            assertTrue(sampler.select(new float[]{0.5f, 0.9f}, new float[][]{{0.1f}, {0.7f}}).length >= 1);
+        }
+    }
+
     /** The sampler path needs no ND4J: it runs in a JVM whose classpath has none of ND4J's jars. */
     @Test
     void samplerRunsWithoutNd4jOnTheClasspath(@TempDir Path dir) throws Exception {
@@ -310,6 +349,42 @@ class PolicyExportTest {
         }
         System.err.printf("policy re-implemented from policy-spec.json + safetensors: max |p diff| = %.3g%n", worst);
         assertTrue(worst <= 1e-5, "max |p diff| " + worst);
+    }
+
+    @Test
+    void provenanceTravelsInOnnxMetadataAndTheSafetensorsHeader(@TempDir Path dir) throws Exception {
+        PolicyNet net = sharp(PolicyConfig.defaults(7), 20);
+        PolicyProvenance provenance = new PolicyProvenance("ef".repeat(32), "models/dllm-a", "sudoku", 32, 32,
+                "correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))", List.of("confidence"), "grpo", 1, 60, "c0ffee".repeat(6) + "c0ff", true);
+        Path file = OnnxExporter.write(net, dir.resolve("policy.onnx"), 64, provenance);
+        // read with ONNX Runtime's own metadata API, as any engine would
+        try (OrtSession session = Ort.env().createSession(file.toString(), new OrtSession.SessionOptions())) {
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertEquals("ef".repeat(32), meta.get("unmask.provenance.dllm_sha256"));
+            assertEquals("sudoku", meta.get("unmask.provenance.task"));
+            assertEquals("32", meta.get("unmask.provenance.block_length"));
+            assertEquals("60", meta.get("unmask.provenance.iterations"));
+            assertEquals(provenance.reward(), meta.get("unmask.provenance.reward"));
+            assertEquals("true", meta.get("unmask.provenance.git_dirty"));
+            assertEquals("confidence", meta.get(OnnxExporter.META_FEATURES), "the existing keys stay");
+        }
+        try (OnnxPolicyModel model = OnnxPolicyModel.load(file)) {
+            assertEquals(Optional.of(provenance), model.provenance());
+        }
+        try (OnnxPolicyModel model = OnnxPolicyModel.load(OnnxExporter.write(net, dir.resolve("bare.onnx"), 64))) {
+            assertEquals(Optional.empty(), model.provenance());
+        }
+
+        SafetensorsExporter.write(net, dir.resolve("st"), provenance);
+        byte[] raw = Files.readAllBytes(dir.resolve("st").resolve(SafetensorsExporter.WEIGHTS));
+        long headerLength = java.nio.ByteBuffer.wrap(raw, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        JsonNode meta = Json.MAPPER.readTree(new String(raw, 8, (int) headerLength, java.nio.charset.StandardCharsets.UTF_8)).get("__metadata__");
+        assertEquals("ef".repeat(32), meta.get("provenance.dllm_sha256").asText());
+        assertEquals("models/dllm-a", meta.get("provenance.dllm_path").asText());
+        assertEquals("confidence", meta.get("provenance.features").asText());
+        assertEquals(SafetensorsExporter.FORMAT, meta.get("format").asText());
+        meta.fields().forEachRemaining(e -> assertTrue(e.getValue().isTextual(), "safetensors metadata values are strings: " + e.getKey()));
+        assertEquals(provenance, PolicyProvenance.fromMetadata(Safetensors.metadata(raw, "st"), SafetensorsExporter.META_PROVENANCE, "st"));
     }
 
     @Test

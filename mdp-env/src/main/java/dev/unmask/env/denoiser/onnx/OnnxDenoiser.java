@@ -18,8 +18,10 @@ import java.util.*;
  * logits [batch, length, vocab] out) becomes a {@link Denoiser}, described by a {@link DllmDescriptor}.
  * One {@link #predict} is one forward pass over the batch when the model takes an attention mask
  * (rows right-padded with pad_id, mask 1/0); without one, rows are grouped by length and each
- * group is one ORT call (still one environment step, one NFE per row). Statistics come from
- * {@link Predictions#fromLogits}, the same code as the built-in model's.
+ * group is one ORT call (still one environment step, one NFE per row). The per-position statistics
+ * (top-1 id and probability, top-2 probability, entropy) are computed in ONNX Runtime by
+ * {@link OnnxStatistics}, chained onto the model's logits tensor, so a large vocabulary never
+ * crosses into Java; they follow {@link Predictions#fromLogits}'s definitions.
  *
  * <p>Not thread-safe: one instance per thread.
  */
@@ -30,6 +32,12 @@ public final class OnnxDenoiser implements Denoiser {
     private final boolean idsAreInt64, maskIsInt64, maskIsBool;
     private final int vocabSize;
     private final String description;
+    /** Per-position statistics computed in ONNX Runtime; null: from logits copied into Java. */
+    private final OnnxStatistics statistics;
+    /** -Dunmask.onnx.javaStatistics=true: copy logits into Java and take the statistics there (the path before; for benchmarks). */
+    public static final String JAVA_STATISTICS_PROPERTY = "unmask.onnx.javaStatistics";
+    /** -Dunmask.dllm.provider=cuda: run built-in checkpoints on ONNX Runtime's CUDA provider (needs the -Pcuda build). */
+    public static final String PROVIDER_PROPERTY = "unmask.dllm.provider";
     private HfTokenizer tokenizer;
 
     public static OnnxDenoiser load(Path descriptor) {
@@ -37,11 +45,33 @@ public final class OnnxDenoiser implements Denoiser {
     }
 
     public OnnxDenoiser(DllmDescriptor descriptor) {
+        this(descriptor, null, null);
+    }
+
+    /**
+     * A built-in checkpoint folder run by ONNX Runtime: its weights are exported to an ONNX graph
+     * in memory (no file is written, no ND4J is loaded), with the attention mask, so rows of any
+     * lengths share one call. The answers are those of the SameDiff model; confidences agree to
+     * float rounding (about 1e-7).
+     */
+    public static OnnxDenoiser ofBuiltinCheckpoint(Path dir) {
+        var c = dev.unmask.env.model.DllmCheckpoint.read(dir);
+        byte[] model = DllmOnnxExporter.onnxBytes(c.config(), c.vocabulary().size(), c.weights(), c.description(), true);
+        Path weights = dir.resolve(dev.unmask.env.model.DllmCheckpoint.WEIGHTS);
+        DllmDescriptor d = new DllmDescriptor(dir.resolve(dev.unmask.env.model.DllmCheckpoint.CONFIG), weights, DllmOnnxExporter.INPUT_IDS,
+                DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS, c.vocabulary(), null, c.config().maxLength(),
+                System.getProperty(PROVIDER_PROPERTY, "cpu"), 0, 1, c.description());
+        return new OnnxDenoiser(d, model, c.description() + " (onnxruntime)");
+    }
+
+    /** @param modelBytes the model itself, or null to load descriptor.onnx(); description null = derived from the file */
+    private OnnxDenoiser(DllmDescriptor descriptor, byte[] modelBytes, String description) {
         this.d = descriptor;
         this.vocabSize = descriptor.vocabulary().size();
         String where = "ONNX dLLM " + descriptor.onnx().getFileName() + " (descriptor " + descriptor.file() + ")";
         this.env = Ort.env();
-        this.session = Ort.open(descriptor.onnx(), descriptor.provider(), descriptor.deviceId(), descriptor.threads(), where);
+        this.session = modelBytes == null ? Ort.open(descriptor.onnx(), descriptor.provider(), descriptor.deviceId(), descriptor.threads(), where)
+                : Ort.open(modelBytes, descriptor.provider(), descriptor.deviceId(), descriptor.threads(), where);
         try {
             Map<String, NodeInfo> inputs = session.getInputInfo(), outputs = session.getOutputInfo();
             TensorInfo ids = tensor(inputs, descriptor.inputIds(), "input", "input_ids", where);
@@ -77,6 +107,9 @@ public final class OnnxDenoiser implements Denoiser {
                 throw new UnmaskException(where + ": output '" + descriptor.logits() + "' has shape " + Arrays.toString(shape) + ", expected [batch, length, vocab]");
             }
             if (shape[2] > 0 && shape[2] != vocabSize) throw vocabMismatch(shape[2]);
+            // statistics in ONNX Runtime when the logits are float32 (others are converted in Java)
+            this.statistics = out.type == OnnxJavaType.FLOAT && !Boolean.getBoolean(JAVA_STATISTICS_PROPERTY)
+                    ? new OnnxStatistics(vocabSize, descriptor.vocabulary().maskId(), descriptor.provider(), descriptor.deviceId(), descriptor.threads()) : null;
         } catch (OrtException e) {
             close();
             throw new UnmaskException(where + ": " + Ort.firstLine(e.getMessage()));
@@ -84,7 +117,8 @@ public final class OnnxDenoiser implements Denoiser {
             close();
             throw e;
         }
-        this.description = "onnx:" + descriptor.description() + " sha256=" + Checksums.sha256(descriptor.onnx()).substring(0, 16);
+        this.description = description != null ? description
+                : "onnx:" + descriptor.description() + " sha256=" + Checksums.sha256(descriptor.onnx()).substring(0, 16);
     }
 
     private UnmaskException vocabMismatch(long modelVocab) {
@@ -129,9 +163,55 @@ public final class OnnxDenoiser implements Denoiser {
     @Override
     public Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
         Denoiser.validate(this, sequences, query);
-        int maxLen = 0;
+        int rows = sequences.length, maxLen = 0;
         for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
-        return Predictions.fromLogits(logits(sequences), maxLen, vocabSize, query, withDistributions, vocabulary().maskId());
+        if (statistics == null) return Predictions.fromLogits(logits(sequences), maxLen, vocabSize, query, withDistributions, vocabulary().maskId());
+        int[][] top1 = new int[rows][];
+        float[][] conf = new float[rows][], top2 = new float[rows][], ent = new float[rows][];
+        float[][][] dist = withDistributions ? new float[rows][][] : null;
+        for (int b = 0; b < rows; b++) {
+            int len = sequences[b].length;
+            top1[b] = new int[len];
+            Arrays.fill(top1[b], -1);
+            conf[b] = nans(len);
+            top2[b] = nans(len);
+            ent[b] = nans(len);
+            if (dist != null) dist[b] = new float[len][];
+        }
+        List<int[]> calls = new ArrayList<>();
+        if (d.attentionMask() != null) {
+            int[] all = new int[rows];
+            for (int i = 0; i < rows; i++) all[i] = i;
+            calls.add(all);
+        } else {
+            Map<Integer, List<Integer>> byLength = new TreeMap<>();
+            for (int i = 0; i < rows; i++) byLength.computeIfAbsent(sequences[i].length, k -> new ArrayList<>()).add(i);
+            for (List<Integer> g : byLength.values()) calls.add(g.stream().mapToInt(Integer::intValue).toArray());
+        }
+        for (int[] call : calls) {
+            int len = 0;
+            int[] lengths = new int[call.length];
+            for (int r = 0; r < call.length; r++) {
+                lengths[r] = sequences[call[r]].length;
+                len = Math.max(len, lengths[r]);
+            }
+            Map<String, OnnxTensor> in = inputs(sequences, call, len);
+            try (OrtSession.Result res = session.run(in, Set.of(d.logits()))) {
+                OnnxTensor t = checkedLogits(res, call.length, len);
+                statistics.compute(env, t, call, lengths, query, top1, conf, top2, ent, dist);
+            } catch (OrtException e) {
+                throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": " + Ort.firstLine(e.getMessage()));
+            } finally {
+                in.values().forEach(OnnxTensor::close);
+            }
+        }
+        return new Predictions(top1, conf, top2, ent, dist);
+    }
+
+    private static float[] nans(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
     }
 
     /**
@@ -164,6 +244,47 @@ public final class OnnxDenoiser implements Denoiser {
      */
     private float[] run(int[][] sequences, int[] rows, int len, float[] out, int outLen) {
         int n = rows.length;
+        Map<String, OnnxTensor> in = inputs(sequences, rows, len);
+        try (OrtSession.Result res = session.run(in)) {
+            OnnxTensor t = checkedLogits(res, n, len);
+            FloatBuffer fb = t.getFloatBuffer();
+            if (out == null) {
+                if (fb.hasArray() && fb.arrayOffset() == 0 && fb.array().length == n * len * vocabSize) return fb.array();
+                float[] all = new float[n * len * vocabSize];
+                fb.get(all);
+                return all;
+            }
+            int block = len * vocabSize;
+            float[] tmp = new float[block];
+            for (int r = 0; r < n; r++) {
+                fb.position(r * block);
+                fb.get(tmp, 0, block);
+                // only the row's own positions matter; the rest of its slot stays zero
+                System.arraycopy(tmp, 0, out, rows[r] * outLen * vocabSize, sequences[rows[r]].length * vocabSize);
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": " + Ort.firstLine(e.getMessage()));
+        } finally {
+            in.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The logits output of a call on n rows of length len, its shape checked. */
+    private OnnxTensor checkedLogits(OrtSession.Result res, int n, int len) {
+        OnnxTensor t = (OnnxTensor) res.get(d.logits()).orElseThrow();
+        long[] s = t.getInfo().getShape();
+        if (s.length != 3 || s[0] != n || s[1] != len) {
+            throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": output '" + d.logits() + "' has shape " + Arrays.toString(s)
+                    + " for input [" + n + ", " + len + "], expected [" + n + ", " + len + ", vocab]");
+        }
+        if (s[2] != vocabSize) throw vocabMismatch(s[2]);
+        return t;
+    }
+
+    /** The model's inputs for the given rows padded to len (the caller closes them). */
+    private Map<String, OnnxTensor> inputs(int[][] sequences, int[] rows, int len) {
+        int n = rows.length;
         long[] shape = {n, len};
         Map<String, OnnxTensor> in = new HashMap<>();
         try {
@@ -193,40 +314,16 @@ public final class OnnxDenoiser implements Denoiser {
                     in.put(d.attentionMask(), OnnxTensor.createTensor(env, IntBuffer.wrap(m), shape));
                 }
             }
-            try (OrtSession.Result res = session.run(in)) {
-                OnnxTensor t = (OnnxTensor) res.get(d.logits()).orElseThrow();
-                long[] s = t.getInfo().getShape();
-                if (s.length != 3 || s[0] != n || s[1] != len) {
-                    throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": output '" + d.logits() + "' has shape " + Arrays.toString(s)
-                            + " for input [" + n + ", " + len + "], expected [" + n + ", " + len + ", vocab]");
-                }
-                if (s[2] != vocabSize) throw vocabMismatch(s[2]);
-                FloatBuffer fb = t.getFloatBuffer();
-                if (out == null) {
-                    if (fb.hasArray() && fb.arrayOffset() == 0 && fb.array().length == n * len * vocabSize) return fb.array();
-                    float[] all = new float[n * len * vocabSize];
-                    fb.get(all);
-                    return all;
-                }
-                int block = len * vocabSize;
-                float[] tmp = new float[block];
-                for (int r = 0; r < n; r++) {
-                    fb.position(r * block);
-                    fb.get(tmp, 0, block);
-                    // only the row's own positions matter; the rest of its slot stays zero
-                    System.arraycopy(tmp, 0, out, rows[r] * outLen * vocabSize, sequences[rows[r]].length * vocabSize);
-                }
-                return out;
-            }
+            return in;
         } catch (OrtException e) {
-            throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": " + Ort.firstLine(e.getMessage()));
-        } finally {
             in.values().forEach(OnnxTensor::close);
+            throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": " + Ort.firstLine(e.getMessage()));
         }
     }
 
     @Override
     public void close() {
+        if (statistics != null) statistics.close();
         try {
             if (session != null) session.close();
         } catch (OrtException e) {

@@ -1,0 +1,30 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.env.io.Checksums;
+import dev.unmask.env.mdp.Reward;
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.rollout.TrainConfig;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The provenance {@code unmask train} stores with the policy it writes. */
+public final class TrainingProvenance {
+    private TrainingProvenance() {
+    }
+
+    /**
+     * @param dllm           the dLLM path as given (checkpoint folder, ONNX export folder or descriptor)
+     * @param iterationsDone iterations the policy has been trained for
+     */
+    public static PolicyProvenance of(TrainConfig config, Path dllm, int iterationsDone) {
+        String reward = new Reward(config.speedWeight()).formula();
+        // a control run learns from permuted rewards: its policy must not pass for a real one
+        if (config.shuffleRewards()) reward += ", shuffled across the batch (control run)";
+        Map<String, Object> code = RunManifest.codeVersion();
+        return new PolicyProvenance(Checksums.sha256(Denoisers.weightsFile(dllm)), dllm.toString(), config.task(), config.genLength(),
+                config.blockLength(), reward, config.features(), config.algorithm(), config.seed(), iterationsDone,
+                (String) code.get("git_commit"), (Boolean) code.get("git_dirty"));
+    }
+}
