@@ -105,6 +105,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TrainConfig config = resolve();
+        // made before training so that its wall_seconds covers this process's training
+        RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
         Path ck = dllmPath == null ? Paths.defaultDllm() : dllmPath;
         if (!resume && Files.isDirectory(out) && Objects.requireNonNull(out.toFile().list()).length > 0) {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
@@ -139,7 +141,6 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path policyDir = out.resolve("policy");
         PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
-        RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
         manifest.dllmEngine(engine.engine.label());
         manifest.result("policy_parameters", trainer.net().parameterCount());

@@ -355,6 +355,9 @@ class CliTest {
         assertTrue(Files.isRegularFile(out.resolve("policy/policy.safetensors")));
         Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
         assertEquals(8, ((Map<?, ?>) manifest.get("config")).get("blockLength"));
+        Map<?, ?> time = (Map<?, ?>) ((Map<?, ?>) manifest.get("results")).get("time_this_process");
+        assertTrue(((Number) manifest.get("wall_seconds")).doubleValue() >= ((Number) time.get("rollout_seconds")).doubleValue()
+                + ((Number) time.get("policy_update_seconds")).doubleValue() - 0.01, "the manifest's wall time covers training: " + manifest);
         assertTrue(Files.isRegularFile(out.resolve("eval.csv")));
         // resuming a finished run does no more iterations; a longer budget continues from the saved state
         Run again = run("train", "--dllm", ck.toString(), "--out", out.toString(), "--config", yaml.toString(), "--set", "iterations=3",
