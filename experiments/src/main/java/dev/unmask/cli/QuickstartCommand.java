@@ -38,8 +38,9 @@ final class QuickstartCommand implements Callable<Integer> {
             List<String> train = new ArrayList<>(List.of("train", "--out", policyRun.toString(), "--resume", "--eval-n", "0",
                     "--set", "task=" + task, "--set", "genLength=" + len, "--set", "blockLength=" + len,
                     "--set", "iterations=" + iterations, "--set", "promptsPerIteration=8", "--set", "groupSize=8",
-                    // the recipe of the best reference policy (results/README.md): confidence as log-odds, GRPO's std scaling
-                    "--set", "features=[confidence_logodds]", "--set", "groupStdScaling=true"));
+                    // the recipe of the best reference policy (results/README.md): confidence as log-odds, GRPO's std scaling,
+                    // per-step loss averaging (best here: results/ablations/loss-normalisation)
+                    "--set", "features=[confidence_logodds]", "--set", "groupStdScaling=true", "--set", "lossNormalisation=step"));
             train.addAll(dllmArg);
             run(train);
         }
