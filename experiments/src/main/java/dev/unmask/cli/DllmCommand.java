@@ -49,7 +49,7 @@ public final class DllmCommand {
      */
     static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
                                            int n, long seed, Split split, int batch, dev.unmask.env.denoiser.onnx.Denoisers.Engine engine,
-                                           Path out, List<String> files) {
+                                           long startNanos, java.time.Instant started, Path out, List<String> files) {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", checkpoint.toString());
         config.put("tasks", tasks);
@@ -57,7 +57,7 @@ public final class DllmCommand {
         config.put("seed", seed);
         config.put("split", split.label());
         config.put("batch", batch);
-        RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config);
+        RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config).startedAt(startNanos, started);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
         manifest.dllmEngine(engine.label());
         manifest.write(out, files.stream().map(out::resolve).toList());

@@ -61,6 +61,8 @@ final class DllmProbeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        long startNanos = System.nanoTime();
+        java.time.Instant started = java.time.Instant.now();
         tasks.forEach(Tasks::byName);
         if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
         if (!context.equals("left") && !context.equals("all")) {
@@ -75,7 +77,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         if (out != null) {
             AtomicFiles.writeString(out.resolve("probe.md"), table);
             Json.writeAtomically(out.resolve("probe.json"), rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, out, List.of("probe.md", "probe.json"));
+            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out, List.of("probe.md", "probe.json"));
         }
         return 0;
     }
