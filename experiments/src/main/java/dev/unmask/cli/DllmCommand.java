@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.*;
 
 @Command(name = "dllm", mixinStandardHelpOptions = true, description = "Train or evaluate a built-in dLLM.",
-        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class})
+        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class, DllmTasksCommand.class})
 public final class DllmCommand {
     /** One JSON line per process that trained the run (arguments, start step). */
     public static final String INVOCATIONS = "invocations.jsonl";
