@@ -42,7 +42,7 @@ public final class Vocabulary {
         t.addAll(List.of("+", "-", "*", "=", ",", ">", "|", "."));
         // Appended, never inserted: a checkpoint stores its own token list (vocab.json), so models
         // trained before these existed load and decode exactly as before; ids 0..23 keep their meaning.
-        t.addAll(List.of("<gcd>", "<happy>"));
+        t.addAll(List.of("<gcd>", "<happy>", "<revadd>"));
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 

@@ -10,9 +10,10 @@ import java.util.SplittableRandom;
  * <pre>{@code 150,26,40,16,37,58,89,145,42,20,4>11}</pre>
  * Each value is a function of the one before only, so value k cannot be written without the k - 1
  * before it; and the number of steps (1 to 15) follows no simple rule of the start's size or
- * digits (it depends on the digits as a multiset, through every later value):
- * {@code results/testbed-design/} measures how little of it the prompt gives away. Answers take 1 to
- * 49 tokens of the 128-token buffer, the rest is EOS.
+ * digits (it depends on the digits as a multiset, through every later value): on 2,000 training
+ * instances a linear fit on the prompt's size and value explains 1% of the variance of the length
+ * ({@code results/testbed-design/}). Answers take 3 to 49 tokens of the 128-token buffer, the rest is
+ * EOS.
  *
  * <p>Instances: a start uniform in 2..9999 other than 4 (key: the start). The verifier asks for the
  * whole trace; a right step count after a wrong trace does not count.
