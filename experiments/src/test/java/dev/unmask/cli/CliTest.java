@@ -224,6 +224,11 @@ class CliTest {
         assertEquals("happy", json.get(1).path("task").asText());
         assertEquals(128, json.get(1).path("endedShare").size());
         assertOneLineError(run("dllm", "tasks", "--tasks", "chess"), "unknown task 'chess'");
+        // a trace task in a model too short for its buffer is refused before any training step
+        Path tooShort = dir.resolve("short");
+        assertOneLineError(run("dllm", "train", "--out", tooShort.toString(), "--tasks", "sort,gcd", "--d-model", "16", "--layers", "1", "--heads", "2",
+                "--ff", "32", "--steps", "2"), "task gcd needs a max length of at least 137 (prompts of up to 9 tokens and a 128-token buffer); the model's is 96");
+        assertFalse(Files.exists(tooShort.resolve("metrics.jsonl")));
     }
 
     @Test
