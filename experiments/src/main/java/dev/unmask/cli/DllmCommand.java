@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.*;
 
 @Command(name = "dllm", mixinStandardHelpOptions = true, description = "Train or evaluate a built-in dLLM.",
-        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class})
+        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class, DllmTasksCommand.class})
 public final class DllmCommand {
     /** One JSON line per process that trained the run (arguments, start step). */
     public static final String INVOCATIONS = "invocations.jsonl";
@@ -100,6 +100,24 @@ public final class DllmCommand {
         }
     }
 
+    /**
+     * Fails before any step when a task's prompt plus its buffer does not fit the model (the trace
+     * tasks need 137 positions, the default --max-length is 96): otherwise the trainer would shorten
+     * the buffer and stop with an error at the first answer that no longer fits.
+     */
+    static void checkTasksFit(BuiltinDllm model, List<String> tasks) {
+        for (String name : new java.util.LinkedHashSet<>(tasks)) {
+            dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName(name);
+            int longestPrompt = 0;
+            for (var e : task.dataset(Split.TRAIN, 1, 200)) longestPrompt = Math.max(longestPrompt, model.vocabulary().encode(e.prompt()).length);
+            int needed = longestPrompt + task.defaultGenLength();
+            if (needed > model.maxLength()) {
+                throw new UnmaskException("task " + name + " needs a max length of at least " + needed + " (prompts of up to " + longestPrompt
+                        + " tokens and a " + task.defaultGenLength() + "-token buffer); the model's is " + model.maxLength() + " (--max-length)");
+            }
+        }
+    }
+
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
     static final class Train implements java.util.concurrent.Callable<Integer> {
@@ -156,6 +174,7 @@ public final class DllmCommand {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
+            checkTasksFit(model, cfg.tasks());
             DllmTrainer trainer = new DllmTrainer(model, cfg);
             boolean resumed = resume && hasState && trainer.resume(out);
             if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());
