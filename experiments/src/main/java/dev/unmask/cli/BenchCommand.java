@@ -12,6 +12,8 @@ import dev.unmask.heuristics.Heuristics;
 import dev.unmask.env.model.BuiltinDllm;
 import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.model.DllmConfig;
+import dev.unmask.env.model.DllmTrainConfig;
+import dev.unmask.env.model.DllmTrainer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -38,6 +40,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--env", description = "Also measure the batched environment (steps/s, tokens/s) against one-by-one episodes.")
     boolean env;
     @Option(names = "--env-batches", split = ",", defaultValue = "1,8,32,128") List<Integer> envBatches;
+    @Option(names = "--train", description = "Measure a training step (batch, forward, backward, Adam) with both trainers instead of the forward pass, "
+            + "interleaved with the GEMM peak.")
+    boolean train;
+    @Option(names = "--train-batch", defaultValue = "48", description = "Sequences per training step (Sudoku: 53 tokens each).") int trainBatch;
+    @Option(names = "--train-reps", defaultValue = "20") int trainReps;
 
     @Override
     public Integer call() {
@@ -45,6 +52,10 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("model %s, %,d parameters; OMP_NUM_THREADS=%s%n", model.describe(), model.parameterCount(), System.getenv("OMP_NUM_THREADS"));
         System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of gemm peak |");
         System.out.println("|---|---|---|---|---|---|");
+        if (train) {
+            benchTraining(model);
+            return 0;
+        }
         double peak = gemmPeak(256);
         double peakLarge = gemmPeak(1024);
         System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
@@ -92,6 +103,72 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.1f | %.0f | %.1fx |%n", b, episodes, secs, passes / secs,
                     tokensPerSec, tokensPerSec / base);
         }
+    }
+
+    /**
+     * One training step of each trainer on the same Sudoku batches (48 x 53 by default), the two
+     * trainers and the GEMM peak measured in turn within every repetition, so background load
+     * hits them alike; medians after three warm-up steps.
+     */
+    private void benchTraining(BuiltinDllm model) {
+        DllmTrainConfig cfg = new DllmTrainConfig(List.of("sudoku"), 1_000_000, trainBatch, 1e-4, 0, 1.0, 3, 1_000_000, 0.0);
+        Map<DllmTrainer.Kind, DllmTrainer> trainers = new EnumMap<>(DllmTrainer.Kind.class);
+        for (DllmTrainer.Kind k : DllmTrainer.Kind.values()) {
+            BuiltinDllm copy = new BuiltinDllm(model.config(), model.vocabulary());
+            copy.loadWeights(model.weights(), "bench");
+            trainers.put(k, new DllmTrainer(copy, cfg, k));
+        }
+        DllmTrainer.Batch probe = trainers.get(DllmTrainer.Kind.FAST).batch(0);
+        int rows = probe.noisy().length, len = probe.targets().length / rows;
+        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256), b = Nd4j.rand(DataType.FLOAT, 256, 256);
+        INDArray c = Nd4j.create(DataType.FLOAT, new long[]{256, 256}, 'f');
+        dev.unmask.env.nn.OffHeapFloats[] blas = {new dev.unmask.env.nn.OffHeapFloats(256 * 256), new dev.unmask.env.nn.OffHeapFloats(256 * 256),
+                new dev.unmask.env.nn.OffHeapFloats(256 * 256)};
+        for (int i = 0; i < 256 * 256; i++) {
+            blas[0].set(i, (float) Math.random());
+            blas[1].set(i, (float) Math.random());
+        }
+        int inner = 20;
+        Runnable nd4jGemm = () -> {
+            for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+        };
+        Runnable blasGemm = () -> {
+            for (int i = 0; i < inner; i++) dev.unmask.env.nn.Blas.gemm(false, false, 256, 256, 256, 1f, blas[0], 0, 256, blas[1], 0, 256, 0f, blas[2], 0, 256);
+        };
+        for (int w = 0; w < 3; w++) {
+            trainers.values().forEach(DllmTrainer::trainStep);
+            nd4jGemm.run();
+            blasGemm.run();
+        }
+        double[][] ms = new double[4][trainReps];
+        for (int r = 0; r < trainReps; r++) {
+            ms[0][r] = median(1, nd4jGemm) / inner;
+            ms[1][r] = median(1, blasGemm) / inner;
+            ms[2][r] = median(1, trainers.get(DllmTrainer.Kind.FAST)::trainStep);
+            ms[3][r] = median(1, trainers.get(DllmTrainer.Kind.SAMEDIFF)::trainStep);
+        }
+        for (double[] m : ms) Arrays.sort(m);
+        double gemmFlops = 2.0 * 256 * 256 * 256, peak = gemmFlops / ms[0][trainReps / 2] / 1e6;
+        System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
+        double blasPeak = gemmFlops / ms[1][trainReps / 2] / 1e6;
+        System.out.printf(Locale.ROOT, "| OpenBLAS sgemm | 256x256x256 | | | %.1f | %.0f |%n", blasPeak, 100 * blasPeak / peak);
+        double flops = trainStepFlops(model.config(), model.vocabulary().size(), rows, len);
+        for (int k = 0; k < 2; k++) {
+            double m = ms[2 + k][trainReps / 2];
+            System.out.printf(Locale.ROOT, "| dLLM train step (%s) | %dx%d | %.1f | %.0f | %.1f | %.0f |%n", k == 0 ? "fast" : "samediff", rows, len, m,
+                    rows * len / m * 1e3, flops / m / 1e6, 100 * flops / m / 1e6 / peak);
+        }
+        System.out.printf(Locale.ROOT, "samediff / fast: %.2fx (medians of %d interleaved steps after 3 warm-up steps)%n",
+                ms[3][trainReps / 2] / ms[2][trainReps / 2], trainReps);
+        System.out.println("GFLOP/s of a train step counts 3x the forward's projections, MLP, attention and head products (no one-hot embedding "
+                + "or rotary [d, d] products, which the fast trainer does not do), the same count for both trainers.");
+    }
+
+    /** Matrix-product flops of a training step: forward plus backward (twice the forward) of the essential products. */
+    static double trainStepFlops(DllmConfig c, int vocab, int batch, int len) {
+        double n = (double) batch * len, d = c.dModel();
+        double perLayer = 2 * n * d * d * 4 + 2 * n * d * c.ffDim() * 2 + 2 * 2 * batch * (double) len * len * d;
+        return 3 * (c.layers() * perLayer + 2 * n * d * vocab);
     }
 
     /** Matrix-product flops of one forward pass. */

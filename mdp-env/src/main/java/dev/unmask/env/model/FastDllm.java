@@ -428,11 +428,7 @@ public final class FastDllm {
                 Blas.gemm(false, true, len, keys, dh, attentionScale, a.q, off, d, a.k, off, d, 0f, a.probs, pOff, len);
                 for (int i = 0; i < len; i++) {
                     a.probs.get(pOff + i * len, r0, 0, keys);
-                    float max = FloatKernels.max(r0, keys);
-                    for (int j = 0; j < keys; j++) r0[j] -= max;
-                    FloatKernels.exp(r0, r0, keys, scratch);
-                    float sum = FloatKernels.sum(r0, keys);
-                    for (int j = 0; j < keys; j++) r0[j] = r0[j] / sum;
+                    FloatKernels.softmax(r0, keys, scratch);
                     for (int j = keys; j < len; j++) r0[j] = 0f;
                     a.probs.put(pOff + i * len, r0, 0, len);
                 }

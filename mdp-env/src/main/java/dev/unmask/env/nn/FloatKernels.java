@@ -8,12 +8,16 @@ package dev.unmask.env.nn;
  * <p>{@link #exp} is a Cephes-style polynomial with Cody-Waite range reduction (relative error
  * below 1e-7 on [-87, 88], inputs clamped to that range) split in two loops: the polynomial, which
  * vectorizes, and the power-of-two scaling through the float's bits, which does not on JDK 17 but
- * is cheap. Measured here: about 0.7 ns per element against about 22 ns for {@code Math.exp}.
+ * is cheap. Measured here: 3-4x faster than the same loops not vectorized
+ * ({@code -XX:-UseSuperWord}) and 10-20x faster than {@code Math.exp}. (Building 2^k from its
+ * binary digits with float min/max instead of bits, to vectorize the second loop too, was 25x
+ * slower: C2 vectorized none of it.)
  */
 public final class FloatKernels {
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer kept in the low mantissa bits. */
     private static final float ROUNDER = 12582912f;
+    /** 2^k stays a normal float for k = round(x / ln 2) in [-126, 127]. */
     private static final float EXP_MIN = -87f, EXP_MAX = 88f;
 
     private FloatKernels() {
@@ -38,8 +42,24 @@ public final class FloatKernels {
             y[i] = p * r * r + r + 1f;
             scratch[i] = t;
         }
-        // 2^k: the low bits of t's pattern hold k (offset by the rounder's own bits, which the shift drops)
+        // 2^k: the low bits of t's pattern hold k (plus the rounder's own bits, which the shift drops)
         for (int i = 0; i < n; i++) y[i] *= Float.intBitsToFloat((Float.floatToRawIntBits(scratch[i]) << 23) + 0x3f800000);
+    }
+
+    /** x[0..n) becomes softmax(x[0..n)): exp(x - max) / sum, the sum's reciprocal multiplied in. */
+    public static void softmax(float[] x, int n, float[] scratch) {
+        float max = max(x, n);
+        for (int i = 0; i < n; i++) x[i] -= max;
+        exp(x, x, n, scratch);
+        float inv = 1f / sum(x, n);
+        for (int i = 0; i < n; i++) x[i] *= inv;
+    }
+
+    /** s[i] = 1 / (1 + exp(-z[i])); {@code scratch} holds n floats and is neither {@code z} nor {@code s}. */
+    public static void sigmoid(float[] z, float[] s, int n, float[] scratch) {
+        for (int i = 0; i < n; i++) s[i] = -z[i];
+        exp(s, s, n, scratch);
+        for (int i = 0; i < n; i++) s[i] = 1f / (1f + s[i]);
     }
 
     /** Sum of x[0..n) with four running sums (a reduction C2 will not reorder by itself). */
@@ -71,8 +91,15 @@ public final class FloatKernels {
     }
 
     public static float max(float[] x, int n) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) m = Math.max(m, x[i]);
-        return m;
+        float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            m0 = Math.max(m0, x[i]);
+            m1 = Math.max(m1, x[i + 1]);
+            m2 = Math.max(m2, x[i + 2]);
+            m3 = Math.max(m3, x[i + 3]);
+        }
+        for (; i < n; i++) m0 = Math.max(m0, x[i]);
+        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
     }
 }
