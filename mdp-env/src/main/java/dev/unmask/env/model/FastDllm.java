@@ -52,6 +52,8 @@ public final class FastDllm {
     private OffHeapFloats x, tmp, xhatFinal, hFinal, logits, dLogits, dx, dTmp, dq, dk, dv, dCtx, dFf, dProbs;
     private float[] rstdFinal;
     private final float[] r0, r1, r2, r3, r4, scratch, gain, bias, acc0, acc1;
+    /** One head's [T, T] attention block: probabilities, their gradient, exp scratch. */
+    private final float[] blockP, blockG, blockScratch;
 
     private static final class LayerActivations {
         OffHeapFloats xhat1, h, q, k, v, probs, ctx, xhat2, h2, sig, gelu;
@@ -139,6 +141,9 @@ public final class FastDllm {
         r3 = new float[width];
         r4 = new float[width];
         scratch = new float[width];
+        blockP = new float[config.maxLength() * config.maxLength()];
+        blockG = new float[blockP.length];
+        blockScratch = new float[blockP.length];
         gain = new float[width];
         bias = new float[width];
         acc0 = new float[width];
@@ -426,12 +431,9 @@ public final class FastDllm {
             for (int hd = 0; hd < heads; hd++) {
                 int off = b * len * d + hd * dh, pOff = (b * heads + hd) * len * len;
                 Blas.gemm(false, true, len, keys, dh, attentionScale, a.q, off, d, a.k, off, d, 0f, a.probs, pOff, len);
-                for (int i = 0; i < len; i++) {
-                    a.probs.get(pOff + i * len, r0, 0, keys);
-                    FloatKernels.softmax(r0, keys, scratch);
-                    for (int j = keys; j < len; j++) r0[j] = 0f;
-                    a.probs.put(pOff + i * len, r0, 0, len);
-                }
+                a.probs.get(pOff, blockP, 0, len * len);
+                FloatKernels.softmaxRows(blockP, len, len, keys, blockScratch);
+                a.probs.put(pOff, blockP, 0, len * len);
                 Blas.gemm(false, false, len, dh, keys, 1f, a.probs, pOff, len, a.v, off, d, 0f, a.ctx, off, d);
             }
         }
@@ -587,13 +589,14 @@ public final class FastDllm {
                 Blas.gemm(false, true, len, keys, dh, 1f, dCtx, off, d, a.v, off, d, 0f, dProbs, sOff, len);
                 Blas.gemm(true, false, keys, dh, len, 1f, a.probs, pOff, len, dCtx, off, d, 0f, dv, off, d);
                 // softmax backward: dS = P * (dP - sum_j P dP)
+                a.probs.get(pOff, blockP, 0, len * len);
+                dProbs.get(sOff, blockG, 0, len * len);
                 for (int i = 0; i < len; i++) {
-                    a.probs.get(pOff + i * len, r0, 0, keys);
-                    dProbs.get(sOff + i * len, r1, 0, keys);
-                    float dot = FloatKernels.dot(r0, r1, keys);
-                    for (int j = 0; j < keys; j++) r1[j] = r0[j] * (r1[j] - dot);
-                    dProbs.put(sOff + i * len, r1, 0, keys);
+                    int o = i * len;
+                    float dot = FloatKernels.dot(blockP, blockG, o, keys);
+                    for (int j = 0; j < keys; j++) blockG[o + j] = blockP[o + j] * (blockG[o + j] - dot);
                 }
+                dProbs.put(sOff, blockG, 0, len * len);
                 // scores = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q
                 Blas.gemm(false, false, len, dh, keys, attentionScale, dProbs, sOff, len, a.k, off, d, 0f, dq, off, d);
                 Blas.gemm(true, false, keys, dh, len, attentionScale, dProbs, sOff, len, a.q, off, d, 0f, dk, off, d);

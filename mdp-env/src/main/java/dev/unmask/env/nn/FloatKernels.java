@@ -55,6 +55,26 @@ public final class FloatKernels {
         for (int i = 0; i < n; i++) x[i] *= inv;
     }
 
+    /**
+     * Softmax of each of {@code rows} rows of {@code stride} floats over its first n entries; the
+     * rest of each row becomes 0. One exp call over the whole block: rows of a few dozen entries
+     * would spend more in loop set-up than in work. {@code scratch} holds rows * stride floats.
+     */
+    public static void softmaxRows(float[] x, int rows, int stride, int n, float[] scratch) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * stride;
+            float max = max(x, o, n);
+            for (int j = 0; j < n; j++) x[o + j] -= max;
+        }
+        exp(x, x, rows * stride, scratch);
+        for (int r = 0; r < rows; r++) {
+            int o = r * stride;
+            float inv = 1f / sum(x, o, n);
+            for (int j = 0; j < n; j++) x[o + j] *= inv;
+            for (int j = n; j < stride; j++) x[o + j] = 0f;
+        }
+    }
+
     /** s[i] = 1 / (1 + exp(-z[i])); {@code scratch} holds n floats and is neither {@code z} nor {@code s}. */
     public static void sigmoid(float[] z, float[] s, int n, float[] scratch) {
         for (int i = 0; i < n; i++) s[i] = -z[i];
@@ -64,42 +84,57 @@ public final class FloatKernels {
 
     /** Sum of x[0..n) with four running sums (a reduction C2 will not reorder by itself). */
     public static float sum(float[] x, int n) {
+        return sum(x, 0, n);
+    }
+
+    /** Sum of x[from..from+n). */
+    public static float sum(float[] x, int from, int n) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
+        int i = from, end = from + n;
+        for (; i + 3 < end; i += 4) {
             s0 += x[i];
             s1 += x[i + 1];
             s2 += x[i + 2];
             s3 += x[i + 3];
         }
-        for (; i < n; i++) s0 += x[i];
+        for (; i < end; i++) s0 += x[i];
         return (s0 + s1) + (s2 + s3);
     }
 
     /** Sum of x[i] * y[i] over i < n. */
     public static float dot(float[] x, float[] y, int n) {
+        return dot(x, y, 0, n);
+    }
+
+    /** Sum of x[i] * y[i] over i in [from, from+n). */
+    public static float dot(float[] x, float[] y, int from, int n) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
+        int i = from, end = from + n;
+        for (; i + 3 < end; i += 4) {
             s0 += x[i] * y[i];
             s1 += x[i + 1] * y[i + 1];
             s2 += x[i + 2] * y[i + 2];
             s3 += x[i + 3] * y[i + 3];
         }
-        for (; i < n; i++) s0 += x[i] * y[i];
+        for (; i < end; i++) s0 += x[i] * y[i];
         return (s0 + s1) + (s2 + s3);
     }
 
     public static float max(float[] x, int n) {
+        return max(x, 0, n);
+    }
+
+    /** Largest of x[from..from+n). */
+    public static float max(float[] x, int from, int n) {
         float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
+        int i = from, end = from + n;
+        for (; i + 3 < end; i += 4) {
             m0 = Math.max(m0, x[i]);
             m1 = Math.max(m1, x[i + 1]);
             m2 = Math.max(m2, x[i + 2]);
             m3 = Math.max(m3, x[i + 3]);
         }
-        for (; i < n; i++) m0 = Math.max(m0, x[i]);
+        for (; i < end; i++) m0 = Math.max(m0, x[i]);
         return Math.max(Math.max(m0, m1), Math.max(m2, m3));
     }
 }
