@@ -40,6 +40,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--env", description = "Also measure the batched environment (steps/s, tokens/s) against one-by-one episodes.")
     boolean env;
     @Option(names = "--env-batches", split = ",", defaultValue = "1,8,32,128") List<Integer> envBatches;
+    @Option(names = "--compare-forward", description = "Also time the hand-written forward (FastDllm) on the same batches, interleaved, in rows labelled (fast).")
+    boolean compareForward;
+    @Option(names = "--onnx", description = "Also time this ONNX export of the model (a folder from 'export --dllm') through ONNX Runtime, in rows labelled (onnx).")
+    Path onnx;
     @Option(names = "--train", description = "Measure a training step (batch, forward, backward, Adam) with both trainers instead of the forward pass, "
             + "interleaved with the GEMM peak.")
     boolean train;
@@ -61,17 +65,41 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
         System.out.printf(Locale.ROOT, "| Nd4j.gemm | 1024x1024x1024 | | | %.1f | %.0f |%n", peakLarge, 100 * peakLarge / peak);
         Random rng = new Random(7);
-        for (int b : batches) {
-            int[][] seqs = new int[b][length];
-            for (int[] s : seqs) for (int i = 0; i < length; i++) s[i] = 3 + rng.nextInt(model.vocabulary().size() - 3);
-            model.logits(seqs); // warm-up: graph build, array cache
-            double ms = median(reps, () -> model.logits(seqs));
-            double flops = forwardFlops(model.config(), model.vocabulary().size(), b, length);
-            System.out.printf(Locale.ROOT, "| dLLM forward | %dx%d | %.1f | %.0f | %.1f | %.0f |%n", b, length, ms, b * length / ms * 1e3,
-                    flops / ms / 1e6, 100 * flops / ms / 1e6 / peak);
+        dev.unmask.env.model.FastDllm fast = compareForward ? dev.unmask.env.model.FastDllm.of(model) : null;
+        dev.unmask.env.denoiser.onnx.OnnxDenoiser ort = onnx == null ? null
+                : dev.unmask.env.denoiser.onnx.OnnxDenoiser.load(onnx.resolve(dev.unmask.env.denoiser.onnx.DllmOnnxExporter.DESCRIPTOR));
+        try {
+            for (int b : batches) {
+                int[][] seqs = new int[b][length];
+                for (int[] s : seqs) for (int i = 0; i < length; i++) s[i] = 3 + rng.nextInt(model.vocabulary().size() - 3);
+                // the implementations take turns within every repetition, so background load hits them alike
+                List<Runnable> impls = new ArrayList<>(List.of(() -> model.logits(seqs)));
+                List<String> labels = new ArrayList<>(List.of("dLLM forward"));
+                if (fast != null) {
+                    impls.add(() -> fast.logits(seqs));
+                    labels.add("dLLM forward (fast)");
+                }
+                if (ort != null) {
+                    impls.add(() -> ort.logits(seqs));
+                    labels.add("dLLM forward (onnx)");
+                }
+                impls.forEach(Runnable::run); // warm-up: graph build, array cache, buffers
+                double[][] t = new double[impls.size()][reps];
+                for (int r = 0; r < reps; r++) for (int i = 0; i < impls.size(); i++) t[i][r] = median(1, impls.get(i));
+                double flops = forwardFlops(model.config(), model.vocabulary().size(), b, length);
+                for (int i = 0; i < impls.size(); i++) {
+                    Arrays.sort(t[i]);
+                    double ms = t[i][reps / 2];
+                    System.out.printf(Locale.ROOT, "| %s | %dx%d | %.1f | %.0f | %.1f | %.0f |%n", labels.get(i), b, length, ms, b * length / ms * 1e3,
+                            flops / ms / 1e6, 100 * flops / ms / 1e6 / peak);
+                }
+            }
+        } finally {
+            if (ort != null) ort.close();
         }
         if (env) benchEnvironment(model);
-        System.out.println("GFLOP/s counts the forward's matrix products (2 flops per multiply-add): projections, MLP, attention scores and mixing, embeddings, head.");
+        System.out.println("GFLOP/s counts the forward's matrix products (2 flops per multiply-add): projections, MLP, attention scores and mixing, embeddings, head"
+                + (fast != null || ort != null ? "; the same count for every implementation" : "") + ".");
         return 0;
     }
 

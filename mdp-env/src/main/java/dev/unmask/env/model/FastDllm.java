@@ -1,6 +1,8 @@
 package dev.unmask.env.model;
 
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.nn.Blas;
@@ -23,9 +25,12 @@ import java.util.*;
  * <p>Layout: activations are row-major [N, d] with N = rows * T (T = the longest row of the
  * batch); a head's queries are the dh columns at h * dh, read in place with a row stride of d.
  *
+ * <p>As a {@link Denoiser} it answers what the SameDiff model answers (to float rounding), for
+ * comparison and benchmarks; the default inference path stays {@link BuiltinDllm}.
+ *
  * <p>Not thread-safe; one instance per thread.
  */
-public final class FastDllm {
+public final class FastDllm implements Denoiser {
     /** Offsets of one encoder layer's parameters in the flat buffer. */
     private record LayerParams(int ln1Gain, int ln1Bias, int q, int qBias, int k, int kBias, int v, int vBias, int out, int outBias,
                                int ln2Gain, int ln2Bias, int mlpIn, int mlpInBias, int mlpOut, int mlpOutBias) {
@@ -36,6 +41,7 @@ public final class FastDllm {
 
     private final DllmConfig config;
     private final Vocabulary vocabulary;
+    private String description = "builtin";
     private final int vocab, d, heads, dh, ff, layers;
     private final boolean learnedPositions;
     private final float attentionScale;
@@ -152,7 +158,9 @@ public final class FastDllm {
 
     /** A model with the weights of a SameDiff one. */
     public static FastDllm of(BuiltinDllm model) {
-        return new FastDllm(model.config(), model.vocabulary(), model.weights());
+        FastDllm fast = new FastDllm(model.config(), model.vocabulary(), model.weights());
+        fast.description = model.describe();
+        return fast;
     }
 
     private int at(String name) {
@@ -163,8 +171,27 @@ public final class FastDllm {
         return config;
     }
 
+    @Override
     public Vocabulary vocabulary() {
         return vocabulary;
+    }
+
+    @Override
+    public int maxLength() {
+        return config.maxLength();
+    }
+
+    @Override
+    public String describe() {
+        return "fast:" + description;
+    }
+
+    @Override
+    public Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        Denoiser.validate(this, sequences, query);
+        int maxLen = 0;
+        for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
+        return Predictions.fromLogits(logits(sequences), maxLen, vocab, query, withDistributions, vocabulary.maskId());
     }
 
     /** Parameter tensors by name, in name order. */
