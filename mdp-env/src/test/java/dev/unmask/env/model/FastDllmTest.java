@@ -118,6 +118,19 @@ class FastDllmTest {
             // a single row, then a longer batch again: buffers are reused across shapes
             assertSameLogits(sameDiff, fast, new int[][]{batch[3]}, 1e-5, name + " one row");
             assertSameLogits(sameDiff, fast, mixedBatch(sameDiff.vocabulary(), 9, sameDiff.maxLength(), 6), 1e-5, name + " again");
+            // as a Denoiser: the same answers and confidences
+            boolean[][] all = new boolean[batch.length][];
+            for (int r = 0; r < batch.length; r++) {
+                all[r] = new boolean[batch[r].length];
+                Arrays.fill(all[r], true);
+            }
+            var expected = sameDiff.predict(batch, all, false);
+            var actual = fast.predict(batch, all, false);
+            for (int r = 0; r < batch.length; r++) {
+                assertArrayEquals(expected.top1()[r], actual.top1()[r], name + " row " + r);
+                assertArrayEquals(expected.confidence()[r], actual.confidence()[r], 1e-5f, name + " row " + r);
+            }
+            assertTrue(fast.describe().startsWith("fast:builtin:"), fast.describe());
         }
     }
 
