@@ -490,6 +490,33 @@ class CliTest {
     }
 
     @Test
+    void aResumedRunKeepsTheTrainerItStartedWithAndRecordsIt(@TempDir Path dir) throws Exception {
+        String[] common = {"dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
+                "--steps", "4", "--warmup", "1", "--eval-n", "0", "--seed", "3"};
+        assertOneLineError(run(concat(common, new String[]{"--out", dir.resolve("bad").toString(), "--trainer", "torch"})), "unknown trainer 'torch'");
+        Path sd = dir.resolve("samediff"), fast = dir.resolve("fast");
+        assertEquals(0, run(concat(common, new String[]{"--out", sd.toString(), "--trainer", "samediff", "--stop-after", "2"})).code());
+        assertOneLineError(run(concat(common, new String[]{"--out", sd.toString(), "--resume", "--trainer", "fast"})),
+                "was trained with --trainer samediff; resume it with the same trainer");
+        Run resumed = run(concat(common, new String[]{"--out", sd.toString(), "--resume"}));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("with the samediff trainer"), resumed.err());
+        assertEquals(0, run(concat(common, new String[]{"--out", fast.toString()})).code());
+        List<Object> sdInvocations = DllmCommand.readInvocations(sd), fastInvocations = DllmCommand.readInvocations(fast);
+        assertEquals(List.of("samediff", "samediff"), sdInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList());
+        assertEquals(List.of("fast"), fastInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList(), "fast is the default");
+        Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(fast.resolve("manifest.json"), Map.class).get("config");
+        assertEquals("fast", config.get("trainer"));
+        // the two trainers agree closely from the same start, but not bit for bit
+        var a = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(sd.resolve("weights.safetensors")), "samediff");
+        var b = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(fast.resolve("weights.safetensors")), "fast");
+        for (String name : a.keySet()) {
+            float[] x = a.get(name).data(), y = b.get(name).data();
+            for (int i = 0; i < x.length; i++) assertEquals(x[i], y[i], 1e-3, name);
+        }
+    }
+
+    @Test
     void fineTuningStartsFromTheGivenWeightsAndRecordsThem(@TempDir Path dir) throws Exception {
         String[] base = {"dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
                 "--steps", "3", "--warmup", "1", "--eval-n", "0", "--seed", "3", "--out", dir.resolve("base").toString()};
