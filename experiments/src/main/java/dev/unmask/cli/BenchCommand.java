@@ -16,6 +16,8 @@ import dev.unmask.heuristics.Heuristics;
 import dev.unmask.env.model.BuiltinDllm;
 import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.model.DllmConfig;
+import dev.unmask.env.model.DllmTrainConfig;
+import dev.unmask.env.model.DllmTrainer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -41,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "20", description = "Timed repetitions per shape after warm-up; the median is reported (default: ${DEFAULT-VALUE}).")
     int reps;
     @Option(names = "--engines", split = ",", defaultValue = "onnxruntime,samediff",
-            description = "What runs the model: onnxruntime (the default inference path) and/or samediff (default: ${DEFAULT-VALUE}).")
+            description = "What runs the model: onnxruntime (the default inference path), samediff, fast (the hand-written forward of the fast trainer) (default: ${DEFAULT-VALUE}).")
     List<String> engines;
     @Option(names = "--env", description = "Also measure the batched environment (steps/s, tokens/s) against one-by-one episodes.")
     boolean env;
@@ -53,20 +55,32 @@ final class BenchCommand implements Callable<Integer> {
     /** At least this long and this many calls of warm-up per shape, then until the JIT settles. */
     static final long WARM_MIN_NANOS = 2_000_000_000L;
     static final int WARM_MIN_CALLS = 10;
+    @Option(names = "--train", description = "Measure a training step (batch, forward, backward, Adam) with both trainers instead of the forward pass, "
+            + "interleaved with the GEMM peak.")
+    boolean train;
+    @Option(names = "--train-batch", defaultValue = "48", description = "Sequences per training step (Sudoku: 53 tokens each).") int trainBatch;
+    @Option(names = "--train-reps", defaultValue = "20") int trainReps;
 
     @Override
     public Integer call() {
         if (reps < 5) throw new dev.unmask.env.UnmaskException("--reps must be at least 5, got " + reps);
-        List<Denoisers.Engine> parsed = engines.stream().map(Denoisers.Engine::parse).toList();
+        for (String e : engines) if (!e.equals("fast")) Denoisers.Engine.parse(e);
         BuiltinDllm model = checkpoint == null ? new BuiltinDllm(DllmConfig.small(1), Vocabulary.builtin()) : DllmCheckpoint.load(checkpoint);
         System.out.printf("model %s, %,d parameters; OMP_NUM_THREADS=%s; medians of %d reps after each shape's warm-up (>= %d calls and %.0f s, until the median of 5 moves < 3%%)%n",
                 model.describe(), model.parameterCount(), System.getenv("OMP_NUM_THREADS"), reps, WARM_MIN_CALLS, WARM_MIN_NANOS / 1e9);
+        if (train) {
+            System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of peak |");
+            System.out.println("|---|---|---|---|---|---|");
+            benchTraining(model);
+            return 0;
+        }
         double peak = gemmPeak(256, reps);
         double peakLarge = gemmPeak(1024, Math.max(5, reps / 4));
-        for (Denoisers.Engine engine : parsed) {
-            Denoiser d = engine == Denoisers.Engine.SAMEDIFF ? model : onnxOf(model);
+        for (String engine : engines) {
+            dev.unmask.env.model.FastDllm fast = engine.equals("fast") ? dev.unmask.env.model.FastDllm.of(model) : null;
+            OnnxDenoiser ort = engine.equals("onnxruntime") ? onnxOf(model) : null;
             System.out.println();
-            System.out.println("engine: " + engine.label() + (engine == Denoisers.Engine.ONNXRUNTIME ? " (the default inference path)" : ""));
+            System.out.println("engine: " + engine + (ort != null ? " (the default inference path)" : ""));
             System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of peak |");
             System.out.println("|---|---|---|---|---|---|");
             System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
@@ -75,17 +89,18 @@ final class BenchCommand implements Callable<Integer> {
             for (int b : batches) {
                 int[][] seqs = new int[b][length];
                 for (int[] s : seqs) for (int i = 0; i < length; i++) s[i] = 3 + rng.nextInt(model.vocabulary().size() - 3);
-                Runnable forward = engine == Denoisers.Engine.SAMEDIFF ? () -> model.logits(seqs) : () -> ((OnnxDenoiser) d).logits(seqs);
+                Runnable forward = ort != null ? () -> ort.logits(seqs) : fast != null ? () -> fast.logits(seqs) : () -> model.logits(seqs);
                 double ms = warmThenMedian(reps, forward);
                 double flops = forwardFlops(model.config(), model.vocabulary().size(), b, length);
                 System.out.printf(Locale.ROOT, "| dLLM forward | %dx%d | %.2f | %.0f | %.2f | %.1f |%n", b, length, ms, b * length / ms * 1e3,
                         flops / ms / 1e6, 100 * flops / ms / 1e6 / peak);
             }
-            if (d != model) d.close();
+            if (ort != null) ort.close();
         }
         if (syntheticVocab > 0) benchLargeHead(model.config(), syntheticVocab);
         if (env) benchEnvironment(model);
-        System.out.println("GFLOP/s counts the forward's matrix products (2 flops per multiply-add): projections, MLP, attention scores and mixing, embeddings, head.");
+        System.out.println("GFLOP/s counts the forward's matrix products (2 flops per multiply-add): projections, MLP, attention scores and mixing, embeddings, head; "
+                + "the same count for every engine (ONNX Runtime and the fast forward gather embeddings instead of one-hot products, so theirs is an upper bound).");
         return 0;
     }
 
@@ -188,6 +203,80 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.1f | %.0f | %.1fx |%n", b, episodes, secs, passes / secs,
                     tokensPerSec, tokensPerSec / base);
         }
+    }
+
+    /**
+     * One training step of each trainer on the same Sudoku batches (48 x 53 by default), the two
+     * trainers and the GEMM peak measured in turn within every repetition, so background load
+     * hits them alike; medians after three warm-up steps.
+     */
+    private void benchTraining(BuiltinDllm model) {
+        DllmTrainConfig cfg = new DllmTrainConfig(List.of("sudoku"), 1_000_000, trainBatch, 1e-4, 0, 1.0, 3, 1_000_000, 0.0);
+        Map<DllmTrainer.Kind, DllmTrainer> trainers = new EnumMap<>(DllmTrainer.Kind.class);
+        for (DllmTrainer.Kind k : DllmTrainer.Kind.values()) {
+            BuiltinDllm copy = new BuiltinDllm(model.config(), model.vocabulary());
+            copy.loadWeights(model.weights(), "bench");
+            trainers.put(k, new DllmTrainer(copy, cfg, k));
+        }
+        DllmTrainer.Batch probe = trainers.get(DllmTrainer.Kind.FAST).batch(0);
+        int rows = probe.noisy().length, len = probe.targets().length / rows;
+        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256), b = Nd4j.rand(DataType.FLOAT, 256, 256);
+        INDArray c = Nd4j.create(DataType.FLOAT, new long[]{256, 256}, 'f');
+        dev.unmask.env.nn.OffHeapFloats[] blas = {new dev.unmask.env.nn.OffHeapFloats(256 * 256), new dev.unmask.env.nn.OffHeapFloats(256 * 256),
+                new dev.unmask.env.nn.OffHeapFloats(256 * 256)};
+        for (int i = 0; i < 256 * 256; i++) {
+            blas[0].set(i, (float) Math.random());
+            blas[1].set(i, (float) Math.random());
+        }
+        int inner = 20;
+        Runnable nd4jGemm = () -> {
+            for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+        };
+        Runnable blasGemm = () -> {
+            for (int i = 0; i < inner; i++) dev.unmask.env.nn.Blas.gemm(false, false, 256, 256, 256, 1f, blas[0], 0, 256, blas[1], 0, 256, 0f, blas[2], 0, 256);
+        };
+        for (int w = 0; w < 3; w++) {
+            trainers.values().forEach(DllmTrainer::trainStep);
+            nd4jGemm.run();
+            blasGemm.run();
+        }
+        double[][] ms = new double[4][trainReps], cpu = new double[2][trainReps];
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (int r = 0; r < trainReps; r++) {
+            ms[0][r] = median(1, nd4jGemm) / inner;
+            ms[1][r] = median(1, blasGemm) / inner;
+            for (int k = 0; k < 2; k++) {
+                // SameDiff leaves GBs of dead off-heap buffers: collect them first, not on the next step's clock
+                System.gc();
+                long cpuStart = threads.getCurrentThreadCpuTime();
+                ms[2 + k][r] = median(1, trainers.get(k == 0 ? DllmTrainer.Kind.FAST : DllmTrainer.Kind.SAMEDIFF)::trainStep);
+                cpu[k][r] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
+            }
+        }
+        for (double[] m : ms) Arrays.sort(m);
+        for (double[] m : cpu) Arrays.sort(m);
+        double gemmFlops = 2.0 * 256 * 256 * 256, peak = gemmFlops / ms[0][trainReps / 2] / 1e6;
+        System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
+        double blasPeak = gemmFlops / ms[1][trainReps / 2] / 1e6;
+        System.out.printf(Locale.ROOT, "| OpenBLAS sgemm | 256x256x256 | | | %.1f | %.0f |%n", blasPeak, 100 * blasPeak / peak);
+        double flops = trainStepFlops(model.config(), model.vocabulary().size(), rows, len);
+        for (int k = 0; k < 2; k++) {
+            double m = ms[2 + k][trainReps / 2];
+            System.out.printf(Locale.ROOT, "| dLLM train step (%s) | %dx%d | %.1f | %.0f | %.1f | %.0f |%n", k == 0 ? "fast" : "samediff", rows, len, m,
+                    rows * len / m * 1e3, flops / m / 1e6, 100 * flops / m / 1e6 / peak);
+        }
+        System.out.printf(Locale.ROOT, "samediff / fast: %.2fx (medians of %d interleaved steps after 3 warm-up steps); "
+                        + "this thread's CPU time per step: fast %.1f ms, samediff %.1f ms (%.2fx), less sensitive to other processes than wall time%n",
+                ms[3][trainReps / 2] / ms[2][trainReps / 2], trainReps, cpu[0][trainReps / 2], cpu[1][trainReps / 2], cpu[1][trainReps / 2] / cpu[0][trainReps / 2]);
+        System.out.println("GFLOP/s of a train step counts 3x the forward's projections, MLP, attention and head products (no one-hot embedding "
+                + "or rotary [d, d] products, which the fast trainer does not do), the same count for both trainers.");
+    }
+
+    /** Matrix-product flops of a training step: forward plus backward (twice the forward) of the essential products. */
+    static double trainStepFlops(DllmConfig c, int vocab, int batch, int len) {
+        double n = (double) batch * len, d = c.dModel();
+        double perLayer = 2 * n * d * d * 4 + 2 * n * d * c.ffDim() * 2 + 2 * 2 * batch * (double) len * len * d;
+        return 3 * (c.layers() * perLayer + 2 * n * d * vocab);
     }
 
     /** Matrix-product flops of one forward pass. */

@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.*;
 
 @Command(name = "dllm", mixinStandardHelpOptions = true, description = "Train or evaluate a built-in dLLM.",
-        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class})
+        subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class, DllmTasksCommand.class})
 public final class DllmCommand {
     /** One JSON line per process that trained the run (arguments, start step). */
     public static final String INVOCATIONS = "invocations.jsonl";
@@ -49,7 +49,7 @@ public final class DllmCommand {
      */
     static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
                                            int n, long seed, Split split, int batch, dev.unmask.env.denoiser.onnx.Denoisers.Engine engine,
-                                           Path out, List<String> files) {
+                                           long startNanos, java.time.Instant started, Path out, List<String> files) {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", checkpoint.toString());
         config.put("tasks", tasks);
@@ -57,7 +57,7 @@ public final class DllmCommand {
         config.put("seed", seed);
         config.put("split", split.label());
         config.put("batch", batch);
-        RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config);
+        RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config).startedAt(startNanos, started);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
         manifest.dllmEngine(engine.label());
         manifest.write(out, files.stream().map(out::resolve).toList());
@@ -100,6 +100,24 @@ public final class DllmCommand {
         }
     }
 
+    /**
+     * Fails before any step when a task's prompt plus its buffer does not fit the model (the trace
+     * tasks need 137 positions, the default --max-length is 96): otherwise the trainer would shorten
+     * the buffer and stop with an error at the first answer that no longer fits.
+     */
+    static void checkTasksFit(BuiltinDllm model, List<String> tasks) {
+        for (String name : new java.util.LinkedHashSet<>(tasks)) {
+            dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName(name);
+            int longestPrompt = 0;
+            for (var e : task.dataset(Split.TRAIN, 1, 200)) longestPrompt = Math.max(longestPrompt, model.vocabulary().encode(e.prompt()).length);
+            int needed = longestPrompt + task.defaultGenLength();
+            if (needed > model.maxLength()) {
+                throw new UnmaskException("task " + name + " needs a max length of at least " + needed + " (prompts of up to " + longestPrompt
+                        + " tokens and a " + task.defaultGenLength() + "-token buffer); the model's is " + model.maxLength() + " (--max-length)");
+            }
+        }
+    }
+
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
     static final class Train implements java.util.concurrent.Callable<Integer> {
@@ -134,6 +152,9 @@ public final class DllmCommand {
         Integer stopAfter;
         @Option(names = "--init-from", description = "Fine-tune: start from this checkpoint's weights and architecture (fresh optimizer and schedule).")
         Path initFrom;
+        @Option(names = "--trainer", description = "fast (hand-written forward and backward, several times faster) or samediff (the SameDiff graph; "
+                + "runs trained before the fast trainer existed used it). Default: fast for a new run; a resumed run keeps the trainer it started with.")
+        String trainer;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -155,12 +176,20 @@ public final class DllmCommand {
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }
+            DllmTrainer.Kind requested = trainer == null ? null : DllmTrainer.Kind.parse(trainer);
+            DllmTrainer.Kind saved = resume && hasState ? DllmTrainer.savedKind(out) : null;
+            if (requested != null && saved != null && requested != saved) {
+                throw new UnmaskException(out + " was trained with --trainer " + saved.label() + "; resume it with the same trainer"
+                        + " (the two differ in the last bits, so switching would not continue the same run)");
+            }
+            DllmTrainer.Kind kind = saved != null ? saved : requested != null ? requested : DllmTrainer.Kind.FAST;
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
-            DllmTrainer trainer = new DllmTrainer(model, cfg);
+            checkTasksFit(model, cfg.tasks());
+            DllmTrainer trainer = new DllmTrainer(model, cfg, kind);
             boolean resumed = resume && hasState && trainer.resume(out);
             if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());
             if (resumed) System.err.println("resumed at step " + trainer.step());
-            System.err.printf("dLLM %s: %,d parameters; training %d steps on %s%n", model.describe(), model.parameterCount(), steps, tasks);
+            System.err.printf("dLLM %s: %,d parameters; training %d steps on %s with the %s trainer%n", model.describe(), model.parameterCount(), steps, tasks, kind.label());
             Path metrics = out.resolve("metrics.jsonl");
             trimMetrics(metrics, trainer.step());
             // Every process that touches the run is recorded, so a run trained in chunks (or resumed with other
@@ -169,12 +198,13 @@ public final class DllmCommand {
             invocation.put("start_step", trainer.step());
             invocation.put("args", spec.commandLine().getParseResult().originalArgs());
             invocation.put("code", RunManifest.codeVersion());
+            invocation.put("trainer", kind.label()); // a line without it (older runs) was the samediff trainer
             if (initFrom != null) invocation.put("init_from_weights_sha256", DllmCheckpoint.weightsSha256(initFrom));
             AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(invocation));
             int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
             Progress bar = new Progress("dllm train", steps, trainer.step());
             double ema = Double.NaN; // progress display only
-            long trainMillis = 0;
+            double trainMillis = 0;
             while (trainer.step() < last) {
                 DllmTrainer.StepReport r = trainer.trainStep();
                 trainMillis += r.stepMillis();
@@ -186,16 +216,17 @@ public final class DllmCommand {
                     // a loadable copy of the weights at every saved step, so a run in progress can be probed or
                     // evaluated (dllm probe --checkpoint OUT/snapshot); the run folder itself becomes a checkpoint
                     // only when training finishes
-                    DllmCheckpoint.save(out.resolve(SNAPSHOT), model);
+                    DllmCheckpoint.save(out.resolve(SNAPSHOT), trainer.model());
                 }
             }
             if (last < steps) {
                 System.err.println("stopped after step " + last + " (state saved); continue with the same command and --resume");
                 return 0;
             }
+            model = trainer.model();
             DllmCheckpoint.saveInto(out, model);
             deleteFolder(out.resolve(SNAPSHOT)); // superseded by the finished checkpoint
-            RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg));
+            RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg, "trainer", kind.label()));
             if (initFrom != null) {
                 manifest.input("init_from", initFrom.resolve(DllmCheckpoint.WEIGHTS));
                 manifest.result("init_from", initFrom.toString());

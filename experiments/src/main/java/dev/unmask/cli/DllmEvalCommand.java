@@ -37,6 +37,8 @@ final class DllmEvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        long startNanos = System.nanoTime();
+        java.time.Instant started = java.time.Instant.now();
         tasks.forEach(Tasks::byName);
         if (n <= 0) throw new dev.unmask.env.UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
@@ -69,7 +71,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         System.out.println(ResultTables.markdown(rows));
         if (out != null) {
             ResultTables.writeAll(out, "dllm-eval", rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, out,
+            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out,
                     List.of("dllm-eval.csv", "dllm-eval.json", "dllm-eval.md"));
         }
         return 0;

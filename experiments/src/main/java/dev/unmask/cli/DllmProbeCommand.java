@@ -23,9 +23,16 @@ import java.util.concurrent.Callable;
  * end, and one forward pass must predict the step's tokens. Separates "cannot compute a step"
  * (low here) from "computes steps but decodes them in a bad order" (high here, low under careful
  * decoding). {@code --context all} gives the rest of the reference on both sides as well (infilling:
- * can the step be computed at all, whatever the order), and {@code --per-token} splits each step into
- * its tokens, which shows which digit of a total is missing (for arithmetic: the units digit, a sum
- * modulo 10, is learned long after the tens digit).
+ * can the step be computed at all, whatever the order), {@code --context none} masks the whole buffer
+ * (the first forward pass of any decoding: can step k be written from the prompt alone?), and
+ * {@code --per-token} splits each step into its tokens, which shows which digit of a total is missing
+ * (for arithmetic: the units digit, a sum modulo 10, is learned long after the tens digit).
+ *
+ * <p>With {@code --context none} the probe also reports the first pass's end-of-sequence belief per
+ * buffer position against the share of answers that have really ended there, and how many answers a
+ * confidence threshold would cut short in that first pass (EOS committed before the answer's end).
+ * In full diffusion this is where the premature-EOS failure starts: a model that reads the length off
+ * the prompt is sure and right, one whose length depends on the work should be unsure.
  */
 @Command(name = "probe", mixinStandardHelpOptions = true,
         description = "Per answer step: accuracy of predicting the step in one pass given the reference steps before it.")
@@ -41,7 +48,8 @@ final class DllmProbeCommand implements Callable<Integer> {
             description = "Held-out prompts: validation or test (default: ${DEFAULT-VALUE}).")
     Split split;
     @Option(names = "--context", defaultValue = "left",
-            description = "left: the reference before the step is given, everything after it masked; all: only the step is masked (default: ${DEFAULT-VALUE}).")
+            description = "left: the reference before the step is given, everything after it masked; all: only the step is masked; "
+                    + "none: the whole buffer is masked (one pass from the prompt alone; also reports the first pass's p(EOS) per position) (default: ${DEFAULT-VALUE}).")
     String context;
     @Option(names = "--per-token", description = "One row per token of each step (token accuracy and mean confidence) instead of per step.")
     boolean perToken;
@@ -59,23 +67,75 @@ final class DllmProbeCommand implements Callable<Integer> {
     record StepRow(String task, String step, int n, double exactMatch, double meanJointConfidence) {
     }
 
+    /** What the reference before a step, and after it, the probe gives. */
+    enum Context {
+        /** The reference before the step; the step and everything after it masked. */
+        LEFT,
+        /** Everything but the step itself (infilling). */
+        ALL,
+        /** Nothing: the whole buffer masked, as in the first forward pass of a decoding. */
+        NONE;
+
+        static Context parse(String s) {
+            return switch (s) {
+                case "left" -> LEFT;
+                case "all" -> ALL;
+                case "none" -> NONE;
+                default -> throw new dev.unmask.env.UnmaskException("--context must be left, all or none, not '" + s + "'");
+            };
+        }
+    }
+
+    /**
+     * The first forward pass at one buffer position (1-based), over the prompts: the share whose
+     * reference answer has ended there (holds EOS), the mean p(EOS), the share with p(EOS) >= 0.9,
+     * and the share with p(EOS) >= 0.9 where the answer has not ended (a threshold-0.9 rule commits
+     * that EOS in its first step and the answer is cut short).
+     */
+    record EosRow(String task, int position, int n, double endedShare, double meanEosProb, double shareEosAbove09, double prematureAbove09) {
+    }
+
+    /**
+     * Over the prompts: the mean absolute gap between the first pass's mean p(EOS) and the ended
+     * share, across buffer positions, and for each threshold the share of answers with p(EOS) >= tau
+     * at some position before their end, i.e. that a Fast-dLLM threshold rule in full diffusion cuts
+     * short in its first step.
+     */
+    record EosSummary(String task, int n, double meanAbsGap, Map<String, Double> truncatedInFirstPassAtTau) {
+    }
+
+    record FirstPassEos(List<EosRow> rows, EosSummary summary) {
+    }
+
+    static final double[] TRUNCATION_TAUS = {0.5, 0.7, 0.9, 0.95, 0.99};
+
     @Override
     public Integer call() {
+        long startNanos = System.nanoTime();
+        java.time.Instant started = java.time.Instant.now();
         tasks.forEach(Tasks::byName);
         if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
-        if (!context.equals("left") && !context.equals("all")) {
-            throw new dev.unmask.env.UnmaskException("--context must be left or all, not '" + context + "'");
-        }
+        Context ctx = Context.parse(context);
         List<StepRow> rows = new ArrayList<>();
+        List<FirstPassEos> eos = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
-            for (String name : new LinkedHashSet<>(tasks)) rows.addAll(probe(dllm, Tasks.byName(name), split, n, seed, batch, context.equals("all"), perToken));
+            for (String name : new LinkedHashSet<>(tasks)) {
+                rows.addAll(probe(dllm, Tasks.byName(name), split, n, seed, batch, ctx, perToken));
+                if (ctx == Context.NONE) eos.add(firstPassEos(dllm, Tasks.byName(name), split, n, seed, batch));
+            }
         }
         String table = markdown(rows, perToken);
+        for (FirstPassEos e : eos) table += "\n" + eosMarkdown(e);
         System.out.println(table);
         if (out != null) {
             AtomicFiles.writeString(out.resolve("probe.md"), table);
             Json.writeAtomically(out.resolve("probe.json"), rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, out, List.of("probe.md", "probe.json"));
+            List<String> files = new ArrayList<>(List.of("probe.md", "probe.json"));
+            if (!eos.isEmpty()) {
+                Json.writeAtomically(out.resolve("first-pass-eos.json"), eos);
+                files.add("first-pass-eos.json");
+            }
+            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out, files);
         }
         return 0;
     }
@@ -88,11 +148,11 @@ final class DllmProbeCommand implements Callable<Integer> {
     }
 
     /**
-     * @param bothSides mask only the step itself (the reference after it stays given), not everything after it
-     * @param perToken  one row per token of each step: token accuracy and mean confidence instead of
-     *                  the step's exact match and joint confidence
+     * @param context  what of the reference is given around the step
+     * @param perToken one row per token of each step: token accuracy and mean confidence instead of
+     *                 the step's exact match and joint confidence
      */
-    static List<StepRow> probe(Denoiser dllm, Task task, Split split, int n, long seed, int batch, boolean bothSides, boolean perToken) {
+    static List<StepRow> probe(Denoiser dllm, Task task, Split split, int n, long seed, int batch, Context context, boolean perToken) {
         Vocabulary vocab = dllm.vocabulary();
         int len = task.defaultGenLength();
         // label -> [count, exact, sum of joint confidence]
@@ -109,7 +169,8 @@ final class DllmProbeCommand implements Callable<Integer> {
             for (int k = 0; k < starts.size(); k++) {
                 int from = starts.get(k), to = k + 1 < starts.size() ? starts.get(k + 1) : e.answer().length();
                 int[] in = clean.clone();
-                for (int i = p + from; i < (bothSides ? p + to : in.length); i++) in[i] = vocab.maskId();
+                int maskFrom = context == Context.NONE ? p : p + from, maskTo = context == Context.ALL ? p + to : in.length;
+                for (int i = maskFrom; i < maskTo; i++) in[i] = vocab.maskId();
                 boolean[] q = new boolean[in.length];
                 for (int i = p + from; i < p + to; i++) q[i] = true;
                 String label = e.answer().charAt(from) == '>' ? "final answer" : "step " + Math.min(k + 1, 6) + (k + 1 >= 6 ? "+" : "");
@@ -157,6 +218,75 @@ final class DllmProbeCommand implements Callable<Integer> {
             rows.add(new StepRow(task.name(), label, (int) a[0], a[1] / a[0], a[2] / a[0]));
         }
         return rows;
+    }
+
+    /** One forward pass per prompt with the whole buffer masked: p(EOS) at each buffer position against the reference. */
+    static FirstPassEos firstPassEos(Denoiser dllm, Task task, Split split, int n, long seed, int batch) {
+        Vocabulary vocab = dllm.vocabulary();
+        int len = task.defaultGenLength(), eosId = vocab.eosId();
+        List<Example> examples = task.dataset(split, seed, n);
+        double[] ended = new double[len], probSum = new double[len], above = new double[len], premature = new double[len];
+        int[] truncated = new int[TRUNCATION_TAUS.length];
+        for (int from = 0; from < examples.size(); from += batch) {
+            int to = Math.min(examples.size(), from + batch);
+            int[][] in = new int[to - from][];
+            boolean[][] q = new boolean[to - from][];
+            int[] promptLen = new int[to - from], answerLen = new int[to - from];
+            for (int r = 0; r < in.length; r++) {
+                Example e = examples.get(from + r);
+                in[r] = Task.targetSequence(vocab, e, len);
+                promptLen[r] = vocab.encode(e.prompt()).length;
+                answerLen[r] = vocab.encode(e.answer()).length;
+                q[r] = new boolean[in[r].length];
+                for (int i = promptLen[r]; i < in[r].length; i++) {
+                    in[r][i] = vocab.maskId();
+                    q[r][i] = true;
+                }
+            }
+            Predictions pred = dllm.predict(in, q, true);
+            for (int r = 0; r < in.length; r++) {
+                double maxBeforeEnd = 0; // the highest p(EOS) at a position the answer still occupies
+                for (int j = 0; j < len; j++) {
+                    double pEos = pred.distributions()[r][promptLen[r] + j][eosId];
+                    boolean hasEnded = j >= answerLen[r];
+                    if (hasEnded) ended[j]++;
+                    else maxBeforeEnd = Math.max(maxBeforeEnd, pEos);
+                    probSum[j] += pEos;
+                    if (pEos >= 0.9) {
+                        above[j]++;
+                        if (!hasEnded) premature[j]++;
+                    }
+                }
+                for (int t = 0; t < TRUNCATION_TAUS.length; t++) if (maxBeforeEnd >= TRUNCATION_TAUS[t]) truncated[t]++;
+            }
+        }
+        int count = examples.size();
+        List<EosRow> rows = new ArrayList<>();
+        double gap = 0;
+        for (int j = 0; j < len; j++) {
+            rows.add(new EosRow(task.name(), j + 1, count, ended[j] / count, probSum[j] / count, above[j] / count, premature[j] / count));
+            gap += Math.abs(probSum[j] - ended[j]) / count;
+        }
+        Map<String, Double> trunc = new LinkedHashMap<>();
+        for (int t = 0; t < TRUNCATION_TAUS.length; t++) trunc.put(String.valueOf(TRUNCATION_TAUS[t]), (double) truncated[t] / count);
+        return new FirstPassEos(rows, new EosSummary(task.name(), count, gap / len, trunc));
+    }
+
+    /** Every 4th position of a 128-token buffer (every position of a 32-token one), then the summary. */
+    static String eosMarkdown(FirstPassEos e) {
+        StringBuilder sb = new StringBuilder("| task | buffer position | answers ended | mean p(EOS), first pass | p(EOS) >= 0.9 | of those, not ended |\n|---|---|---|---|---|---|\n");
+        int every = Math.max(1, e.rows().size() / 32);
+        for (EosRow r : e.rows()) {
+            if (r.position() % every != 0 && r.position() != 1) continue;
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.3f | %.3f |%n", r.task(), r.position(), r.endedShare(), r.meanEosProb(),
+                    r.shareEosAbove09(), r.prematureAbove09()));
+        }
+        EosSummary s = e.summary();
+        StringJoiner trunc = new StringJoiner(", ");
+        s.truncatedInFirstPassAtTau().forEach((tau, share) -> trunc.add(String.format(Locale.ROOT, "tau %s: %.1f%%", tau, 100 * share)));
+        sb.append(String.format(Locale.ROOT, "%n%s, %d prompts: mean |p(EOS) - ended share| over the buffer %.3f; answers cut short by an EOS a threshold rule commits in the first pass: %s%n",
+                s.task(), s.n(), s.meanAbsGap(), trunc));
+        return sb.toString();
     }
 
     private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("\\d+");

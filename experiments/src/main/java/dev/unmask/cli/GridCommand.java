@@ -5,6 +5,7 @@ import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.onnx.Denoisers;
 import dev.unmask.env.io.Checksums;
+import dev.unmask.env.io.Json;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
@@ -93,8 +94,9 @@ abstract class GridCommand implements Callable<Integer> {
                 }
             }
         }
-        if (Files.exists(out.resolve(RunManifest.FILE)) && !Files.isDirectory(out.resolve(Sweep.CELLS))) {
-            throw new UnmaskException(out + " holds another kind of run; choose another --out");
+        if (Files.exists(out.resolve(RunManifest.FILE))) {
+            String kind = Json.read(out.resolve(RunManifest.FILE), Map.class).get("kind") instanceof String k ? k : "unknown";
+            if (!kind.equals("eval") && !kind.equals("sweep")) throw new UnmaskException(out + " holds a " + kind + " run; choose another --out");
         }
         // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
         Denoiser first = Denoisers.load(ck, engine.engine);

@@ -1,9 +1,9 @@
 package dev.unmask.cli;
 
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.onnx.Denoisers;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
-import dev.unmask.env.denoiser.onnx.Denoisers;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;

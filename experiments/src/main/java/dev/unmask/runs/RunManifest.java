@@ -22,7 +22,7 @@ public final class RunManifest {
     private final Map<String, Object> root = new LinkedHashMap<>();
     private final Map<String, String> inputs = new TreeMap<>();
     private final Map<String, Object> results = new LinkedHashMap<>();
-    private final long startNanos = System.nanoTime();
+    private long startNanos = System.nanoTime();
 
     public RunManifest(String kind, List<String> commandLine, Object config) {
         root.put("kind", kind);
@@ -47,6 +47,16 @@ public final class RunManifest {
             else sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
         }
         return sb.toString();
+    }
+
+    /**
+     * The run began earlier than this manifest was made (commands that build it only once their
+     * work is done): wall_seconds and started then count from startNanos.
+     */
+    public RunManifest startedAt(long startNanos, Instant started) {
+        this.startNanos = startNanos;
+        root.put("started", started.toString());
+        return this;
     }
 
     public RunManifest input(String name, Path file) {

@@ -18,4 +18,13 @@ class BenchCommandTest {
         // no position table: its one-hot product is gone
         assertEquals(2 * n * maxLength * d, BenchCommand.forwardFlops(rotary, vocab, batch, len) - BenchCommand.forwardFlops(rotaryOnly, vocab, batch, len), 1e-3);
     }
+
+    @Test
+    void aTrainStepCountsThreeForwardsWithoutTheProductsTheFastTrainerSkips() {
+        int vocab = 24, batch = 48, len = 53, maxLength = 96;
+        DllmConfig rotary = new DllmConfig(64, 2, 4, 256, maxLength, 1, true, false, false);
+        double n = batch * len;
+        double skipped = 2 * 2 * 2 * n * 64 * 64 + 2 * n * (vocab + maxLength) * 64; // rotate-half per layer, one-hot embeddings
+        assertEquals(3 * (BenchCommand.forwardFlops(rotary, vocab, batch, len) - skipped), BenchCommand.trainStepFlops(rotary, vocab, batch, len), 1e-3);
+    }
 }

@@ -83,7 +83,7 @@ class CliTest {
         // an oracle that knows every reference answer gets every step exactly, with confidence 1
         dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
         var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
-        var rows = DllmProbeCommand.probe(oracle, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, false, false);
+        var rows = DllmProbeCommand.probe(oracle, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.LEFT, false);
         assertEquals("final answer", rows.get(rows.size() - 1).step());
         for (var r : rows) {
             assertEquals(1.0, r.exactMatch(), r.toString());
@@ -117,8 +117,8 @@ class CliTest {
                 return p;
             }
         };
-        for (var r : DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, false, false)) assertEquals(0.0, r.exactMatch(), r.toString());
-        var bothSides = DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, true, false);
+        for (var r : DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.LEFT, false)) assertEquals(0.0, r.exactMatch(), r.toString());
+        var bothSides = DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.ALL, false);
         // every step but the final answer has visible text after it (the final answer is followed by padding, also given)
         for (var r : bothSides) assertEquals(1.0, r.exactMatch(), r.toString());
         // wrong only on the last token of each step (a units digit): the token rows say exactly which
@@ -135,7 +135,7 @@ class CliTest {
                 return p;
             }
         };
-        var tokens = DllmProbeCommand.probe(unitsBlind, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, true, true);
+        var tokens = DllmProbeCommand.probe(unitsBlind, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.ALL, true);
         var step2 = tokens.stream().filter(r -> r.step().startsWith("step 2 token")).map(DllmProbeCommand.StepRow::step).toList();
         assertEquals(List.of("step 2 token 1", "step 2 token 2", "step 2 token 3", "step 2 token 4", "step 2 token 5", "step 2 token 6"), step2,
                 "',+5=08' has six tokens, in order");
@@ -189,8 +189,100 @@ class CliTest {
                     conf[b][i] = query[b][i] ? 1f : Float.NaN;
                 }
             }
-            return new dev.unmask.env.denoiser.Predictions(top1, conf, top2, ent, null);
+            float[][][] dist = null;
+            if (withDistributions) { // one-hot on the reference token
+                dist = new float[rows][][];
+                for (int b = 0; b < rows; b++) {
+                    dist[b] = new float[sequences[b].length][];
+                    for (int i = 0; i < sequences[b].length; i++) {
+                        if (!query[b][i]) continue;
+                        dist[b][i] = new float[vocab.size()];
+                        dist[b][i][top1[b][i]] = 1f;
+                    }
+                }
+            }
+            return new dev.unmask.env.denoiser.Predictions(top1, conf, top2, ent, dist);
         }
+    }
+
+    @Test
+    void dllmTasksListsEveryTaskAndItsLengthStatistics(@TempDir Path dir) throws Exception {
+        Run list = run("dllm", "tasks");
+        assertEquals(0, list.code(), list.err());
+        for (String name : dev.unmask.env.task.Tasks.names()) assertTrue(list.out().contains("| `" + name + "` |"), list.out());
+        assertTrue(list.out().contains("| `gcd` | 128 | `<gcd>"), list.out());
+        Path out = dir.resolve("stats");
+        Run stats = run("dllm", "tasks", "--tasks", "sort,happy", "--stats", "--n", "400", "--out", out.toString());
+        assertEquals(0, stats.code(), stats.err());
+        String md = Files.readString(out.resolve("tasks.md"));
+        assertEquals(stats.out(), md);
+        assertTrue(md.contains("### sort (buffer 32, 400 distinct train instances, seed 1)"), md);
+        assertTrue(md.contains("| size | 1.000 | 1.000 | 0.0 | 100.0% | 100.0% |"), "sort's length is read off the prompt: " + md);
+        assertTrue(md.contains("### happy (buffer 128"), md);
+        var json = dev.unmask.env.io.Json.MAPPER.readTree(out.resolve("tasks.json").toFile());
+        assertEquals(2, json.size());
+        assertEquals("happy", json.get(1).path("task").asText());
+        assertEquals(128, json.get(1).path("endedShare").size());
+        assertOneLineError(run("dllm", "tasks", "--tasks", "chess"), "unknown task 'chess'");
+        // a trace task in a model too short for its buffer is refused before any training step
+        Path tooShort = dir.resolve("short");
+        assertOneLineError(run("dllm", "train", "--out", tooShort.toString(), "--tasks", "sort,gcd", "--d-model", "16", "--layers", "1", "--heads", "2",
+                "--ff", "32", "--steps", "2"), "task gcd needs a max length of at least 137 (prompts of up to 9 tokens and a 128-token buffer); the model's is 96");
+        assertFalse(Files.exists(tooShort.resolve("metrics.jsonl")));
+    }
+
+    @Test
+    void probeWithNothingGivenScoresStepsFromThePromptAndComparesFirstPassEosWithEndedAnswers() {
+        dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("happy");
+        var examples = task.dataset(dev.unmask.env.task.Split.TEST, 1, 30);
+        var oracle = new OracleDenoiser(examples, task.defaultGenLength()) {
+            @Override
+            public int maxLength() {
+                return 140;
+            }
+        };
+        for (var r : DllmProbeCommand.probe(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7, DllmProbeCommand.Context.NONE, false)) {
+            assertEquals(1.0, r.exactMatch(), r.toString());
+        }
+        // the oracle knows every length: p(EOS) is 1 exactly where the answer has ended, nothing is cut short
+        var sure = DllmProbeCommand.firstPassEos(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
+        assertEquals(128, sure.rows().size());
+        assertEquals(0.0, sure.summary().meanAbsGap(), 1e-9);
+        sure.summary().truncatedInFirstPassAtTau().values().forEach(v -> assertEquals(0.0, v));
+        for (var r : sure.rows()) {
+            assertEquals(r.endedShare(), r.meanEosProb(), 1e-9, r.toString());
+            assertEquals(0.0, r.prematureAbove09(), r.toString());
+        }
+        assertEquals(1.0, sure.rows().get(127).endedShare(), "no happy trace takes the whole buffer");
+        assertTrue(sure.rows().get(10).endedShare() < 0.5, "most traces run past position 11");
+        // a model that believes every position is EOS with 0.96 commits EOS inside every answer under tau <= 0.95
+        var blind = new OracleDenoiser(examples, task.defaultGenLength()) {
+            @Override
+            public int maxLength() {
+                return 140;
+            }
+
+            @Override
+            public dev.unmask.env.denoiser.Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
+                var p = super.predict(seqs, query, dist);
+                int eos = vocabulary().eosId(), other = vocabulary().id("0");
+                for (float[][] row : p.distributions()) {
+                    for (float[] d : row) {
+                        if (d == null) continue;
+                        java.util.Arrays.fill(d, 0f);
+                        d[eos] = 0.96f;
+                        d[other] = 0.04f;
+                    }
+                }
+                return p;
+            }
+        };
+        var cut = DllmProbeCommand.firstPassEos(blind, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
+        assertEquals(Map.of("0.5", 1.0, "0.7", 1.0, "0.9", 1.0, "0.95", 1.0, "0.99", 0.0), cut.summary().truncatedInFirstPassAtTau());
+        var first = cut.rows().get(0);
+        assertEquals(0.96, first.meanEosProb(), 1e-6);
+        assertEquals(1.0, first.prematureAbove09(), "position 1 ends no answer");
+        assertTrue(DllmProbeCommand.eosMarkdown(cut).contains("tau 0.9: 100.0%, tau 0.95: 100.0%, tau 0.99: 0.0%"), DllmProbeCommand.eosMarkdown(cut));
     }
 
     @Test
@@ -437,6 +529,33 @@ class CliTest {
         List<?> invocations = (List<?>) ((Map<?, ?>) manifest.get("results")).get("invocations");
         assertEquals(2, invocations.size());
         assertEquals(2, ((Map<?, ?>) invocations.get(1)).get("start_step"));
+    }
+
+    @Test
+    void aResumedRunKeepsTheTrainerItStartedWithAndRecordsIt(@TempDir Path dir) throws Exception {
+        String[] common = {"dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
+                "--steps", "4", "--warmup", "1", "--eval-n", "0", "--seed", "3"};
+        assertOneLineError(run(concat(common, new String[]{"--out", dir.resolve("bad").toString(), "--trainer", "torch"})), "unknown trainer 'torch'");
+        Path sd = dir.resolve("samediff"), fast = dir.resolve("fast");
+        assertEquals(0, run(concat(common, new String[]{"--out", sd.toString(), "--trainer", "samediff", "--stop-after", "2"})).code());
+        assertOneLineError(run(concat(common, new String[]{"--out", sd.toString(), "--resume", "--trainer", "fast"})),
+                "was trained with --trainer samediff; resume it with the same trainer");
+        Run resumed = run(concat(common, new String[]{"--out", sd.toString(), "--resume"}));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("with the samediff trainer"), resumed.err());
+        assertEquals(0, run(concat(common, new String[]{"--out", fast.toString()})).code());
+        List<Object> sdInvocations = DllmCommand.readInvocations(sd), fastInvocations = DllmCommand.readInvocations(fast);
+        assertEquals(List.of("samediff", "samediff"), sdInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList());
+        assertEquals(List.of("fast"), fastInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList(), "fast is the default");
+        Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(fast.resolve("manifest.json"), Map.class).get("config");
+        assertEquals("fast", config.get("trainer"));
+        // the two trainers agree closely from the same start, but not bit for bit
+        var a = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(sd.resolve("weights.safetensors")), "samediff");
+        var b = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(fast.resolve("weights.safetensors")), "fast");
+        for (String name : a.keySet()) {
+            float[] x = a.get(name).data(), y = b.get(name).data();
+            for (int i = 0; i < x.length; i++) assertEquals(x[i], y[i], 1e-3, name);
+        }
     }
 
     @Test

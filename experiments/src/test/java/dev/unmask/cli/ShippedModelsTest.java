@@ -37,6 +37,9 @@ class ShippedModelsTest {
         for (Path dir : shipped) {
             try (BuiltinDllm m = DllmCheckpoint.load(dir)) {
                 assertEquals(96, m.maxLength(), dir.toString());
+                // the built-in vocabulary only ever appends tokens, so these ids mean what they meant in training
+                List<String> own = m.vocabulary().tokens();
+                assertEquals(own, dev.unmask.env.denoiser.Vocabulary.builtin().tokens().subList(0, own.size()), dir.toString());
                 assertTrue(Files.isRegularFile(dir.resolve("manifest.json")), dir + " has a training manifest");
             }
         }

@@ -202,7 +202,7 @@ class BuiltinDllmTest {
     void trainingLowersTheLossAndResumesExactly(@TempDir Path dir) {
         DllmTrainConfig cfg = new DllmTrainConfig(List.of("sort"), 40, 8, 3e-3, 5, 1.0, 9, 10, 0.0);
         BuiltinDllm m = tiny(1);
-        DllmTrainer t = new DllmTrainer(m, cfg);
+        DllmTrainer t = new DllmTrainer(m, cfg, DllmTrainer.Kind.SAMEDIFF);
         double first = 0, last = 0;
         for (int i = 0; i < 40; i++) {
             double loss = t.trainStep().loss();
@@ -213,11 +213,11 @@ class BuiltinDllmTest {
 
         // resume: 10 steps, save, 5 more == 15 straight
         BuiltinDllm a = tiny(1), b = tiny(1);
-        DllmTrainer ta = new DllmTrainer(a, cfg);
+        DllmTrainer ta = new DllmTrainer(a, cfg, DllmTrainer.Kind.SAMEDIFF);
         for (int i = 0; i < 10; i++) ta.trainStep();
         ta.saveState(dir);
         for (int i = 0; i < 5; i++) ta.trainStep();
-        DllmTrainer tb = new DllmTrainer(b, cfg);
+        DllmTrainer tb = new DllmTrainer(b, cfg, DllmTrainer.Kind.SAMEDIFF);
         assertTrue(tb.resume(dir));
         assertEquals(10, tb.step());
         for (int i = 0; i < 5; i++) tb.trainStep();

@@ -11,6 +11,9 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.*;
 
 class TasksTest {
+    private static final String[] GCD_FIRST_TRAIN_KEYS = {"155,6", "823,373", "732,470"};
+    private static final String[] HAPPY_FIRST_TRAIN_KEYS = {"7606", "4295", "3377"};
+    private static final String[] REVADD_FIRST_TRAIN_KEYS = {"85266", "40882", "3557"};
     @Test
     void trainValidationAndTestAreDisjointAndSeeded() {
         for (String name : Tasks.names()) {
@@ -44,6 +47,10 @@ class TasksTest {
                 Tasks.byName("sudoku").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
         assertEquals(List.of("2-1-1+0+7", "6+2-0", "4-2+3+7+4"),
                 Tasks.byName("arith-chain").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        // the trace tasks are pinned too: a changed generator would silently change what a model trained on them saw
+        assertEquals(List.of(GCD_FIRST_TRAIN_KEYS), Tasks.byName("gcd").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        assertEquals(List.of(HAPPY_FIRST_TRAIN_KEYS), Tasks.byName("happy").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        assertEquals(List.of(REVADD_FIRST_TRAIN_KEYS), Tasks.byName("revadd").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
         assertEquals(Split.VALIDATION, Split.parse("val"));
         assertEquals(Split.TEST, Split.parse(" Test "));
         assertThrows(UnmaskException.class, () -> Split.parse("dev"));
@@ -57,7 +64,8 @@ class TasksTest {
             for (Example e : t.dataset(Split.TEST, 3, 300)) {
                 assertTrue(t.isCorrect(e, e.answer()), name + ": " + e);
                 int[] seq = Task.targetSequence(v, e, t.defaultGenLength());
-                assertTrue(seq.length <= 96, "fits the built-in model");
+                // the shipped models (max length 96) take the short-buffer tasks; the trace tasks need prompt + 128
+                assertTrue(seq.length <= (t.defaultGenLength() <= 64 ? 96 : 140), name + " sequence of " + seq.length + " tokens");
                 int promptLen = v.encode(e.prompt()).length;
                 int[] buffer = java.util.Arrays.copyOfRange(seq, promptLen, seq.length);
                 assertEquals(e.answer(), Task.answerText(v, buffer));
@@ -153,8 +161,209 @@ class TasksTest {
     }
 
     @Test
+    void euclidTraceDividesUntilTheRemainderIsZeroAndEndsWithTheGcd() {
+        Task gcd = Tasks.byName("gcd");
+        assertEquals("84=2*36+12,36=3*12+0>12", EuclidTask.trace(84, 36));
+        assertEquals("7=7*1+0>1", EuclidTask.trace(7, 1));
+        for (Example e : gcd.dataset(Split.TRAIN, 5, 2000)) {
+            String[] ab = e.key().split(",");
+            long a = Long.parseLong(ab[0]), b = Long.parseLong(ab[1]);
+            assertTrue(a > b && b >= 1 && a <= EuclidTask.MAX_DIVIDEND, e.key());
+            assertEquals("<gcd>" + e.key() + "=", e.prompt());
+            String[] steps = e.answer().substring(0, e.answer().indexOf('>')).split(",");
+            long dividend = a, divisor = b;
+            for (int k = 0; k < steps.length; k++) {
+                // dividend=quotient*divisor+remainder, checked by arithmetic, not by re-running the generator
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)=(\\d+)\\*(\\d+)\\+(\\d+)").matcher(steps[k]);
+                assertTrue(m.matches(), steps[k]);
+                long x = Long.parseLong(m.group(1)), q = Long.parseLong(m.group(2)), y = Long.parseLong(m.group(3)), r = Long.parseLong(m.group(4));
+                assertEquals(dividend, x, e.toString());
+                assertEquals(divisor, y, e.toString());
+                assertEquals(x, q * y + r, e.toString());
+                assertTrue(r >= 0 && r < y, e.toString());
+                assertEquals(k == steps.length - 1, r == 0, "stops at the first zero remainder: " + e);
+                dividend = y;
+                divisor = r;
+            }
+            long expected = java.math.BigInteger.valueOf(a).gcd(java.math.BigInteger.valueOf(b)).longValueExact();
+            assertEquals(">" + expected, e.answer().substring(e.answer().indexOf('>')), e.toString());
+            assertTrue(gcd.isCorrect(e, e.answer()));
+        }
+    }
+
+    @Test
+    void euclidDrawsOnlyTracesThatFitTheBufferAndTheLongestOnesNeedTheRule() {
+        // the check in the generator is not idle: 107 of the 498,501 pairs below 1000 need more than 128 tokens
+        int over = 0, pairs = 0, longestPossible = 0;
+        for (int a = 2; a <= EuclidTask.MAX_DIVIDEND; a++) {
+            for (int b = 1; b < a; b++, pairs++) {
+                int len = EuclidTask.trace(a, b).length();
+                longestPossible = Math.max(longestPossible, len);
+                if (len > 128) over++;
+            }
+        }
+        assertEquals(107, over, "pairs over the buffer, of " + pairs);
+        assertEquals(152, longestPossible);
+        Vocabulary v = Vocabulary.builtin();
+        int longest = 0;
+        for (Example e : Tasks.byName("gcd").dataset(Split.TRAIN, 2, 20000)) longest = Math.max(longest, v.encode(e.answer()).length);
+        assertTrue(longest <= 128 && longest > 110, "longest drawn answer " + longest);
+    }
+
+    @Test
+    void happyTraceAppliesTheDigitSquareMapUntilOneOrFourAndCountsTheSteps() {
+        Task happy = Tasks.byName("happy");
+        assertEquals("150,26,40,16,37,58,89,145,42,20,4>11", HappyTask.trace(4729));
+        assertEquals("49,97,130,10,1>5", HappyTask.trace(7));
+        assertEquals(4 * 4 + 7 * 7 + 2 * 2 + 9 * 9, HappyTask.digitSquareSum(4729));
+        for (Example e : happy.dataset(Split.TRAIN, 5, 2000)) {
+            int start = Integer.parseInt(e.key());
+            assertTrue(start >= 2 && start <= HappyTask.MAX_START && start != 4, e.key());
+            assertEquals("<happy>" + start + "=", e.prompt());
+            String[] values = e.answer().substring(0, e.answer().indexOf('>')).split(",");
+            int previous = start;
+            for (int k = 0; k < values.length; k++) {
+                int value = Integer.parseInt(values[k]);
+                int expected = 0;
+                for (char c : Integer.toString(previous).toCharArray()) expected += (c - '0') * (c - '0');
+                assertEquals(expected, value, e.toString());
+                assertEquals(k == values.length - 1, value == 1 || value == 4, "stops at the first 1 or 4: " + e);
+                previous = value;
+            }
+            assertEquals(">" + values.length, e.answer().substring(e.answer().indexOf('>')), e.toString());
+            assertTrue(happy.isCorrect(e, e.answer()));
+        }
+    }
+
+    @Test
+    void reverseAddTraceAddsEachSumToItsMirrorUntilAPalindrome() {
+        Task revadd = Tasks.byName("revadd");
+        assertEquals("165,726,1353,4884>4", ReverseAddTask.trace("87", 128));
+        assertEquals("121>1", ReverseAddTask.trace("29", 128));
+        assertNull(ReverseAddTask.trace("196", 128), "196 does not reach a palindrome within the buffer");
+        assertEquals("198", ReverseAddTask.addReversal("99"), "a carry out of the top digit");
+        assertEquals("5000000000000000000000000005", ReverseAddTask.addReversal("5000000000000000000000000000"), "beyond a long");
+        int tooLong = 0, oneStep = 0, nonPalindromes = 0;
+        for (int n = ReverseAddTask.MIN_START; n <= ReverseAddTask.MAX_START; n++) {
+            String s = Integer.toString(n);
+            if (new StringBuilder(s).reverse().toString().equals(s)) continue;
+            nonPalindromes++;
+            String t = ReverseAddTask.trace(s, 128);
+            if (t == null) tooLong++;
+            else if (t.endsWith(">1")) oneStep++;
+        }
+        assertEquals(98_901, nonPalindromes);
+        assertEquals(10_698, tooLong, "starts whose trace does not fit the buffer");
+        assertEquals(15_136, oneStep, "starts left out because one step ends them");
+        for (Example e : revadd.dataset(Split.TRAIN, 5, 2000)) {
+            java.math.BigInteger v = new java.math.BigInteger(e.key());
+            assertTrue(v.intValueExact() >= ReverseAddTask.MIN_START && v.intValueExact() <= ReverseAddTask.MAX_START, e.key());
+            assertNotEquals(new StringBuilder(e.key()).reverse().toString(), e.key(), "a palindrome start has nothing to do");
+            assertEquals("<revadd>" + e.key() + "=", e.prompt());
+            String[] sums = e.answer().substring(0, e.answer().indexOf('>')).split(",");
+            for (int k = 0; k < sums.length; k++) {
+                // checked with BigInteger arithmetic, not the task's own string addition
+                v = v.add(new java.math.BigInteger(new StringBuilder(v.toString()).reverse().toString()));
+                assertEquals(v.toString(), sums[k], e.toString());
+                boolean palindrome = new StringBuilder(sums[k]).reverse().toString().equals(sums[k]);
+                assertEquals(k == sums.length - 1, palindrome, "stops at the first palindrome: " + e);
+            }
+            assertEquals(">" + sums.length, e.answer().substring(e.answer().indexOf('>')), e.toString());
+            assertTrue(sums.length >= 2 && e.answer().length() <= 128, e.toString());
+            assertTrue(revadd.isCorrect(e, e.answer()));
+        }
+    }
+
+    @Test
+    void traceVerifiersRejectWrongCutShortAndOverlongAnswers() {
+        for (String name : List.of("gcd", "happy", "revadd")) {
+            Task t = Tasks.byName(name);
+            for (Example e : t.dataset(Split.TEST, 4, 100)) {
+                String a = e.answer();
+                // every proper prefix is an answer that EOS cut short
+                for (int cut = 0; cut < a.length(); cut++) assertFalse(t.isCorrect(e, a.substring(0, cut)), name + " accepts cut-short " + a.substring(0, cut));
+                assertFalse(t.isCorrect(e, a + "0"), name + " accepts trailing text");
+                assertFalse(t.isCorrect(e, a + ","), name + " accepts trailing text");
+                // one wrong digit anywhere, even where the final value stays right
+                for (int i = 0; i < a.length(); i++) {
+                    char c = a.charAt(i);
+                    if (c < '0' || c > '9') continue;
+                    String wrong = a.substring(0, i) + (char) ('0' + (c - '0' + 1) % 10) + a.substring(i + 1);
+                    assertFalse(t.isCorrect(e, wrong), name + " accepts " + wrong + " for " + a);
+                }
+            }
+        }
+        Task gcd = Tasks.byName("gcd");
+        Example e = new Example("gcd", "84,36", "<gcd>84,36=", "84=2*36+12,36=3*12+0>12");
+        assertFalse(gcd.isCorrect(e, ">12"), "the gcd without its trace");
+        assertFalse(gcd.isCorrect(e, "84=2*36+12>12"), "a step left out");
+    }
+
+    @Test
+    void traceTasksPadA128TokenBufferWithEosAndTheirLengthsVaryWithinEveryPromptSize() {
+        Vocabulary v = Vocabulary.builtin();
+        for (String name : List.of("gcd", "happy", "revadd")) {
+            Task t = Tasks.byName(name);
+            assertTrue(t.defaultGenLength() >= 128, name);
+            List<Example> train = t.dataset(Split.TRAIN, 7, 2000);
+            java.util.Map<Integer, java.util.Map<Integer, Integer>> lengthsByPromptLength = new java.util.TreeMap<>();
+            Set<Integer> tokenLengths = new HashSet<>(), stepCounts = new HashSet<>();
+            int padded = 0;
+            for (Example e : train) {
+                int promptLen = v.encode(e.prompt()).length, answerLen = v.encode(e.answer()).length;
+                int[] seq = Task.targetSequence(v, e, t.defaultGenLength());
+                if (seq[seq.length - 1] == v.eosId()) padded++;
+                tokenLengths.add(answerLen);
+                stepCounts.add(LengthStats.steps(e.answer()));
+                lengthsByPromptLength.computeIfAbsent(promptLen, k -> new java.util.HashMap<>()).merge(answerLen, 1, Integer::sum);
+            }
+            assertTrue(padded >= 1990, name + ": answers end in EOS padding");
+            assertTrue(tokenLengths.size() >= 30, name + " token lengths " + tokenLengths);
+            assertTrue(stepCounts.size() >= 10, name + " step counts " + stepCounts);
+            // the prompt's length does not give the answer's away: within every prompt length with enough
+            // instances, no single answer length covers a fifth of them (revadd: two fifths; a third of
+            // its answers take two steps, and two sums of a given size have one length)
+            double bound = name.equals("revadd") ? 0.4 : 0.2;
+            for (var byLength : lengthsByPromptLength.entrySet()) {
+                int total = byLength.getValue().values().stream().mapToInt(Integer::intValue).sum();
+                if (total < 100) continue;
+                int mostCommon = byLength.getValue().values().stream().mapToInt(Integer::intValue).max().orElseThrow();
+                assertTrue(mostCommon < bound * total, name + " prompt length " + byLength.getKey() + ": " + byLength.getValue());
+                assertTrue(byLength.getValue().size() >= 10, name + " prompt length " + byLength.getKey() + ": " + byLength.getValue());
+            }
+        }
+    }
+
+    @Test
+    void lengthStatsSeeThroughTasksWhosePromptFixesTheLengthAndNotThroughTraceTasks() {
+        Vocabulary v = Vocabulary.builtin();
+        LengthStats.Report sort = LengthStats.of(Tasks.byName("sort"), v, Split.TRAIN, 1, 2000);
+        LengthStats.Predictability sortSize = sort.predictability().get(0);
+        assertEquals(1.0, sortSize.r2Tokens(), 1e-6, "2n-1 tokens for n numbers");
+        assertEquals(1.0, sortSize.exactTokens(), 1e-12);
+        assertTrue(sortSize.modeExactTokens() < 0.25);
+        LengthStats.Report sudoku = LengthStats.of(Tasks.byName("sudoku"), v, Split.TRAIN, 1, 500);
+        assertTrue(Double.isNaN(sudoku.predictability().get(0).r2Tokens()), "constant length: R² undefined");
+        assertEquals(0.0, sudoku.endedShare()[18]);
+        assertEquals(1.0, sudoku.endedShare()[19], "19 tokens, EOS from the 20th position on");
+        for (String name : List.of("gcd", "happy", "revadd")) {
+            LengthStats.Report r = LengthStats.of(Tasks.byName(name), v, Split.TRAIN, 1, 2000);
+            for (LengthStats.Predictability p : r.predictability()) {
+                assertTrue(p.r2Tokens() < 0.5 && p.r2Steps() < 0.5, name + " " + p);
+                assertTrue(p.rmseTokens() > 8, name + " " + p);
+            }
+            // the exact length is guessed from the prompt's size hardly more often than with no features at all
+            LengthStats.Predictability size = r.predictability().get(0);
+            assertTrue(size.exactTokens() < 0.4 && size.exactTokens() - size.modeExactTokens() < 0.05, name + " " + size);
+            assertTrue(r.positionEnded(0.9) - r.positionEnded(0.1) >= 25, name + ": the end of the answer spreads over many positions");
+        }
+        assertEquals(3, LengthStats.steps("84=2*36+12,36=3*12+0,1=1*1+0>12"));
+        assertEquals(1, LengthStats.steps("1234|3412|2143|4321"));
+    }
+
+    @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, gcd, happy, revadd, sort, sudoku)", e.getMessage());
     }
 }

@@ -40,6 +40,9 @@ public final class Vocabulary {
         List<String> t = new ArrayList<>(List.of("<pad>", "<mask>", "<eos>", "<arith>", "<sudoku>", "<sort>"));
         for (char c = '0'; c <= '9'; c++) t.add(String.valueOf(c));
         t.addAll(List.of("+", "-", "*", "=", ",", ">", "|", "."));
+        // Appended, never inserted: a checkpoint stores its own token list (vocab.json), so models
+        // trained before these existed load and decode exactly as before; ids 0..23 keep their meaning.
+        t.addAll(List.of("<gcd>", "<happy>", "<revadd>"));
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 

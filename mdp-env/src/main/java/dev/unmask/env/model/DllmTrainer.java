@@ -6,6 +6,7 @@ import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.nn.Adam;
+import dev.unmask.env.nn.FlatAdam;
 import dev.unmask.env.nn.Quiet;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import dev.unmask.env.task.Split;
@@ -26,35 +27,87 @@ import java.util.*;
  *
  * <p>Each step's batch is a pure function of (seed, step), so a run resumed from its state folder
  * continues exactly as if it had never stopped.
+ *
+ * <p>Two implementations of the step compute the same loss and gradient: {@link Kind#SAMEDIFF}
+ * (the graph of {@link BuiltinDllm}, with {@link Adam}) and {@link Kind#FAST} ({@link FastDllm}
+ * with {@link FlatAdam}, several times faster). Their weights differ in the last bits after a
+ * step, so a run is resumed only with the implementation it started with: the state records it.
  */
 public final class DllmTrainer {
     public static final String STATE_DIR = "trainer-state";
     private static final double MIN_T = 1e-3;
 
+    /** Which implementation computes the steps. */
+    public enum Kind {
+        FAST, SAMEDIFF;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Kind parse(String label) {
+            for (Kind k : values()) if (k.label().equals(label)) return k;
+            throw new UnmaskException("unknown trainer '" + label + "' (expected fast or samediff)");
+        }
+    }
+
     /** What one step reports to the caller (for logs and progress). */
-    public record StepReport(int step, String task, double loss, double gradNorm, double learningRate, long stepMillis) {
+    public record StepReport(int step, String task, double loss, double gradNorm, double learningRate, double stepMillis) {
+    }
+
+    /** One step's training batch: the noised sequences, and per flat position [row * maxLen + i] the target id and loss weight. */
+    public record Batch(int[][] noisy, int[] targets, float[] weights) {
     }
 
     private final BuiltinDllm model;
     private final DllmTrainConfig config;
-    private final Adam adam = new Adam();
+    private final Kind kind;
+    private final Adam adam;
+    private final FastDllm fast;
+    private final FlatAdam flatAdam;
+    /** FAST only: the SameDiff model's weights are behind the fast model's until {@link #model()} copies them. */
+    private boolean modelStale;
     private final List<Task> tasks = new ArrayList<>();
     private final List<String> paramNames;
     private int step;
 
-    public DllmTrainer(BuiltinDllm model, DllmTrainConfig config) {
+    /** Trains {@code model}'s weights in place (with FAST: in a copy, handed back by {@link #model()}). */
+    public DllmTrainer(BuiltinDllm model, DllmTrainConfig config, Kind kind) {
         this.model = model;
         this.config = config;
+        this.kind = Objects.requireNonNull(kind);
         for (String t : config.tasks()) tasks.add(Tasks.byName(t));
         this.paramNames = model.trainableVariables().stream().map(SDVariable::name).toList();
+        if (kind == Kind.FAST) {
+            fast = FastDllm.of(model);
+            flatAdam = new FlatAdam(fast.slots());
+            adam = null;
+        } else {
+            fast = null;
+            flatAdam = null;
+            adam = new Adam();
+        }
     }
 
     public int step() {
         return step;
     }
 
-    /** Batch for a step: deterministic in (seed, step). Package-private for tests. */
-    Map<String, INDArray> batch(int step) {
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The model with the weights of the last step. */
+    public BuiltinDllm model() {
+        if (modelStale) {
+            model.loadWeights(fast.weights(), "fast trainer");
+            modelStale = false;
+        }
+        return model;
+    }
+
+    /** Batch for a step: deterministic in (seed, step). */
+    public Batch batch(int step) {
         SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step);
         Task task = tasks.get(step % tasks.size());
         Vocabulary vocab = model.vocabulary();
@@ -92,44 +145,94 @@ public final class DllmTrainer {
                 }
             }
         }
-        Map<String, INDArray> ph = BuiltinDllm.inputs(noisy, vocab.padId());
-        ph.put(BuiltinDllm.TARGETS, Nd4j.createFromArray(targets));
-        ph.put(BuiltinDllm.WEIGHTS, Nd4j.createFromArray(weights));
+        return new Batch(noisy, targets, weights);
+    }
+
+    /** The SameDiff graph's placeholders for a batch. Package-private for tests. */
+    Map<String, INDArray> placeholders(Batch batch) {
+        Map<String, INDArray> ph = BuiltinDllm.inputs(batch.noisy(), model.vocabulary().padId());
+        ph.put(BuiltinDllm.TARGETS, Nd4j.createFromArray(batch.targets()));
+        ph.put(BuiltinDllm.WEIGHTS, Nd4j.createFromArray(batch.weights()));
         return ph;
     }
 
     public StepReport trainStep() {
         long start = System.nanoTime();
-        Map<String, INDArray> ph = batch(step);
+        Batch batch = batch(step);
         double lr = config.learningRateAt(step);
-        OutAndGrad og = Quiet.call(() -> model.graph().calculateGradientsAndOutputs(ph, List.of(BuiltinDllm.LOSS), paramNames));
-        Map<String, INDArray> grads = og.getGradients();
-        double loss = og.getOutputs().get(BuiltinDllm.LOSS).getDouble(0);
+        double loss, norm;
+        if (kind == Kind.FAST) {
+            loss = fast.lossAndGradients(batch.noisy(), batch.targets(), batch.weights());
+            checkLoss(loss);
+            norm = flatAdam.update(fast.parameters(), fast.gradients(), lr, config.clipNorm());
+            modelStale = true;
+        } else {
+            Map<String, INDArray> ph = placeholders(batch);
+            OutAndGrad og = Quiet.call(() -> model.graph().calculateGradientsAndOutputs(ph, List.of(BuiltinDllm.LOSS), paramNames));
+            loss = og.getOutputs().get(BuiltinDllm.LOSS).getDouble(0);
+            checkLoss(loss);
+            norm = adam.update(model.graph(), og.getGradients(), lr, config.clipNorm());
+        }
+        String task = tasks.get(step % tasks.size()).name();
+        step++;
+        // to 0.01 ms: a step of a small model with the fast trainer takes well under a millisecond
+        return new StepReport(step, task, loss, norm, lr, Math.round((System.nanoTime() - start) / 1e4) / 100.0);
+    }
+
+    private void checkLoss(double loss) {
         if (!Double.isFinite(loss)) {
             throw new UnmaskException("loss is " + loss + " at step " + (step + 1) + ": training diverged; the last checkpoint is kept");
         }
-        double norm = adam.update(model.graph(), grads, lr, config.clipNorm());
-        String task = tasks.get(step % tasks.size()).name();
-        step++;
-        return new StepReport(step, task, loss, norm, lr, (System.nanoTime() - start) / 1_000_000);
     }
 
     /** Saves weights, optimizer state and the step counter so a killed run can resume; the folder is replaced as a whole. */
     public void saveState(Path runDir) {
         Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put("weights.safetensors", Safetensors.encode(model.weights(), Map.of()));
-        files.put("adam.safetensors", Safetensors.encode(adam.state(), Map.of()));
-        files.put("state.json", Json.write(Map.of("step", step, "config", config)).getBytes(StandardCharsets.UTF_8));
+        files.put("weights.safetensors", Safetensors.encode(model().weights(), Map.of()));
+        files.put("adam.safetensors", Safetensors.encode(kind == Kind.FAST ? flatAdam.state() : adam.state(), Map.of()));
+        files.put("state.json", Json.write(Map.of("step", step, "config", config, "trainer", kind.label())).getBytes(StandardCharsets.UTF_8));
         CheckpointFiles.write(runDir.resolve(STATE_DIR), files);
     }
 
-    /** Returns true when a saved state was found and restored. */
+    /**
+     * The implementation a saved run was trained with, or null when {@code runDir} holds no state;
+     * a state written before the fast trainer existed has no record and was trained with SameDiff.
+     */
+    public static Kind savedKind(Path runDir) {
+        Path dir = runDir.resolve(STATE_DIR);
+        if (!CheckpointFiles.exists(dir)) return null;
+        Map<String, byte[]> files = CheckpointFiles.readVerified(dir, "state.json");
+        try {
+            var trainer = Json.MAPPER.readTree(files.get("state.json")).path("trainer");
+            return trainer.isMissingNode() ? Kind.SAMEDIFF : Kind.parse(trainer.asText());
+        } catch (java.io.IOException e) {
+            throw new UnmaskException("trainer state " + dir + ": cannot parse state.json");
+        }
+    }
+
+    /**
+     * Returns true when a saved state was found and restored. Refuses a state written by the other
+     * implementation: continuing it would not be the run it claims to be.
+     */
     public boolean resume(Path runDir) {
         Path dir = runDir.resolve(STATE_DIR);
         if (!CheckpointFiles.exists(dir)) return false;
+        Kind saved = savedKind(runDir);
+        if (saved != kind) {
+            throw new UnmaskException("trainer state " + dir + " was written by the " + saved.label() + " trainer; resume it with --trainer "
+                    + saved.label() + " (the two differ in the last bits, so switching would not continue the same run)");
+        }
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, "weights.safetensors", "adam.safetensors", "state.json");
-        model.loadWeights(Safetensors.decode(files.get("weights.safetensors"), dir + "/weights.safetensors"), "trainer state " + dir);
-        adam.restore(Safetensors.decode(files.get("adam.safetensors"), dir + "/adam.safetensors"));
+        Map<String, Safetensors.Tensor> weights = Safetensors.decode(files.get("weights.safetensors"), dir + "/weights.safetensors");
+        model.loadWeights(weights, "trainer state " + dir);
+        Map<String, Safetensors.Tensor> optimizer = Safetensors.decode(files.get("adam.safetensors"), dir + "/adam.safetensors");
+        if (kind == Kind.FAST) {
+            fast.loadWeights(weights, "trainer state " + dir);
+            flatAdam.restore(optimizer);
+            modelStale = false;
+        } else {
+            adam.restore(optimizer);
+        }
         try {
             step = Json.MAPPER.readTree(files.get("state.json")).path("step").asInt();
         } catch (java.io.IOException e) {

@@ -12,7 +12,8 @@ public final class Tasks {
 
     static {
         for (Task t : List.of(new ArithmeticTask(ArithmeticTask.Trace.RESTATE), new ArithmeticTask(ArithmeticTask.Trace.RUNNING),
-                new ArithmeticTask(ArithmeticTask.Trace.CHAIN), new SudokuTask(), new SortTask())) BY_NAME.put(t.name(), t);
+                new ArithmeticTask(ArithmeticTask.Trace.CHAIN), new SudokuTask(), new SortTask(),
+                new EuclidTask(), new HappyTask(), new ReverseAddTask())) BY_NAME.put(t.name(), t);
     }
 
     private Tasks() {

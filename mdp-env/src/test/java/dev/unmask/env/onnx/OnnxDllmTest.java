@@ -301,11 +301,12 @@ class OnnxDllmTest {
         Path missing = descriptor(ex, good.replaceAll("\"mask_id\" : \\d+,", ""));
         assertEquals("descriptor " + missing + ": missing required field 'mask_id'", oneLineError(missing));
 
-        // a 20-token inline vocabulary for a model with 24 logits
+        // a 20-token inline vocabulary for a model with one logit per built-in token
         List<String> twenty = Vocabulary.builtin().tokens().subList(0, 20);
         Path small = descriptor(ex, good.replace("\"vocab\" : \"vocab.json\"", "\"tokens\" : " + dev.unmask.env.io.Json.writeLine(twenty)));
         String msg = oneLineError(small);
-        assertTrue(msg.startsWith("vocabulary mismatch: ONNX output 'logits' of model.onnx has 24 entries on its vocab axis but descriptor " + small + " gives 20 tokens"), msg);
+        assertTrue(msg.startsWith("vocabulary mismatch: ONNX output 'logits' of model.onnx has " + Vocabulary.builtin().size()
+                + " entries on its vocab axis but descriptor " + small + " gives 20 tokens"), msg);
 
         Path wrongInput = descriptor(ex, good.replace("\"input_ids\" : \"input_ids\"", "\"input_ids\" : \"tokens\""));
         msg = oneLineError(wrongInput);
@@ -319,7 +320,7 @@ class OnnxDllmTest {
         assertTrue(oneLineError(noMask).contains("the model needs input 'attention_mask' that the descriptor does not name"));
 
         Path badId = descriptor(ex, good.replaceAll("\"mask_id\" : \\d+", "\"mask_id\" : 99").replace("\"vocab\" : \"vocab.json\"", "\"tokens\" : " + dev.unmask.env.io.Json.writeLine(Vocabulary.builtin().tokens())));
-        assertEquals("descriptor " + badId + ": mask_id 99 is outside the vocabulary 0..23", oneLineError(badId));
+        assertEquals("descriptor " + badId + ": mask_id 99 is outside the vocabulary 0.." + (Vocabulary.builtin().size() - 1), oneLineError(badId));
 
         Path typo = descriptor(ex, good.replace("\"provider\"", "\"providr\""));
         assertTrue(oneLineError(typo).startsWith("descriptor " + typo + ": unknown field 'providr'"));
