@@ -100,7 +100,13 @@ abstract class GridCommand implements Callable<Integer> {
         }
         // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
         Denoiser first = Denoisers.load(ck, engine.engine);
-        for (SweepCell c : cells) BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(), genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
+        // once per prompt set, not per cell: every policy and block length of a task shares its prompts
+        Set<String> checked = new HashSet<>();
+        for (SweepCell c : cells) {
+            if (!checked.add(c.task() + "|" + c.genLength() + "|" + c.split() + "|" + c.seed() + "|" + c.n())) continue;
+            BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(),
+                    genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
+        }
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", ck.toString());
         config.put("dllm_sha256", dllmSha);
