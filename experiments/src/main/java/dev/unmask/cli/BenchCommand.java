@@ -105,13 +105,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static OnnxDenoiser onnxOf(BuiltinDllm model) {
-        try {
-            Path dir = java.nio.file.Files.createTempDirectory("unmask-bench-onnx-");
-            DllmOnnxExporter.export(model, dir);
-            return OnnxDenoiser.load(dir.resolve(DllmOnnxExporter.DESCRIPTOR));
-        } catch (java.io.IOException e) {
-            throw new dev.unmask.env.UnmaskException("cannot write a temporary ONNX export: " + e.getMessage());
-        }
+        return OnnxDenoiser.ofBuiltin(model.config(), model.vocabulary(), model.weights(), model.describe(), Path.of(model.describe()));
     }
 
     /**
@@ -135,20 +129,14 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < size; i++) data[i] = name.endsWith(".gain") ? 1f : (float) (0.05 * rng.nextGaussian());
             w.put(name, new dev.unmask.env.io.Safetensors.Tensor(shape, data));
         });
-        Path dir;
-        try {
-            dir = java.nio.file.Files.createTempDirectory("unmask-bench-head-");
-        } catch (java.io.IOException e) {
-            throw new dev.unmask.env.UnmaskException("cannot make a temporary folder: " + e.getMessage());
-        }
-        DllmOnnxExporter.export(arch, v, w, "synthetic head " + vocab, dir);
+
         System.out.println();
         System.out.printf(Locale.ROOT, "synthetic model: %s with a %,d-token vocabulary; one environment step = forward + statistics of 8 masked positions per row%n", arch.label(), vocab);
         System.out.println("| what | shape | median ms | tokens/s | GFLOP/s | % of peak |");
         System.out.println("|---|---|---|---|---|---|");
         for (boolean inJava : new boolean[]{true, false}) {
             if (inJava) System.setProperty(OnnxDenoiser.JAVA_STATISTICS_PROPERTY, "true");
-            try (OnnxDenoiser d = OnnxDenoiser.load(dir.resolve(DllmOnnxExporter.DESCRIPTOR))) {
+            try (OnnxDenoiser d = OnnxDenoiser.ofBuiltin(arch, v, w, "synthetic head " + vocab, Path.of("synthetic-head"))) {
                 for (int b : List.of(1, 8)) {
                     int[][] seqs = new int[b][length];
                     boolean[][] query = new boolean[b][length];

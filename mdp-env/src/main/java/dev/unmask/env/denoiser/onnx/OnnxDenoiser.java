@@ -56,12 +56,20 @@ public final class OnnxDenoiser implements Denoiser {
      */
     public static OnnxDenoiser ofBuiltinCheckpoint(Path dir) {
         var c = dev.unmask.env.model.DllmCheckpoint.read(dir);
-        byte[] model = DllmOnnxExporter.onnxBytes(c.config(), c.vocabulary().size(), c.weights(), c.description(), true);
-        Path weights = dir.resolve(dev.unmask.env.model.DllmCheckpoint.WEIGHTS);
-        DllmDescriptor d = new DllmDescriptor(dir.resolve(dev.unmask.env.model.DllmCheckpoint.CONFIG), weights, DllmOnnxExporter.INPUT_IDS,
-                DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS, c.vocabulary(), null, c.config().maxLength(),
-                System.getProperty(PROVIDER_PROPERTY, "cpu"), 0, 1, c.description());
-        return new OnnxDenoiser(d, model, c.description() + " (onnxruntime)");
+        return ofBuiltin(c.config(), c.vocabulary(), c.weights(), c.description(), dir.resolve(dev.unmask.env.model.DllmCheckpoint.WEIGHTS));
+    }
+
+    /**
+     * The built-in architecture with these weights, exported in memory and run by ONNX Runtime.
+     *
+     * @param source what the weights come from, for messages
+     */
+    public static OnnxDenoiser ofBuiltin(dev.unmask.env.model.DllmConfig config, Vocabulary vocab, Map<String, dev.unmask.env.io.Safetensors.Tensor> weights,
+                                         String description, Path source) {
+        byte[] model = DllmOnnxExporter.onnxBytes(config, vocab.size(), weights, description, true);
+        DllmDescriptor d = new DllmDescriptor(source, source, DllmOnnxExporter.INPUT_IDS, DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS,
+                vocab, null, config.maxLength(), System.getProperty(PROVIDER_PROPERTY, "cpu"), 0, 1, description);
+        return new OnnxDenoiser(d, model, description + " (onnxruntime)");
     }
 
     /** @param modelBytes the model itself, or null to load descriptor.onnx(); description null = derived from the file */
