@@ -186,17 +186,7 @@ public final class OnnxDenoiser implements Denoiser {
             ent[b] = nans(len);
             if (dist != null) dist[b] = new float[len][];
         }
-        List<int[]> calls = new ArrayList<>();
-        if (d.attentionMask() != null) {
-            int[] all = new int[rows];
-            for (int i = 0; i < rows; i++) all[i] = i;
-            calls.add(all);
-        } else {
-            Map<Integer, List<Integer>> byLength = new TreeMap<>();
-            for (int i = 0; i < rows; i++) byLength.computeIfAbsent(sequences[i].length, k -> new ArrayList<>()).add(i);
-            for (List<Integer> g : byLength.values()) calls.add(g.stream().mapToInt(Integer::intValue).toArray());
-        }
-        for (int[] call : calls) {
+        for (int[] call : calls(sequences)) {
             int len = 0;
             int[] lengths = new int[call.length];
             for (int r = 0; r < call.length; r++) {
@@ -234,16 +224,21 @@ public final class OnnxDenoiser implements Denoiser {
             throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": logits of " + rows + " rows x " + maxLen + " tokens x " + vocabSize
                     + " entries exceed a Java array (2^31); use fewer rows per batch");
         }
-        if (d.attentionMask() != null) {
-            int[] all = new int[rows];
-            for (int i = 0; i < rows; i++) all[i] = i;
-            return run(sequences, all, maxLen, null, maxLen); // one call: ORT's copy is the result, no second copy
-        }
+        List<int[]> calls = calls(sequences);
+        if (d.attentionMask() != null) return run(sequences, calls.get(0), maxLen, null, maxLen); // one call: ORT's copy is the result, no second copy
         float[] out = new float[(int) size];
-        Map<Integer, List<Integer>> byLength = new TreeMap<>();
-        for (int i = 0; i < rows; i++) byLength.computeIfAbsent(sequences[i].length, k -> new ArrayList<>()).add(i);
-        for (var e : byLength.entrySet()) run(sequences, e.getValue().stream().mapToInt(Integer::intValue).toArray(), e.getKey(), out, maxLen);
+        for (int[] call : calls) run(sequences, call, sequences[call[0]].length, out, maxLen);
         return out;
+    }
+
+    /** The rows of each ORT call: all of them when the model takes an attention mask, else one call per length. */
+    private List<int[]> calls(int[][] sequences) {
+        if (d.attentionMask() != null) return List.of(java.util.stream.IntStream.range(0, sequences.length).toArray());
+        Map<Integer, List<Integer>> byLength = new TreeMap<>();
+        for (int i = 0; i < sequences.length; i++) byLength.computeIfAbsent(sequences[i].length, k -> new ArrayList<>()).add(i);
+        List<int[]> calls = new ArrayList<>();
+        for (List<Integer> g : byLength.values()) calls.add(g.stream().mapToInt(Integer::intValue).toArray());
+        return calls;
     }
 
     /**
