@@ -59,7 +59,7 @@ public final class DllmCommand {
         config.put("batch", batch);
         RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config).startedAt(startNanos, started);
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
-        manifest.dllmEngine(engine.label());
+        manifest.dllmEngine(dev.unmask.env.denoiser.onnx.Denoisers.engineFor(checkpoint, engine).label());
         manifest.write(out, files.stream().map(out::resolve).toList());
     }
 

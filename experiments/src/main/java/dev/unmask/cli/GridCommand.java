@@ -70,6 +70,7 @@ abstract class GridCommand implements Callable<Integer> {
         Split heldOut = split == null ? defaultSplit() : split;
         if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
+        Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         Map<String, String> policySha = new HashMap<>();
         List<SweepCell> cells = new ArrayList<>();
         for (String t : tasks) {
@@ -90,7 +91,7 @@ abstract class GridCommand implements Callable<Integer> {
                     Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
                     String pSha = policySha.computeIfAbsent(p, Policies::checksum);
-                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, engine.engine.label()));
+                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, runsOn.label()));
                 }
             }
         }
@@ -122,7 +123,7 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", Denoisers.weightsFile(ck));
-        manifest.dllmEngine(engine.engine.label());
+        manifest.dllmEngine(runsOn.label());
         for (String p : policies) {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));

@@ -115,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
         dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine);
         String dllmSha256 = Checksums.sha256(Denoisers.weightsFile(ck));
         // what actually runs: a built-in model on SameDiff, anything else (an export, or a built-in one by default) in ONNX Runtime
-        String runsOn = (dllm instanceof BuiltinDllm ? Denoisers.Engine.SAMEDIFF : Denoisers.Engine.ONNXRUNTIME).label();
+        String runsOn = Denoisers.engineFor(ck, engine.engine).label();
         if (resume) refuseAnotherRun(config, ck, dllmSha256, runsOn);
         dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
@@ -142,7 +142,7 @@ final class TrainCommand implements Callable<Integer> {
         Path policyDir = out.resolve("policy");
         PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
         manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
-        manifest.dllmEngine(engine.engine.label());
+        manifest.dllmEngine(runsOn);
         manifest.result("policy_parameters", trainer.net().parameterCount());
         if (dllmParams > 0) manifest.result("dllm_parameters", dllmParams);
         Map<String, Object> time = new LinkedHashMap<>();

@@ -40,6 +40,13 @@ public final class Denoisers {
         }
     }
 
+    /** What {@link #load(Path, Engine)} runs the dLLM at path on: the requested engine for a built-in checkpoint, ONNX Runtime for an export. */
+    public static Engine engineFor(Path path, Engine requested) {
+        boolean export = Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")
+                || Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR));
+        return export ? Engine.ONNXRUNTIME : requested;
+    }
+
     public static Denoiser load(Path path) {
         return load(path, Engine.ONNXRUNTIME);
     }
