@@ -14,6 +14,8 @@ class TasksTest {
     private static final String[] GCD_FIRST_TRAIN_KEYS = {"155,6", "823,373", "732,470"};
     private static final String[] HAPPY_FIRST_TRAIN_KEYS = {"7606", "4295", "3377"};
     private static final String[] REVADD_FIRST_TRAIN_KEYS = {"85266", "40882", "3557"};
+    private static final String[] FIB_FIRST_TRAIN_KEYS = {"81,37", "70,97", "22,96"};
+    private static final String[] LAG_FIRST_TRAIN_KEYS = {"8302", "0881", "3737"};
     @Test
     void trainValidationAndTestAreDisjointAndSeeded() {
         for (String name : Tasks.names()) {
@@ -51,6 +53,8 @@ class TasksTest {
         assertEquals(List.of(GCD_FIRST_TRAIN_KEYS), Tasks.byName("gcd").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
         assertEquals(List.of(HAPPY_FIRST_TRAIN_KEYS), Tasks.byName("happy").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
         assertEquals(List.of(REVADD_FIRST_TRAIN_KEYS), Tasks.byName("revadd").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        assertEquals(List.of(FIB_FIRST_TRAIN_KEYS), Tasks.byName("fib").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
+        assertEquals(List.of(LAG_FIRST_TRAIN_KEYS), Tasks.byName("lag").dataset(Split.TRAIN, 1, 3).stream().map(Example::key).toList());
         assertEquals(Split.VALIDATION, Split.parse("val"));
         assertEquals(Split.TEST, Split.parse(" Test "));
         assertThrows(UnmaskException.class, () -> Split.parse("dev"));
@@ -276,7 +280,7 @@ class TasksTest {
 
     @Test
     void traceVerifiersRejectWrongCutShortAndOverlongAnswers() {
-        for (String name : List.of("gcd", "happy", "revadd")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag")) {
             Task t = Tasks.byName(name);
             for (Example e : t.dataset(Split.TEST, 4, 100)) {
                 String a = e.answer();
@@ -302,7 +306,7 @@ class TasksTest {
     @Test
     void traceTasksPadA128TokenBufferWithEosAndTheirLengthsVaryWithinEveryPromptSize() {
         Vocabulary v = Vocabulary.builtin();
-        for (String name : List.of("gcd", "happy", "revadd")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag")) {
             Task t = Tasks.byName(name);
             assertTrue(t.defaultGenLength() >= 128, name);
             List<Example> train = t.dataset(Split.TRAIN, 7, 2000);
@@ -314,7 +318,7 @@ class TasksTest {
                 int[] seq = Task.targetSequence(v, e, t.defaultGenLength());
                 if (seq[seq.length - 1] == v.eosId()) padded++;
                 tokenLengths.add(answerLen);
-                stepCounts.add(LengthStats.steps(e.answer()));
+                stepCounts.add(t.steps(e.answer()));
                 lengthsByPromptLength.computeIfAbsent(promptLen, k -> new java.util.HashMap<>()).merge(answerLen, 1, Integer::sum);
             }
             assertTrue(padded >= 1990, name + ": answers end in EOS padding");
@@ -346,7 +350,7 @@ class TasksTest {
         assertTrue(Double.isNaN(sudoku.predictability().get(0).r2Tokens()), "constant length: R² undefined");
         assertEquals(0.0, sudoku.endedShare()[18]);
         assertEquals(1.0, sudoku.endedShare()[19], "19 tokens, EOS from the 20th position on");
-        for (String name : List.of("gcd", "happy", "revadd")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag")) {
             LengthStats.Report r = LengthStats.of(Tasks.byName(name), v, Split.TRAIN, 1, 2000);
             for (LengthStats.Predictability p : r.predictability()) {
                 assertTrue(p.r2Tokens() < 0.5 && p.r2Steps() < 0.5, name + " " + p);
@@ -362,8 +366,54 @@ class TasksTest {
     }
 
     @Test
+    void fibonacciTraceAddsTheTwoValuesBeforeModHundredUntilOneFallsBelowTen() {
+        assertEquals("42,47,89,36,25,61,86,47,33,80,13,93,06", FibonacciTask.trace(37, 5));
+        assertEquals("05", FibonacciTask.trace(0, 5), "a value below 10 at once: one step");
+        Task fib = Tasks.byName("fib");
+        Set<String> keys = new HashSet<>();
+        for (Example e : fib.dataset(Split.TRAIN, 3, 3000)) {
+            String[] ab = e.key().split(",");
+            assertEquals("<fib>" + e.key() + "=", e.prompt());
+            int previous = Integer.parseInt(ab[0]), current = Integer.parseInt(ab[1]);
+            String[] values = e.answer().split(",");
+            for (int k = 0; k < values.length; k++) {
+                int next = Integer.parseInt(values[k]);
+                assertEquals(2, values[k].length(), e.toString());
+                assertEquals((previous + current) % 100, next, e.toString());
+                assertEquals(k == values.length - 1, next < 10, "stops at the first value below 10: " + e);
+                previous = current;
+                current = next;
+            }
+            assertTrue(e.answer().length() <= 128);
+            assertEquals(values.length, fib.steps(e.answer()));
+            keys.add(e.key());
+        }
+        assertEquals(3000, keys.size());
+    }
+
+    @Test
+    void laggedSumTraceAddsTheDigitsOneAndFourBackUntilAZeroFollowsAnOddDigit() {
+        assertEquals("1337814190", LaggedSumTask.trace("7204"));
+        Task lag = Tasks.byName("lag");
+        for (Example e : lag.dataset(Split.TRAIN, 3, 3000)) {
+            String x = e.key() + e.answer();
+            assertEquals("<lag>" + e.key() + "=", e.prompt());
+            for (int t = 4; t < x.length(); t++) {
+                int d = x.charAt(t) - '0';
+                assertEquals((x.charAt(t - 1) - '0' + x.charAt(t - 4) - '0') % 10, d, e.toString());
+                boolean stop = d == 0 && (x.charAt(t - 1) - '0') % 2 == 1;
+                assertEquals(t == x.length() - 1, stop, "stops at the first 0 after an odd digit: " + e);
+            }
+            assertTrue(e.answer().length() <= 128);
+            assertEquals(e.answer().length(), lag.steps(e.answer()), "one step per digit");
+        }
+        // all-even starts never stop (every later digit is even); they are drawn again, never emitted
+        assertTrue(LaggedSumTask.trace("2468").length() > 128);
+    }
+
+    @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, gcd, happy, revadd, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, fib, gcd, happy, lag, revadd, sort, sudoku)", e.getMessage());
     }
 }

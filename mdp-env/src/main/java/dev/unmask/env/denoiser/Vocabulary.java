@@ -43,6 +43,7 @@ public final class Vocabulary {
         // Appended, never inserted: a checkpoint stores its own token list (vocab.json), so models
         // trained before these existed load and decode exactly as before; ids 0..23 keep their meaning.
         t.addAll(List.of("<gcd>", "<happy>", "<revadd>"));
+        t.addAll(List.of("<fib>", "<lag>"));
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 

@@ -123,7 +123,7 @@ public final class LengthStats {
         for (int i = 0; i < n; i++) {
             Example e = examples.get(i);
             tokens[i] = vocab.encode(e.answer()).length;
-            steps[i] = steps(e.answer());
+            steps[i] = task.steps(e.answer());
             size[i] = sizeFeatures(vocab, e.prompt());
             sizeValues[i] = sizeAndValueFeatures(vocab, e.prompt());
             stepCounts.merge(steps[i], 1, Integer::sum);

@@ -15,6 +15,11 @@ public interface Task {
     /** Draws one instance from the given split. */
     Example sample(Split split, SplittableRandom rng);
 
+    /** The steps of a worked answer, as {@link LengthStats#steps} counts them (one per ','-separated part before '>'). */
+    default int steps(String answer) {
+        return LengthStats.steps(answer);
+    }
+
     /** Whether the decoded answer text (the buffer up to its first EOS) solves the instance. */
     boolean isCorrect(Example example, String answerText);
 
