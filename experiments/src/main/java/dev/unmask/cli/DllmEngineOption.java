@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 /** --dllm-engine: what runs a built-in dLLM checkpoint; recorded in the manifest so reproduce can pin it. */
 final class DllmEngineOption {
     @Option(names = "--dllm-engine", defaultValue = "onnxruntime", converter = EngineConverter.class,
-            description = "What runs a built-in dLLM: onnxruntime (default, fastest) or samediff (replays runs recorded before onnxruntime was the default).")
+            description = "What runs a built-in dLLM: onnxruntime (default, fastest), samediff (replays runs recorded before onnxruntime was the default) or fast (the hand-written Java forward; the engine with --cache).")
     Denoisers.Engine engine = Denoisers.Engine.ONNXRUNTIME;
 
     static final class EngineConverter implements CommandLine.ITypeConverter<Denoisers.Engine> {

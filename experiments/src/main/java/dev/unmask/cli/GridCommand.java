@@ -49,6 +49,8 @@ abstract class GridCommand implements Callable<Integer> {
     Path out;
     @CommandLine.Mixin
     DllmEngineOption engine = new DllmEngineOption();
+    @CommandLine.Mixin
+    KvCacheOption cache = new KvCacheOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -91,7 +93,7 @@ abstract class GridCommand implements Callable<Integer> {
                     Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
                     String pSha = policySha.computeIfAbsent(p, Policies::checksum);
-                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, runsOn.label()));
+                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, cache.engineLabel(runsOn.label())));
                 }
             }
         }
@@ -100,7 +102,7 @@ abstract class GridCommand implements Callable<Integer> {
             if (!kind.equals("eval") && !kind.equals("sweep")) throw new UnmaskException(out + " holds a " + kind + " run; choose another --out");
         }
         // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
-        Denoiser first = Denoisers.load(ck, engine.engine);
+        Denoiser first = Denoisers.load(ck, engine.engine, cache.cache);
         // once per prompt set, not per cell: every policy and block length of a task shares its prompts
         Set<String> checked = new HashSet<>();
         for (SweepCell c : cells) {
@@ -120,6 +122,7 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("split", heldOut.label());
         config.put("batch", batch);
         config.put("workers", workers());
+        config.put("cache", cache.cache.label());
         config.put("cells", cells.size());
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", Denoisers.weightsFile(ck));
@@ -132,7 +135,7 @@ abstract class GridCommand implements Callable<Integer> {
         java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
         List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
             Denoiser d = unclaimed.getAndSet(null);
-            return d != null ? d : Denoisers.load(ck, engine.engine);
+            return d != null ? d : Denoisers.load(ck, engine.engine, cache.cache);
         }, Policies::parse, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());

@@ -377,6 +377,26 @@ class CliTest {
     }
 
     @Test
+    void aCachedRunIsItsOwnCellAndNeedsTheFastEngine(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir);
+        Path shared = dir.resolve("S");
+        String[] grid = {"--tasks", "sort", "--block-lengths", "4", "--n", "6", "--policies", "topk:steps=16", "--workers", "1",
+                "--checkpoint", ck.toString(), "--out", shared.toString()};
+        assertOneLineError(run(concat(new String[]{"sweep", "--cache", "prefix"}, grid)), "--cache prefix needs --dllm-engine fast");
+        assertOneLineError(run(concat(new String[]{"sweep", "--cache", "half"}, grid)), "cache 'half' is not one of none, prefix, dual");
+        assertEquals(0, run(concat(new String[]{"sweep", "--dllm-engine", "fast"}, grid)).code());
+        assertEquals(0, run(concat(new String[]{"sweep", "--dllm-engine", "fast", "--cache", "dual"}, grid)).code());
+        try (var cells = Files.list(shared.resolve("cells"))) {
+            assertEquals(2, cells.filter(p -> p.toString().endsWith(".json")).count(), "the cached cell is not the uncached one reused");
+        }
+        String csv = Files.readString(shared.resolve("eval.csv"));
+        assertTrue(csv.contains("cache=dual"), csv);
+        Map<?, ?> manifest = dev.unmask.env.io.Json.read(shared.resolve("manifest.json"), Map.class);
+        assertEquals("dual", ((Map<?, ?>) manifest.get("config")).get("cache"));
+        assertEquals("fast", manifest.get("dllm_engine"));
+    }
+
+    @Test
     void badGridValuesAreNamedInOneLine(@TempDir Path dir) {
         Path ck = tinyCheckpoint(dir);
         String out = dir.resolve("run").toString();

@@ -1,6 +1,7 @@
 package dev.unmask.env.mdp;
 
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.BlockAwareDenoiser;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
@@ -103,6 +104,7 @@ public final class UnmaskingEnv {
             maskedAtBlockStart[i] = blockLength;
             rngs[i] = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
         }
+        if (denoiser instanceof BlockAwareDenoiser cached) cached.startEpisodes(n);
         active = new int[n];
         for (int i = 0; i < n; i++) active[i] = i;
         pending = null;
@@ -135,7 +137,17 @@ public final class UnmaskingEnv {
             for (int i = promptLength[e]; i < sequences[e].length; i++) query[r][i] = sequences[e][i] == vocab.maskId();
         }
         long t0 = System.nanoTime();
-        pending = denoiser.predict(batch, query, temperature > 0 || recentKl != null);
+        boolean withDistributions = temperature > 0 || recentKl != null;
+        if (denoiser instanceof BlockAwareDenoiser cached) {
+            int[] from = new int[k], to = new int[k];
+            for (int r = 0; r < k; r++) {
+                from[r] = promptLength[active[r]] + blockIndex[active[r]] * blockLength;
+                to[r] = from[r] + blockLength;
+            }
+            pending = cached.predictInBlocks(active.clone(), batch, query, from, to, withDistributions);
+        } else {
+            pending = denoiser.predict(batch, query, withDistributions);
+        }
         forwardNanos += System.nanoTime() - t0;
         forwardPasses++;
 

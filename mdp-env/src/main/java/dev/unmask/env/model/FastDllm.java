@@ -156,6 +156,14 @@ public final class FastDllm implements Denoiser {
         acc1 = new float[width];
     }
 
+    /** The model of a built-in checkpoint folder, without building its SameDiff graph. */
+    public static FastDllm ofCheckpoint(java.nio.file.Path dir) {
+        DllmCheckpoint.Contents c = DllmCheckpoint.read(dir);
+        FastDllm fast = new FastDllm(c.config(), c.vocabulary(), c.weights());
+        fast.description = c.description();
+        return fast;
+    }
+
     /** A model with the weights of a SameDiff one. */
     public static FastDllm of(BuiltinDllm model) {
         FastDllm fast = new FastDllm(model.config(), model.vocabulary(), model.weights());
@@ -400,6 +408,11 @@ public final class FastDllm implements Denoiser {
 
     /** Adds a bias to every row; with {@code rotate}, then rotates each head's halves by the row's position. */
     private void addBias(OffHeapFloats m, int biasAt, int n, int width, boolean rotate, int len) {
+        addBias(m, biasAt, n, width, rotate, len, null);
+    }
+
+    /** As above; row i sits at position {@code positions[i]} when given, else at i mod len. */
+    private void addBias(OffHeapFloats m, int biasAt, int n, int width, boolean rotate, int len, int[] positions) {
         params.get(biasAt, bias, 0, width);
         int half = dh / 2;
         for (int i = 0; i < n; i++) {
@@ -413,7 +426,8 @@ public final class FastDllm implements Denoiser {
                         r1[o + j + half] = r0[o + j];
                     }
                 }
-                float[] c = cos[i % len], s = sin[i % len];
+                int at = positions != null ? positions[i] : i % len;
+                float[] c = cos[at], s = sin[at];
                 for (int j = 0; j < width; j++) r0[j] = r0[j] * c[j] + r1[j] * s[j];
             }
             m.put(i * width, r0, 0, width);
@@ -463,6 +477,136 @@ public final class FastDllm implements Denoiser {
                 a.probs.put(pOff, blockP, 0, len * len);
                 Blas.gemm(false, false, len, dh, keys, 1f, a.probs, pOff, len, a.v, off, d, 0f, a.ctx, off, d);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ cached inference
+
+    /**
+     * What Fast-dLLM's approximate caches keep for one sequence: every layer's attention keys
+     * (rotated) and values at every position, as of the last full forward, and the latest logits
+     * at every position.
+     */
+    static final class SequenceCache {
+        final float[][] keys, values;
+        final float[] logits;
+        final int length;
+        /** The block start the keys and values were computed for (-1: never). */
+        int blockStart = -1;
+
+        SequenceCache(int layers, int length, int d, int vocab) {
+            this.length = length;
+            keys = new float[layers][length * d];
+            values = new float[layers][length * d];
+            logits = new float[length * vocab];
+        }
+    }
+
+    private int rangeCapacity;
+    private OffHeapFloats rx, rh, rxhat, rq, rk, rv, rctx, rtmp, rff, rsig, rlogits, kFull, vFull, scores;
+    private float[] rrstd, rowKeys;
+
+    SequenceCache newSequenceCache(int length) {
+        return new SequenceCache(layers, length, d, vocab);
+    }
+
+    /**
+     * The forward pass over positions [from[b], to[b]) of each sequence only. Their queries attend
+     * to every position of their sequence: fresh keys and values for the computed positions, the
+     * cached ones elsewhere. Writes the computed positions' logits into the cache; with
+     * {@code store} (a full pass, from = 0 and to = length), also every layer's keys and values.
+     * A full pass answers what {@link #logits} answers, to float rounding.
+     */
+    void forwardRanges(int[][] sequences, int[] from, int[] to, SequenceCache[] caches, boolean store) {
+        int rows = sequences.length;
+        int[] offset = new int[rows + 1];
+        for (int b = 0; b < rows; b++) {
+            if (from[b] < 0 || to[b] > sequences[b].length || from[b] >= to[b]) throw new IllegalArgumentException("row " + b + ": range [" + from[b] + ", " + to[b] + ")");
+            if (caches[b].length != sequences[b].length) throw new IllegalArgumentException("row " + b + ": cache for " + caches[b].length + " tokens, sequence of " + sequences[b].length);
+            if (store && (from[b] != 0 || to[b] != sequences[b].length)) throw new IllegalArgumentException("row " + b + ": only a full pass refreshes the cache");
+            offset[b + 1] = offset[b] + to[b] - from[b];
+        }
+        int n = offset[rows];
+        ensureRangeCapacity(n);
+        int[] pos = new int[n];
+        for (int b = 0; b < rows; b++) {
+            for (int i = offset[b]; i < offset[b + 1]; i++) {
+                int p = from[b] + i - offset[b];
+                pos[i] = p;
+                params.get(tokenTable + sequences[b][p] * d, r0, 0, d);
+                if (learnedPositions) {
+                    params.get(positionTable + p * d, r1, 0, d);
+                    for (int j = 0; j < d; j++) r0[j] += r1[j];
+                }
+                rx.put(i * d, r0, 0, d);
+            }
+        }
+        for (int l = 0; l < layers; l++) {
+            LayerParams p = layerParams[l];
+            layerNorm(rx, rxhat, rrstd, rh, p.ln1Gain, p.ln1Bias, n);
+            linear(rh, p.q, d, rq, n);
+            linear(rh, p.k, d, rk, n);
+            linear(rh, p.v, d, rv, n);
+            addBias(rq, p.qBias, n, d, cos != null, 1, pos);
+            addBias(rk, p.kBias, n, d, cos != null, 1, pos);
+            addBias(rv, p.vBias, n, d, false, 1, pos);
+            for (int b = 0; b < rows; b++) {
+                SequenceCache c = caches[b];
+                int len = c.length, w = to[b] - from[b], at = offset[b] * d;
+                if (store) {
+                    rk.get(at, c.keys[l], from[b] * d, w * d);
+                    rv.get(at, c.values[l], from[b] * d, w * d);
+                }
+                // keys and values of the whole sequence: cached, with the computed positions' fresh ones over them
+                System.arraycopy(c.keys[l], 0, rowKeys, 0, len * d);
+                rk.get(at, rowKeys, from[b] * d, w * d);
+                kFull.put(0, rowKeys, 0, len * d);
+                System.arraycopy(c.values[l], 0, rowKeys, 0, len * d);
+                rv.get(at, rowKeys, from[b] * d, w * d);
+                vFull.put(0, rowKeys, 0, len * d);
+                for (int hd = 0; hd < heads; hd++) {
+                    Blas.gemm(false, true, w, len, dh, attentionScale, rq, at + hd * dh, d, kFull, hd * dh, d, 0f, scores, 0, len);
+                    scores.get(0, blockP, 0, w * len);
+                    FloatKernels.softmaxRows(blockP, w, len, len, blockScratch);
+                    scores.put(0, blockP, 0, w * len);
+                    Blas.gemm(false, false, w, dh, len, 1f, scores, 0, len, vFull, hd * dh, d, 0f, rctx, at + hd * dh, d);
+                }
+            }
+            linear(rctx, p.out, d, rtmp, n);
+            addResidual(rx, rtmp, p.outBias, n);
+            layerNorm(rx, rxhat, rrstd, rh, p.ln2Gain, p.ln2Bias, n);
+            Blas.gemm(false, false, n, ff, d, 1f, rh, 0, d, params, p.mlpIn, ff, 0f, rff, 0, ff);
+            gelu(rff, rsig, p.mlpInBias, n);
+            Blas.gemm(false, false, n, d, ff, 1f, rff, 0, ff, params, p.mlpOut, d, 0f, rtmp, 0, d);
+            addResidual(rx, rtmp, p.mlpOutBias, n);
+        }
+        layerNorm(rx, rxhat, rrstd, rh, finalGain, finalBias, n);
+        Blas.gemm(false, false, n, vocab, d, 1f, rh, 0, d, params, headWeight, vocab, 0f, rlogits, 0, vocab);
+        addBias(rlogits, headBias, n, vocab, false, 1);
+        for (int b = 0; b < rows; b++) rlogits.get(offset[b] * vocab, caches[b].logits, from[b] * vocab, (to[b] - from[b]) * vocab);
+    }
+
+    private void ensureRangeCapacity(int n) {
+        if (rx != null && n <= rangeCapacity) return;
+        rangeCapacity = Math.max(n, rangeCapacity);
+        int nd = rangeCapacity * d, nf = rangeCapacity * ff, t = config.maxLength();
+        rx = new OffHeapFloats(nd);
+        rh = new OffHeapFloats(nd);
+        rxhat = new OffHeapFloats(nd);
+        rq = new OffHeapFloats(nd);
+        rk = new OffHeapFloats(nd);
+        rv = new OffHeapFloats(nd);
+        rctx = new OffHeapFloats(nd);
+        rtmp = new OffHeapFloats(nd);
+        rff = new OffHeapFloats(nf);
+        rsig = new OffHeapFloats(nf);
+        rlogits = new OffHeapFloats(rangeCapacity * vocab);
+        rrstd = new float[rangeCapacity];
+        if (kFull == null) {
+            kFull = new OffHeapFloats(t * d);
+            vFull = new OffHeapFloats(t * d);
+            scores = new OffHeapFloats(t * t);
+            rowKeys = new float[t * d];
         }
     }
 

@@ -28,7 +28,9 @@ public final class Denoisers {
      * policies were trained on its confidences, which differ from ONNX Runtime's in the last bits).
      */
     public enum Engine {
-        ONNXRUNTIME, SAMEDIFF;
+        ONNXRUNTIME, SAMEDIFF,
+        /** The hand-written Java forward ({@link dev.unmask.env.model.FastDllm}): the engine with Fast-dLLM's key/value caches. */
+        FAST;
 
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -36,7 +38,7 @@ public final class Denoisers {
 
         public static Engine parse(String s) {
             for (Engine e : values()) if (e.label().equalsIgnoreCase(s.trim())) return e;
-            throw new dev.unmask.env.UnmaskException("dLLM engine '" + s + "' is not one of onnxruntime, samediff");
+            throw new dev.unmask.env.UnmaskException("dLLM engine '" + s + "' is not one of onnxruntime, samediff, fast");
         }
     }
 
@@ -56,6 +58,23 @@ public final class Denoisers {
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return OnnxDenoiser.load(path);
         if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return OnnxDenoiser.load(path.resolve(DllmOnnxExporter.DESCRIPTOR));
         if (!Files.isDirectory(path)) throw new dev.unmask.env.UnmaskException("dLLM " + path + " does not exist");
-        return engine == Engine.SAMEDIFF ? DllmCheckpoint.load(path) : OnnxDenoiser.ofBuiltinCheckpoint(path);
+        return switch (engine) {
+            case SAMEDIFF -> DllmCheckpoint.load(path);
+            case FAST -> dev.unmask.env.model.FastDllm.ofCheckpoint(path);
+            case ONNXRUNTIME -> OnnxDenoiser.ofBuiltinCheckpoint(path);
+        };
+    }
+
+    /**
+     * As {@link #load(Path, Engine)}, with a key/value cache for semi-AR decoding. Only the fast
+     * engine on a built-in checkpoint keeps keys and values; anything else is a one-line error.
+     */
+    public static Denoiser load(Path path, Engine engine, dev.unmask.env.denoiser.KvCache cache) {
+        if (cache == dev.unmask.env.denoiser.KvCache.NONE) return load(path, engine);
+        if (engineFor(path, engine) != Engine.FAST) {
+            throw new dev.unmask.env.UnmaskException("--cache " + cache.label() + " needs --dllm-engine fast on a built-in checkpoint (the engine that keeps keys and values); "
+                    + path + " would run on " + engineFor(path, engine).label());
+        }
+        return new dev.unmask.env.model.KvCachedDllm((dev.unmask.env.model.FastDllm) load(path, engine), cache);
     }
 }
