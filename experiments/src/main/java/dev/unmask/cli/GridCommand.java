@@ -142,8 +142,10 @@ abstract class GridCommand implements Callable<Integer> {
             }
         });
         ResultTables.writeAll(out, "eval", rows);
+        List<Path> outputs = new ArrayList<>(List.of(out.resolve("eval.csv"), out.resolve("eval.json"), out.resolve("eval.md")));
+        outputs.addAll(Sweep.writeFailureTables(out, cells, rows));
         manifest.result("rows", rows.size());
-        manifest.write(out, List.of(out.resolve("eval.csv"), out.resolve("eval.json"), out.resolve("eval.md")));
+        manifest.write(out, outputs);
         System.out.println(ResultTables.markdown(rows));
         return 0;
     }

@@ -4,6 +4,7 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
+import dev.unmask.env.eval.FailureCauses;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.mdp.UnmaskPolicy;
@@ -27,6 +28,8 @@ import java.util.function.Supplier;
  */
 public final class Sweep {
     public static final String CELLS = "cells";
+    /** Beside each cell's result: its wrong answers counted by cause ({@link FailureCauses}). */
+    static final String FAILURES = ".failures.json";
     private static final int SAMPLES = 8;
 
     public interface Listener {
@@ -53,13 +56,17 @@ public final class Sweep {
                             policyFactory.apply(c.policy()), c.split(), c.seed(), c.n(), c.batch(), null);
                     EvalRow row = outcome.row();
                     // a few decoded answers beside the numbers, to see how a rule fails (written before the cell counts as done)
+                    var vocab = model.get().vocabulary();
                     StringBuilder samples = new StringBuilder();
                     for (var e : outcome.episodes().subList(0, Math.min(SAMPLES, outcome.episodes().size()))) {
                         samples.append(e.correct() ? "ok    " : "WRONG ").append("nfe=").append(e.nfe()).append("  ")
                                 .append(e.example().prompt()).append("  ->  ").append(e.answerText())
-                                .append("   (reference ").append(e.example().answer()).append(")\n");
+                                .append("   (reference ").append(e.example().answer()).append(")");
+                        if (!e.correct()) samples.append("  cause: ").append(FailureCauses.of(e, task, vocab).name().toLowerCase(Locale.ROOT));
+                        samples.append("\n");
                     }
                     AtomicFiles.writeString(cellDir.resolve(c.id() + ".samples.txt"), samples.toString());
+                    Json.writeAtomically(cellDir.resolve(c.id() + FAILURES), FailureCauses.count(outcome.episodes(), task, vocab));
                     Json.writeAtomically(cellDir.resolve(c.id() + ".json"), row);
                     if (listener != null) listener.cellDone(done.incrementAndGet(), cells.size(), row);
                 }));
@@ -82,5 +89,33 @@ public final class Sweep {
         List<EvalRow> rows = new ArrayList<>();
         for (SweepCell c : cells) rows.add(Json.read(cellDir.resolve(c.id() + ".json"), EvalRow.class));
         return rows;
+    }
+
+    /**
+     * failures.csv and failures.md: each cell's wrong answers by cause, for the cells that have a
+     * count (cells finished before counts were kept have none). Returns the files written.
+     */
+    public static List<Path> writeFailureTables(Path dir, List<SweepCell> cells, List<EvalRow> rows) {
+        StringBuilder csv = new StringBuilder("task,mode,block_length,gen_length,policy_params,n,accuracy,mean_nfe,wrong,early_eos,before_its_dependency,other,seed,split\n");
+        StringBuilder md = new StringBuilder("| task | B | policy | n | accuracy | NFE | wrong | early EOS | before its dependency | other |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        int written = 0;
+        for (int i = 0; i < cells.size(); i++) {
+            Path f = dir.resolve(CELLS).resolve(cells.get(i).id() + FAILURES);
+            if (!Files.isRegularFile(f)) continue;
+            FailureCauses.Counts k = Json.read(f, FailureCauses.Counts.class);
+            EvalRow r = rows.get(i);
+            csv.append(String.join(",", r.task(), r.mode(), Integer.toString(r.blockLength()), Integer.toString(r.genLength()),
+                    "\"" + r.policyParams() + "\"", Integer.toString(k.n()), String.format(Locale.ROOT, "%.4f", r.accuracy()),
+                    String.format(Locale.ROOT, "%.2f", r.meanNfe()), Integer.toString(k.wrong()), Integer.toString(k.earlyEos()),
+                    Integer.toString(k.beforeItsDependency()), Integer.toString(k.other()), Long.toString(r.seed()), r.split())).append('\n');
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f | %.2f | %d | %d | %d | %d |%n", r.task(),
+                    r.mode().equals("full") ? "full" : Integer.toString(r.blockLength()), r.policyParams(), k.n(), r.accuracy(), r.meanNfe(),
+                    k.wrong(), k.earlyEos(), k.beforeItsDependency(), k.other()));
+            written++;
+        }
+        if (written == 0) return List.of();
+        AtomicFiles.writeString(dir.resolve("failures.csv"), csv.toString());
+        AtomicFiles.writeString(dir.resolve("failures.md"), md.toString());
+        return List.of(dir.resolve("failures.csv"), dir.resolve("failures.md"));
     }
 }

@@ -30,6 +30,7 @@ public final class UnmaskingEnv {
     private Example[] examples;
     private int[][] sequences;
     private int[] promptLength, blockIndex, stepInBlock, maskedAtBlockStart, steps, fallbacks;
+    private int[][] unmaskedAtStep; // per episode and buffer position: the step (1-based) that wrote it
     private SplittableRandom[] rngs;
     private EpisodeResult[] results;
     private int[] active = new int[0];
@@ -90,6 +91,7 @@ public final class UnmaskingEnv {
         maskedAtBlockStart = new int[n];
         steps = new int[n];
         fallbacks = new int[n];
+        unmaskedAtStep = new int[n][genLength];
         rngs = new SplittableRandom[n];
         results = new EpisodeResult[n];
         for (int i = 0; i < n; i++) {
@@ -250,7 +252,11 @@ public final class UnmaskingEnv {
                 fallback[r] = true;
             }
             if (fallback[r]) fallbacks[e]++;
-            for (int i = 0; i < genLength; i++) if (applied[r][i]) sequences[e][p + i] = chooseToken(r, p + i, rngs[e]);
+            for (int i = 0; i < genLength; i++) {
+                if (!applied[r][i]) continue;
+                sequences[e][p + i] = chooseToken(r, p + i, rngs[e]);
+                unmaskedAtStep[e][i] = steps[e] + 1;
+            }
             steps[e]++;
             stepInBlock[e]++;
             advanceBlock(e);
@@ -300,7 +306,7 @@ public final class UnmaskingEnv {
         int[] buffer = Arrays.copyOfRange(sequences[e], promptLength[e], sequences[e].length);
         String answer = Task.answerText(vocab, buffer);
         boolean correct = task.isCorrect(examples[e], answer);
-        results[e] = new EpisodeResult(examples[e], buffer, answer, correct, steps[e], fallbacks[e], reward.of(correct, steps[e], genLength));
+        results[e] = new EpisodeResult(examples[e], buffer, answer, correct, steps[e], fallbacks[e], reward.of(correct, steps[e], genLength), unmaskedAtStep[e].clone());
     }
 
     /** Results in the order of the prompts given to reset; null for episodes still running. */

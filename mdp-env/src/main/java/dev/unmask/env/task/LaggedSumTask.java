@@ -63,6 +63,13 @@ public final class LaggedSumTask implements Task {
     }
 
     @Override
+    public int[] stepOfEachToken(String answer) {
+        int[] out = new int[answer.length()];
+        for (int i = 0; i < out.length; i++) out[i] = i;
+        return out;
+    }
+
+    @Override
     public boolean isCorrect(Example example, String answerText) {
         return answerText.equals(example.answer());
     }

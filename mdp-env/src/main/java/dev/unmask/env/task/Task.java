@@ -20,6 +20,21 @@ public interface Task {
         return LengthStats.steps(answer);
     }
 
+    /**
+     * For each character of a worked answer, the index of the step it belongs to: a step starts at
+     * the beginning and at every ',' or '>' (as {@code dllm probe} cuts answers). Step k is the one
+     * step k + 1 is computed from.
+     */
+    default int[] stepOfEachToken(String answer) {
+        int[] out = new int[answer.length()];
+        int step = 0;
+        for (int i = 0; i < answer.length(); i++) {
+            if (i > 0 && (answer.charAt(i) == ',' || answer.charAt(i) == '>')) step++;
+            out[i] = step;
+        }
+        return out;
+    }
+
     /** Whether the decoded answer text (the buffer up to its first EOS) solves the instance. */
     boolean isCorrect(Example example, String answerText);
 
