@@ -62,6 +62,18 @@ final class ReportCommand implements Callable<Integer> {
                         + "(\"separated\" = the learned policy's 95% interval lies above that setting's), and the cheapest heuristic setting that is at least as accurate.\n\n")
                         .append(dev.unmask.runs.HeadToHead.markdown(verdicts)).append("\n");
             }
+            List<dev.unmask.runs.BlockLengthGap.Gap> gaps = dev.unmask.runs.BlockLengthGap.gaps(rows, 32);
+            if (gaps.stream().anyMatch(g -> g.bestFullAtNoMoreNfe().isPresent())) {
+                long atTen = gaps.stream().filter(g -> g.gap() >= 0.10).count();
+                md.append("## Full diffusion against semi-AR at no more NFE\n\nEach semi-AR point (B <= 32, confidence heuristics: every rule but random) "
+                        + "against the most accurate full-diffusion confidence-heuristic point that spends no more NFE. ")
+                        .append(atTen).append(" of ").append(gaps.size()).append(" semi-AR points sit 10 points or more above it:\n\n")
+                        .append(dev.unmask.runs.BlockLengthGap.markdown(gaps, 0.10)).append("\n");
+                for (String t : rows.stream().map(EvalRow::task).distinct().sorted().toList()) {
+                    dev.unmask.runs.BlockLengthGap.plotFronts(plots, "fronts-by-block-" + t, t, rows);
+                    md.append("![](plots/fronts-by-block-").append(t).append(".png)\n\n");
+                }
+            }
             Map<String, List<EvalRow>> byTask = rows.stream().collect(Collectors.groupingBy(r -> r.task() + "|" + r.genLength(), TreeMap::new, Collectors.toList()));
             for (var e : byTask.entrySet()) {
                 if (e.getValue().stream().map(EvalRow::blockLength).distinct().count() < 2) continue;

@@ -105,7 +105,7 @@ public final class Plots {
         for (int i = 0; i < charts.size(); i++) save(charts.get(i), dir, name + "-" + drawn.get(i).replaceAll("[^A-Za-z0-9]", "_"), false);
     }
 
-    private static void save(XYChart chart, Path dir, String name) {
+    static void save(XYChart chart, Path dir, String name) {
         save(chart, dir, name, true);
     }
 
