@@ -21,6 +21,11 @@ class CliTest {
     record Run(int code, String out, String err) {
     }
 
+    /** A cell's result file (not the failure counts beside it). */
+    static boolean isCellResult(Path p) {
+        return p.toString().endsWith(".json") && !p.toString().endsWith(".failures.json");
+    }
+
     static Run run(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
@@ -322,7 +327,7 @@ class CliTest {
         Path cells = out.resolve("cells");
         List<Path> files;
         try (var s = Files.list(cells)) {
-            files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+            files = s.filter(p -> isCellResult(p)).sorted().toList();
         }
         long before = Files.getLastModifiedTime(files.get(1)).toMillis();
         Files.delete(files.get(0));
@@ -372,7 +377,7 @@ class CliTest {
         assertEquals(0, run(concat(new String[]{"sweep", "--checkpoint", b.toString(), "--split", "test", "--out", shared.toString()}, grid)).code());
         assertTrue(Files.readString(shared.resolve("eval.csv")).contains(",test"), "the table says which split");
         try (var cells = Files.list(shared.resolve("cells"))) {
-            assertEquals(3, cells.filter(p -> p.toString().endsWith(".json")).count(), "a/validation, b/validation, b/test");
+            assertEquals(3, cells.filter(p -> isCellResult(p)).count(), "a/validation, b/validation, b/test");
         }
     }
 
@@ -387,7 +392,7 @@ class CliTest {
         assertEquals(0, run(concat(new String[]{"sweep", "--dllm-engine", "fast"}, grid)).code());
         assertEquals(0, run(concat(new String[]{"sweep", "--dllm-engine", "fast", "--cache", "dual"}, grid)).code());
         try (var cells = Files.list(shared.resolve("cells"))) {
-            assertEquals(2, cells.filter(p -> p.toString().endsWith(".json")).count(), "the cached cell is not the uncached one reused");
+            assertEquals(2, cells.filter(p -> isCellResult(p)).count(), "the cached cell is not the uncached one reused");
         }
         String csv = Files.readString(shared.resolve("eval.csv"));
         assertTrue(csv.contains("cache=dual"), csv);
