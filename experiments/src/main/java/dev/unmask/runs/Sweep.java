@@ -63,7 +63,7 @@ public final class Sweep {
                                 .append(e.example().prompt()).append("  ->  ").append(e.answerText())
                                 .append("   (reference ").append(e.example().answer()).append(")");
                         if (!e.correct()) samples.append("  cause: ").append(FailureCauses.of(e, task, vocab).name().toLowerCase(Locale.ROOT));
-                        samples.append("\n");
+                        samples.append("\n").append(writeOrder(e, vocab));
                     }
                     AtomicFiles.writeString(cellDir.resolve(c.id() + ".samples.txt"), samples.toString());
                     Json.writeAtomically(cellDir.resolve(c.id() + FAILURES), FailureCauses.count(outcome.episodes(), task, vocab));
@@ -89,6 +89,23 @@ public final class Sweep {
         List<EvalRow> rows = new ArrayList<>();
         for (SweepCell c : cells) rows.add(Json.read(cellDir.resolve(c.id() + ".json"), EvalRow.class));
         return rows;
+    }
+
+    /**
+     * The buffer's first positions (the reference's length and 4 more) as decoded, each token over
+     * the step that wrote it, so a sample shows what was committed before what.
+     */
+    static String writeOrder(dev.unmask.env.mdp.EpisodeResult e, dev.unmask.env.denoiser.Vocabulary vocab) {
+        int shown = Math.min(e.buffer().length, vocab.encode(e.example().answer()).length + 4);
+        StringBuilder tokens = new StringBuilder("      tokens:"), steps = new StringBuilder("      step:  ");
+        for (int i = 0; i < shown; i++) {
+            String t = e.buffer()[i] == vocab.eosId() ? "$" : vocab.token(e.buffer()[i]);
+            String st = Integer.toString(e.unmaskedAtStep()[i]);
+            int w = Math.max(t.length(), st.length()) + 1;
+            tokens.append(" ".repeat(w - t.length())).append(t);
+            steps.append(" ".repeat(w - st.length())).append(st);
+        }
+        return tokens.append("   ($ = EOS)\n").append(steps).append('\n').toString();
     }
 
     /**
