@@ -42,7 +42,7 @@ final class DllmTasksCommand implements Callable<Integer> {
             Task t = Tasks.byName(name);
             Example e = t.dataset(split, seed, 1).get(0);
             md.append(String.format(Locale.ROOT, "| `%s` | %d | `%s` | `%s` | %d | %d |%n", name, t.defaultGenLength(), e.prompt().replace("|", "\\|"),
-                    e.answer().replace("|", "\\|"), vocab.encode(e.answer()).length, LengthStats.steps(e.answer())));
+                    e.answer().replace("|", "\\|"), vocab.encode(e.answer()).length, t.steps(e.answer())));
         }
         List<LengthStats.Report> reports = new ArrayList<>();
         if (stats) {
