@@ -140,10 +140,11 @@ final class DllmProbeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Start index of each step of an answer: 0 and every ',' or '>'. */
-    static List<Integer> stepStarts(String answer) {
+    /** Start index of each step of an answer, as the task cuts it ({@link Task#stepOfEachToken}: 0 and every ',' or '>' unless the task says otherwise). */
+    static List<Integer> stepStarts(Task task, String answer) {
+        int[] stepOf = task.stepOfEachToken(answer);
         List<Integer> starts = new ArrayList<>(List.of(0));
-        for (int i = 1; i < answer.length(); i++) if (answer.charAt(i) == ',' || answer.charAt(i) == '>') starts.add(i);
+        for (int i = 1; i < stepOf.length; i++) if (stepOf[i] != stepOf[i - 1]) starts.add(i);
         return starts;
     }
 
@@ -165,7 +166,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         for (Example e : task.dataset(split, seed, n)) {
             int[] clean = Task.targetSequence(vocab, e, len);
             int p = vocab.encode(e.prompt()).length;
-            List<Integer> starts = stepStarts(e.answer());
+            List<Integer> starts = stepStarts(task, e.answer());
             for (int k = 0; k < starts.size(); k++) {
                 int from = starts.get(k), to = k + 1 < starts.size() ? starts.get(k + 1) : e.answer().length();
                 int[] in = clean.clone();

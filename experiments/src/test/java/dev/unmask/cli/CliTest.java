@@ -83,8 +83,9 @@ class CliTest {
 
     @Test
     void probeCutsAnswersIntoStepsAndScoresEachGivenTheOnesBefore(@TempDir Path dir) throws Exception {
-        assertEquals(List.of(0, 6, 12, 18), DllmProbeCommand.stepStarts("3+5=08,-2=06,+7=13>13"));
-        assertEquals(List.of(0), DllmProbeCommand.stepStarts("1234|3412|2143|4321"));
+        assertEquals(List.of(0, 6, 12, 18), DllmProbeCommand.stepStarts(dev.unmask.env.task.Tasks.byName("arith"), "3+5=08,-2=06,+7=13>13"));
+        assertEquals(List.of(0), DllmProbeCommand.stepStarts(dev.unmask.env.task.Tasks.byName("sudoku"), "1234|3412|2143|4321"));
+        assertEquals(List.of(0, 1, 2, 3), DllmProbeCommand.stepStarts(dev.unmask.env.task.Tasks.byName("lag"), "1337"), "one step per digit");
         // an oracle that knows every reference answer gets every step exactly, with confidence 1
         dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
         var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
