@@ -19,7 +19,7 @@ public final class TrainingProvenance {
      * @param iterationsDone iterations the policy has been trained for
      */
     public static PolicyProvenance of(TrainConfig config, Path dllm, int iterationsDone) {
-        String reward = new Reward(config.speedWeight()).formula();
+        String reward = config.reward().formula();
         // a control run learns from permuted rewards: its policy must not pass for a real one
         if (config.shuffleRewards()) reward += ", shuffled across the batch (control run)";
         Map<String, Object> code = RunManifest.codeVersion();

@@ -49,4 +49,19 @@ class ReferenceRunConfigsTest {
             assertEquals(recorded, now, run + ": " + args);
         }
     }
+
+    @Test
+    void thePaperTrainingConfigHoldsThePublishedSettings() {
+        TrainConfig c = ConfigFiles.resolve(TrainConfig.defaults(), repoRoot().resolve("configs/grpo-paper-training.yaml"), List.of(), TrainConfig.class);
+        assertEquals("grpo", c.algorithm());
+        assertEquals(8, c.groupSize());
+        assertEquals(0.5, c.clipEpsilon());
+        assertEquals(2, c.epochs());
+        assertEquals(0.0, c.klCoef());
+        assertEquals(0.2, c.maxGradNorm());
+        assertEquals("cosine", c.lrSchedule());
+        assertEquals(0.1, c.weightDecay());
+        assertEquals("correct * ((L - min(nfe, L) + 1) / L) ^ 1.0", c.reward().formula());
+        assertEquals(-2.0, Math.log(c.initUnmaskProb() / (1 - c.initUnmaskProb())), 1e-3, "output bias -2");
+    }
 }

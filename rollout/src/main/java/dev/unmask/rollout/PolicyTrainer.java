@@ -93,8 +93,7 @@ public final class PolicyTrainer {
     }
 
     private double learningRate() {
-        // linear decay to 10% over the run
-        return config.learningRate() * (1 - 0.9 * iteration / (double) config.iterations());
+        return config.learningRateAt(iteration);
     }
 
     public IterationReport runIteration() {
@@ -103,7 +102,7 @@ public final class PolicyTrainer {
         List<Example> prompts = task.dataset(Split.TRAIN, rng.nextLong(), config.promptsPerIteration());
         List<Trajectory> batch = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) for (int g = 0; g < config.groupSize(); g++) batch.add(new Trajectory(prompts.get(p), p));
-        UnmaskingEnv env = new UnmaskingEnv(dllm, task, config.genLength(), config.blockLength(), 0.0, new Reward(config.speedWeight()));
+        UnmaskingEnv env = new UnmaskingEnv(dllm, task, config.genLength(), config.blockLength(), 0.0, config.reward());
         LearnedPolicy behaviour = new LearnedPolicy(net, 1.0, true, "training");
         boolean ppo = config.algorithm().equals("ppo");
         RolloutCollector.Timing timing = RolloutCollector.collect(env, behaviour, batch, rng.nextLong(), ppo);
@@ -136,7 +135,7 @@ public final class PolicyTrainer {
                 if (!Double.isFinite(loss)) {
                     throw new UnmaskException("policy loss is " + loss + " at iteration " + (iteration + 1) + ": training stopped, the last checkpoint is kept");
                 }
-                normSum += adam.update(net.graph(), og.getGradients(), lr, config.maxGradNorm());
+                normSum += adam.update(net.graph(), og.getGradients(), lr, config.maxGradNorm(), config.weightDecay());
                 lossSum += loss;
                 clipSum += og.getOutputs().get(PolicyLoss.CLIP_FRACTION).getDouble(0);
                 klSum += og.getOutputs().get(PolicyLoss.APPROX_KL).getDouble(0);

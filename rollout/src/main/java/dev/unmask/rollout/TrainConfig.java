@@ -3,6 +3,7 @@ package dev.unmask.rollout;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.Reward;
 import dev.unmask.env.io.Json;
 import dev.unmask.policy.PolicyFeatures;
 
@@ -50,12 +51,21 @@ import java.util.Map;
  *                           ({@link #readRecorded})</li>
  *                           </ul>
  *                           Weighted modes normalise the weights within each minibatch.
+ * @param rewardForm         "linear" (default): correct * (1 - speedWeight * (NFE - 1) / (L - 1));
+ *                           "alpha": the paper's correct * ((L - min(NFE, L) + 1) / L)^rewardAlpha
+ *                           ({@link Reward})
+ * @param rewardAlpha        the exponent of the "alpha" form (0 = plain correctness); unused by "linear"
+ * @param lrSchedule         "linear" (default): from learningRate down to a tenth of it over the run;
+ *                           "cosine": cosine decay to a tenth, the paper's schedule
+ * @param warmupIterations   iterations of linear warm-up from learningRate / warmupIterations, before the schedule
+ * @param weightDecay        AdamW's decoupled weight decay (the paper: 0.1); 0 is plain Adam
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
                           double valueCoef, double gamma, double gaeLambda, double klCoef, double maxGradNorm, double speedWeight,
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
-                          List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation) {
+                          List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
+                          String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -94,6 +104,11 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (!List.of(PER_STEP, PER_EPISODE, PER_TOKEN).contains(lossNormalisation)) {
             throw new UnmaskException("lossNormalisation must be step, episode or token, got '" + lossNormalisation + "'");
         }
+        if (!List.of("linear", "alpha").contains(rewardForm)) throw new UnmaskException("rewardForm must be linear or alpha, got '" + rewardForm + "'");
+        nonNegative("rewardAlpha", rewardAlpha);
+        if (!List.of("linear", "cosine").contains(lrSchedule)) throw new UnmaskException("lrSchedule must be linear or cosine, got '" + lrSchedule + "'");
+        atLeast("warmupIterations", warmupIterations, 0);
+        nonNegative("weightDecay", weightDecay);
     }
 
     private static void atLeast(String key, int value, int min) {
@@ -118,7 +133,27 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0);
+    }
+
+    /** The reward this config trains with. */
+    public Reward reward() {
+        return rewardForm.equals("alpha") ? Reward.alpha(rewardAlpha) : new Reward(speedWeight);
+    }
+
+    /**
+     * The learning rate at an iteration: linear warm-up over warmupIterations, then the schedule
+     * from learningRate down to a tenth of it at the last iteration.
+     */
+    public double learningRateAt(int iteration) {
+        if (iteration < warmupIterations) return learningRate * (iteration + 1) / warmupIterations;
+        int span = Math.max(1, iterations - warmupIterations);
+        if (lrSchedule.equals("cosine")) {
+            double progress = (double) (iteration - warmupIterations) / span;
+            return learningRate * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))));
+        }
+        // the expression (and so the rounding) of every run before schedules existed, when warmupIterations is 0
+        return learningRate * (1 - 0.9 * (iteration - warmupIterations) / (double) span);
     }
 
     /**

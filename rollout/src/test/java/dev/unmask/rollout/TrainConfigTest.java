@@ -56,6 +56,9 @@ class TrainConfigTest {
         bad.put("heads", List.of(0, 5));
         bad.put("ffDim", List.of(0));
         bad.put("initUnmaskProb", List.of(0.0, 1.0, Double.NaN));
+        bad.put("rewardAlpha", List.of(-1.0, Double.NaN));
+        bad.put("warmupIterations", List.of(-1));
+        bad.put("weightDecay", List.of(-0.1, Double.POSITIVE_INFINITY));
         // every numeric field is covered (the seed may be any long)
         Set<String> numeric = new TreeSet<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
@@ -78,6 +81,36 @@ class TrainConfigTest {
         assertEquals("lossNormalisation must be step, episode or token, got 'sequence'",
                 assertThrows(UnmaskException.class, () -> with("lossNormalisation", "sequence")).getMessage());
         assertEquals(5, with("checkpointEvery", 5).checkpointEvery(), "a good value passes");
+        assertEquals("rewardForm must be linear or alpha, got 'additive'", assertThrows(UnmaskException.class, () -> with("rewardForm", "additive")).getMessage());
+        assertEquals("lrSchedule must be linear or cosine, got 'step'", assertThrows(UnmaskException.class, () -> with("lrSchedule", "step")).getMessage());
+    }
+
+    @Test
+    void learningRateSchedulesWarmUpThenDecayToATenth() {
+        TrainConfig linear = with("iterations", 100, "learningRate", 1e-3);
+        for (int it = 0; it < 100; it++) {
+            // bit for bit the expression of every run before schedules existed, so recorded runs replay exactly
+            assertEquals(1e-3 * (1 - 0.9 * it / (double) 100), linear.learningRateAt(it), 0.0, "iteration " + it);
+        }
+        TrainConfig cosine = with("iterations", 100, "learningRate", 1e-3, "lrSchedule", "cosine", "warmupIterations", 10);
+        assertEquals(1e-4, cosine.learningRateAt(0), 1e-15, "warm-up starts at lr / warmup");
+        assertEquals(1e-3, cosine.learningRateAt(9), 1e-15, "and reaches lr at its last iteration");
+        assertEquals(1e-3, cosine.learningRateAt(10), 1e-15, "the cosine starts at lr");
+        assertEquals(1e-3 * (0.1 + 0.45), cosine.learningRateAt(55), 1e-12, "half way: the mean of lr and lr / 10");
+        assertEquals(1e-4, cosine.learningRateAt(100), 1e-15, "a tenth at the end");
+        assertEquals(1e-4, cosine.learningRateAt(150), 1e-15, "and after it (a run extended past its schedule)");
+    }
+
+    @Test
+    void theAlphaRewardIsThePapersAndTheLinearOneStaysTheDefault() {
+        assertEquals("correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))", TrainConfig.defaults().reward().formula());
+        TrainConfig paper = with("rewardForm", "alpha", "rewardAlpha", 2.0);
+        assertEquals("correct * ((L - min(nfe, L) + 1) / L) ^ 2.0", paper.reward().formula());
+        assertEquals(1.0, paper.reward().of(true, 1, 32), 1e-12, "one step: (32 / 32)^2");
+        assertEquals(Math.pow(17 / 32.0, 2), paper.reward().of(true, 16, 32), 1e-12);
+        assertEquals(Math.pow(1 / 32.0, 2), paper.reward().of(true, 40, 32), 1e-12, "steps past L count as L");
+        assertEquals(0, paper.reward().of(false, 1, 32));
+        assertEquals(1.0, with("rewardForm", "alpha", "rewardAlpha", 0.0).reward().of(true, 32, 32), 1e-12, "alpha 0: correctness only");
     }
 
     @Test

@@ -3,28 +3,51 @@ package dev.unmask.env.mdp;
 import dev.unmask.env.UnmaskException;
 
 /**
- * Multiplicative, correctness first: r = correct * (1 - speedWeight * (NFE - 1) / (L - 1)).
- * A wrong answer earns 0 however fast; a correct one earns 1 when decoded in a single step and
- * 1 - speedWeight when decoded one token per step (NFE = L).
+ * Multiplicative, correctness first: a wrong answer earns 0 however fast. Two forms:
+ * <ul>
+ *   <li>linear (ours, the default): r = correct * (1 - speedWeight * (NFE - 1) / (L - 1)); a correct
+ *   answer earns 1 when decoded in a single step and 1 - speedWeight when decoded one token per step.
+ *   Default speedWeight 0.5: the slowest correct answer is still worth half of the fastest, so a
+ *   policy gains by going faster only while it keeps answers right (losing one answer in ten costs
+ *   as much as the whole speed bonus of a 20% NFE cut at full budget);</li>
+ *   <li>alpha (Jazbec et al.'s released code): r = correct * ((L - min(NFE, L) + 1) / L)^alpha;
+ *   alpha = 0 is plain correctness, a larger alpha favours speed more.</li>
+ * </ul>
  *
- * <p>Default speedWeight 0.5: the slowest correct answer is still worth half of the fastest, so
- * a policy gains by going faster only while it keeps answers right (losing one answer in ten costs
- * as much as the whole speed bonus of a 20% NFE cut at full budget).
+ * @param alpha NaN for the linear form
  */
-public record Reward(double speedWeight) {
+public record Reward(double speedWeight, double alpha) {
     public static final Reward DEFAULT = new Reward(0.5);
 
     public Reward {
         if (!(speedWeight >= 0 && speedWeight <= 1)) throw new UnmaskException("reward speed weight must lie in [0, 1], got " + speedWeight);
+        if (!Double.isNaN(alpha) && !(alpha >= 0 && Double.isFinite(alpha))) throw new UnmaskException("reward alpha must be a finite number >= 0, got " + alpha);
+    }
+
+    /** The linear form with this speed weight. */
+    public Reward(double speedWeight) {
+        this(speedWeight, Double.NaN);
+    }
+
+    /** The paper's form with this exponent. */
+    public static Reward alpha(double alpha) {
+        if (Double.isNaN(alpha)) throw new UnmaskException("reward alpha must be a finite number >= 0, got NaN");
+        return new Reward(0, alpha);
+    }
+
+    public boolean isAlpha() {
+        return !Double.isNaN(alpha);
     }
 
     public double of(boolean correct, int nfe, int genLength) {
         if (!correct) return 0;
+        if (isAlpha()) return Math.pow((genLength - Math.min(nfe, genLength) + 1) / (double) genLength, alpha);
         return 1 - speedWeight * (nfe - 1) / Math.max(1.0, genLength - 1);
     }
 
-    /** What {@link #of} computes, with this speed weight filled in; correct is 1 or 0, L the buffer length. */
+    /** What {@link #of} computes, with its parameter filled in; correct is 1 or 0, L the buffer length. */
     public String formula() {
+        if (isAlpha()) return "correct * ((L - min(nfe, L) + 1) / L) ^ " + alpha;
         return "correct * (1 - " + speedWeight + " * (nfe - 1) / max(1, L - 1))";
     }
 }

@@ -38,6 +38,14 @@ public final class Adam {
      * the parameters untouched (the caller keeps its last good checkpoint).
      */
     public double update(SameDiff sd, Map<String, INDArray> grads, double lr, double clipNorm) {
+        return update(sd, grads, lr, clipNorm, 0);
+    }
+
+    /**
+     * As above, with AdamW's decoupled weight decay (Loshchilov and Hutter): each parameter first
+     * shrinks by lr * weightDecay of itself, then takes the Adam step. 0 is plain Adam.
+     */
+    public double update(SameDiff sd, Map<String, INDArray> grads, double lr, double clipNorm, double weightDecay) {
         double sq = 0;
         for (INDArray g : grads.values()) {
             double n = g.norm2Number().doubleValue();
@@ -58,7 +66,9 @@ public final class Adam {
             mi.muli(beta1).addi(g.mul(1 - beta1));
             vi.muli(beta2).addi(g.mul(g).muli(1 - beta2));
             INDArray upd = mi.div(Transforms.sqrt(vi, true).addi(eps)).muli(stepSize);
-            sd.getVariable(e.getKey()).getArr().subi(upd);
+            INDArray param = sd.getVariable(e.getKey()).getArr();
+            if (weightDecay > 0) param.muli(1 - lr * weightDecay);
+            param.subi(upd);
         }
         return norm;
     }
