@@ -26,7 +26,11 @@ public enum PolicyFeatures {
     /** fraction of the active block still masked. */
     MASKED_FRACTION,
     /** steps spent in the active block / block length. */
-    STEP_FRACTION;
+    STEP_FRACTION,
+    /** 1 where the position is still masked, 0 where it holds a token (for policies that see the whole buffer). */
+    MASK_BIT,
+    /** steps taken in the whole episode / buffer length L: the paper's step fraction t. */
+    BUFFER_STEP_FRACTION;
 
     public static List<PolicyFeatures> parse(List<String> names) {
         if (names.isEmpty()) throw new UnmaskException("a policy needs at least one feature");
@@ -34,7 +38,7 @@ public enum PolicyFeatures {
             try {
                 return valueOf(n.trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction)");
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction)");
             }
         }).toList();
     }
@@ -50,7 +54,14 @@ public enum PolicyFeatures {
             case ENTROPY -> (float) (o.entropy()[row][pos] / Math.log(24));
             case MASKED_FRACTION -> (float) maskedInBlock / o.blockLength();
             case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
+            case MASK_BIT -> o.masked()[row][pos] ? 1f : 0f;
+            case BUFFER_STEP_FRACTION -> (float) o.step()[row] / o.genLength();
         };
+    }
+
+    /** Whether the feature is one of the dLLM's statistics at the position, defined only where it is masked (0 elsewhere). */
+    public boolean isDllmStatistic() {
+        return this == CONFIDENCE || this == CONFIDENCE_LOGODDS || this == MARGIN || this == ENTROPY;
     }
 
     /** Whether the feature is a function of the position's confidence alone, so a caller that has only confidences can supply it. */

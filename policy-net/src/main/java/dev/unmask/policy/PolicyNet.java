@@ -15,7 +15,9 @@ import java.util.*;
 
 /**
  * The policy network. Input: for each running episode, the W = block-length positions of its
- * active block, each with F features (zeros where not eligible). Computation:
+ * active block, each with F features (zeros where not eligible); or, with
+ * {@link PolicyConfig#seesWholeBuffer()}, the W = L positions of the whole buffer, every one a key
+ * and only the active block's masked ones eligible. Computation:
  * <pre>
  *   h = features W_in + b_in + sinusoid(index in block)        [R*W, d]
  *   h = encoderLayer(h), attention keys restricted to eligible positions
@@ -79,6 +81,7 @@ public final class PolicyNet {
     }
 
     public Window window(StepObservation o) {
+        if (config.seesWholeBuffer()) return bufferWindow(o);
         int rows = o.rows(), w = o.blockLength(), f = features.size();
         float[] feats = new float[rows * w * f], bias = new float[rows * w];
         boolean[][] eligible = new boolean[rows][w];
@@ -96,6 +99,30 @@ public final class PolicyNet {
             }
         }
         return new Window(feats, bias, eligible, o.blockStart().clone(), rows, w);
+    }
+
+    /**
+     * The whole buffer in view: every position is a key (none gets -1e9); eligible (the active
+     * block's masked positions) only says where the policy may act. The dLLM's statistics are 0 at
+     * positions that hold a token; the mask bit tells those apart.
+     */
+    private Window bufferWindow(StepObservation o) {
+        int rows = o.rows(), w = o.genLength(), f = features.size();
+        float[] feats = new float[rows * w * f], bias = new float[rows * w];
+        boolean[][] eligible = new boolean[rows][w];
+        for (int r = 0; r < rows; r++) {
+            int start = o.blockStart()[r], maskedInBlock = 0;
+            for (int j = start; j < start + o.blockLength(); j++) if (o.eligible()[r][j]) maskedInBlock++;
+            for (int j = 0; j < w; j++) {
+                eligible[r][j] = o.eligible()[r][j];
+                for (int k = 0; k < f; k++) {
+                    PolicyFeatures feature = features.get(k);
+                    if (feature.isDllmStatistic() && !o.masked()[r][j]) continue;
+                    feats[(r * w + j) * f + k] = feature.value(o, r, j, maskedInBlock);
+                }
+            }
+        }
+        return new Window(feats, bias, eligible, new int[rows], rows, w);
     }
 
     public Map<String, INDArray> placeholders(Window win) {

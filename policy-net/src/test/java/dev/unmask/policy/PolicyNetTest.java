@@ -73,6 +73,47 @@ class PolicyNetTest {
     }
 
     @Test
+    void aWholeBufferPolicySeesEveryPositionButActsOnlyInTheActiveBlock(@TempDir Path dir) {
+        PolicyConfig cfg = new PolicyConfig(List.of("confidence", "mask_bit", "buffer_step_fraction"), 32, 2, 64, 3, PolicyConfig.BUFFER);
+        PolicyNet net = new PolicyNet(cfg);
+        float[] c = conf(32, 5);
+        c[3] = Float.NaN; // unmasked in an earlier block
+        c[9] = Float.NaN; // unmasked inside the active block
+        StepObservation o = obs(c, 8, 1, 1);
+        PolicyNet.Window win = net.window(o);
+        assertEquals(32, win.width(), "the whole buffer");
+        assertEquals(0, win.blockStart()[0], "window index = buffer position");
+        for (int j = 0; j < 32; j++) {
+            assertEquals(0f, win.keyBias()[j], "every position is a key");
+            assertEquals(j >= 8 && j < 16 && j != 9, win.eligible()[0][j], "eligible " + j);
+            float conf = win.features()[j * 3], maskBit = win.features()[j * 3 + 1];
+            assertEquals(Float.isNaN(c[j]) ? 0f : c[j], conf, 0f, "the dLLM's statistic, 0 where a token is written");
+            assertEquals(Float.isNaN(c[j]) ? 0f : 1f, maskBit, 0f);
+        }
+        // what lies outside the active block moves the logits inside it (it is in view)
+        float[] changed = c.clone();
+        changed[30] = 0.01f;
+        float[] a = net.logits(win)[0], b = net.logits(net.window(obs(changed, 8, 1, 1)))[0];
+        boolean moved = false;
+        for (int j = 8; j < 16; j++) if (j != 9 && Math.abs(a[j] - b[j]) > 1e-7) moved = true;
+        assertTrue(moved, "a block-window policy could not see position 30");
+        for (int j = 0; j < 32; j++) if (!(j >= 8 && j < 16 && j != 9)) assertEquals(Float.NEGATIVE_INFINITY, a[j], "position " + j);
+        LearnedPolicy policy = new LearnedPolicy(net, 1.0, true, "t");
+        for (long seed = 0; seed < 20; seed++) {
+            boolean[] act = policy.select(obs(c, 8, 1, seed))[0];
+            for (int i = 0; i < 32; i++) if (act[i]) assertTrue(i >= 8 && i < 16 && i != 9, "chose " + i);
+        }
+        // checkpoints keep the context; exports refuse it in one line instead of writing a block-window graph
+        PolicyCheckpoint.save(dir.resolve("p"), net);
+        assertEquals(cfg, PolicyCheckpoint.load(dir.resolve("p")).config());
+        UnmaskException e = assertThrows(UnmaskException.class,
+                () -> dev.unmask.policy.export.OnnxExporter.write(net, dir.resolve("x.onnx"), 64));
+        assertTrue(e.getMessage().startsWith("this policy sees the whole buffer"), e.getMessage());
+        assertThrows(UnmaskException.class, () -> dev.unmask.policy.export.SafetensorsExporter.write(net, dir.resolve("s")));
+        assertEquals(PolicyConfig.BLOCK, new PolicyConfig(List.of("confidence"), 32, 2, 64, 1, null).context(), "a stored config without the key");
+    }
+
+    @Test
     void logProbabilityMatchesWhatWasDoneIncludingTheFallback() {
         PolicyNet net = new PolicyNet(PolicyConfig.defaults(2));
         float[] c = conf(16, 7);

@@ -63,7 +63,7 @@ public final class PolicyTrainer {
         this.config = config;
         this.dllm = dllm;
         this.task = Tasks.byName(config.task());
-        this.net = new PolicyNet(new PolicyConfig(config.features(), config.dModel(), config.heads(), config.ffDim(), config.seed()));
+        this.net = new PolicyNet(new PolicyConfig(config.features(), config.dModel(), config.heads(), config.ffDim(), config.seed(), config.policyContext()));
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));

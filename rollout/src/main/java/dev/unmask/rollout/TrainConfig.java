@@ -59,13 +59,16 @@ import java.util.Map;
  *                           "cosine": cosine decay to a tenth, the paper's schedule
  * @param warmupIterations   iterations of linear warm-up from learningRate / warmupIterations, before the schedule
  * @param weightDecay        AdamW's decoupled weight decay (the paper: 0.1); 0 is plain Adam
+ * @param policyContext      what the policy sees: "block" (default: the active block) or "buffer"
+ *                           (the whole generation buffer, as in the paper; {@link dev.unmask.policy.PolicyConfig})
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
                           double valueCoef, double gamma, double gaeLambda, double klCoef, double maxGradNorm, double speedWeight,
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
-                          String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay) {
+                          String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
+                          String policyContext) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -109,6 +112,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (!List.of("linear", "cosine").contains(lrSchedule)) throw new UnmaskException("lrSchedule must be linear or cosine, got '" + lrSchedule + "'");
         atLeast("warmupIterations", warmupIterations, 0);
         nonNegative("weightDecay", weightDecay);
+        if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
     }
 
     private static void atLeast(String key, int value, int min) {
@@ -133,7 +137,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block");
     }
 
     /** The reward this config trains with. */

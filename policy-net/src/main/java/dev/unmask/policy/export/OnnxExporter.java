@@ -55,6 +55,7 @@ public final class OnnxExporter {
      */
     public static byte[] onnxBytes(PolicyConfig c, Map<String, Safetensors.Tensor> weights, int maxPositions, PolicyProvenance provenance) {
         if (maxPositions < 1 || maxPositions > 1 << 16) throw new UnmaskException("max positions must be in 1..65536, got " + maxPositions);
+        c.requireExportable();
         int f = c.features().size(), d = c.dModel();
         OnnxGraph g = new OnnxGraph(weights, "policy");
         ONNXPlaceholder feats = g.input(FEATURES, OnnxGraph.FLOAT,

@@ -86,6 +86,7 @@ public final class SafetensorsExporter {
 
     /** As {@link #write(PolicyNet, Path)}, with the policy's provenance in the safetensors __metadata__ (null for none). */
     public static void write(PolicyNet net, Path dir, PolicyProvenance provenance) {
+        net.config().requireExportable();
         Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);
