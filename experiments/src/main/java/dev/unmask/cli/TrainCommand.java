@@ -154,8 +154,10 @@ final class TrainCommand implements Callable<Integer> {
         List<Path> outputs = new ArrayList<>(List.of(policyDir.resolve(PolicyCheckpoint.WEIGHTS), policyDir.resolve(PolicyCheckpoint.CONFIG), metrics));
         if (evalN > 0) {
             var task = Tasks.byName(config.task());
-            EvalRow row = Evaluator.evaluate(dllm, task, config.genLength(), config.blockLength(),
-                    new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString()), Split.VALIDATION, config.seed(), evalN, 64, null).row();
+            LearnedPolicy trained = new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString());
+            // a knob-conditioned policy is checked at the middle of the knob range it was trained on
+            if (!config.knobRange().isEmpty()) trained.withKnob((config.knobRange().get(0) + config.knobRange().get(1)) / 2);
+            EvalRow row = Evaluator.evaluate(dllm, task, config.genLength(), config.blockLength(), trained, Split.VALIDATION, config.seed(), evalN, 64, null).row();
             ResultTables.writeAll(out, "eval", List.of(row));
             manifest.result("heldout", row);
             outputs.add(out.resolve("eval.csv"));

@@ -6,6 +6,8 @@ import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.heuristics.Heuristics;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.PolicyNet;
 
 import java.nio.file.Path;
 
@@ -21,7 +23,7 @@ public final class Policies {
     public static UnmaskPolicy parse(String spec) {
         if (!spec.startsWith("learned")) return Heuristics.parse(spec);
         String path = null, mode = "greedy";
-        double temp = 1.0;
+        double temp = 1.0, knob = Double.NaN;
         String[] parts = spec.split(":", 2);
         if (parts.length == 2) {
             for (String kv : parts[1].split(",")) {
@@ -37,13 +39,25 @@ public final class Policies {
                         }
                     }
                     case "mode" -> mode = p[1].trim();
-                    default -> throw new UnmaskException("learned policy spec: unknown key '" + p[0] + "' (known: path, temp, mode)");
+                    case "knob" -> {
+                        try {
+                            knob = Double.parseDouble(p[1].trim());
+                        } catch (NumberFormatException e) {
+                            throw new UnmaskException("learned policy spec: knob must be a number, got '" + p[1] + "'");
+                        }
+                    }
+                    default -> throw new UnmaskException("learned policy spec: unknown key '" + p[0] + "' (known: path, temp, mode, knob)");
                 }
             }
         }
         if (path == null) throw new UnmaskException("learned policy spec needs path=CHECKPOINT, e.g. learned:path=runs/p1/policy");
         if (!mode.equals("greedy") && !mode.equals("sample")) throw new UnmaskException("learned policy mode must be greedy or sample, got '" + mode + "'");
-        return new LearnedPolicy(PolicyCheckpoint.load(Path.of(path)), temp, mode.equals("sample"), Path.of(path).toString());
+        PolicyNet net = PolicyCheckpoint.load(Path.of(path));
+        boolean readsKnob = net.config().parsedFeatures().contains(PolicyFeatures.KNOB);
+        if (readsKnob && Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " is conditioned on a knob: give it one, e.g. learned:path=" + path + ",knob=1.0");
+        if (!readsKnob && !Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " reads no knob (its features: " + net.config().features() + "); drop knob=");
+        LearnedPolicy policy = new LearnedPolicy(net, temp, mode.equals("sample"), Path.of(path).toString());
+        return readsKnob ? policy.withKnob(knob) : policy;
     }
 
     /** SHA-256 over a learned spec's checkpoint (weights, then config), or null for a heuristic. */

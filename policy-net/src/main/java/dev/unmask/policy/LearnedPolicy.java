@@ -20,6 +20,10 @@ public final class LearnedPolicy implements UnmaskPolicy {
     private final double temperature;
     private final boolean sample;
     private final String label;
+    /** The knob for every episode (evaluation), or NaN; and per episode id (training), or null. */
+    private float knob = Float.NaN;
+    private double knobLabel = Double.NaN;
+    private float[] knobByEpisode;
 
     /**
      * What the policy did at one step for one row: {@code action} over buffer positions (with the
@@ -45,6 +49,20 @@ public final class LearnedPolicy implements UnmaskPolicy {
         return net;
     }
 
+    /** This policy with every episode's knob set to {@code value} (evaluation); the rows' label carries knob=value. */
+    public LearnedPolicy withKnob(double value) {
+        if (!(value >= 0) || !Double.isFinite(value)) throw new UnmaskException("policy knob must be a finite number >= 0, got " + value);
+        this.knob = (float) value;
+        this.knobLabel = value;
+        return this;
+    }
+
+    /** This policy with a knob per episode id, as the environment numbers episodes (training: drawn per prompt). */
+    public LearnedPolicy withEpisodeKnobs(float[] byEpisode) {
+        this.knobByEpisode = byEpisode.clone();
+        return this;
+    }
+
     @Override
     public String name() {
         return "learned";
@@ -56,6 +74,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
         p.put("policy", label);
         p.put("temp", temperature);
         p.put("mode", sample ? "sample" : "greedy");
+        if (!Double.isNaN(knobLabel)) p.put("knob", knobLabel);
         return p;
     }
 
@@ -73,7 +92,12 @@ public final class LearnedPolicy implements UnmaskPolicy {
     }
 
     public StepDecisions decideAll(StepObservation obs, boolean withValues) {
-        PolicyNet.Window win = net.window(obs);
+        float[] knobs = null;
+        if (knobByEpisode != null || !Float.isNaN(knob)) {
+            knobs = new float[obs.rows()];
+            for (int r = 0; r < knobs.length; r++) knobs[r] = knobByEpisode != null ? knobByEpisode[obs.episodeIds()[r]] : knob;
+        }
+        PolicyNet.Window win = net.window(obs, knobs);
         PolicyNet.Output fwd = net.forward(win, withValues);
         float[][] logits = fwd.logits();
         Decision[] out = new Decision[win.rows()];

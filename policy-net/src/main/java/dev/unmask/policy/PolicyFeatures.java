@@ -30,7 +30,14 @@ public enum PolicyFeatures {
     /** 1 where the position is still masked, 0 where it holds a token (for policies that see the whole buffer). */
     MASK_BIT,
     /** steps taken in the whole episode / buffer length L: the paper's step fraction t. */
-    BUFFER_STEP_FRACTION;
+    BUFFER_STEP_FRACTION,
+    /**
+     * The speed/accuracy knob the policy is asked to serve: the exponent alpha of the reward
+     * correct * ((L - min(NFE, L) + 1) / L)^alpha (0 = only correctness counts, larger = faster).
+     * Drawn per prompt in training; set per evaluation by the policy spec ({@code knob=VALUE}).
+     * The same value at every position.
+     */
+    KNOB;
 
     public static List<PolicyFeatures> parse(List<String> names) {
         if (names.isEmpty()) throw new UnmaskException("a policy needs at least one feature");
@@ -38,7 +45,7 @@ public enum PolicyFeatures {
             try {
                 return valueOf(n.trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction)");
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, knob)");
             }
         }).toList();
     }
@@ -48,7 +55,16 @@ public enum PolicyFeatures {
      * active block are eligible. Public so ND4J-free runners (ONNX export) build the same inputs.
      */
     public float value(StepObservation o, int row, int pos, int maskedInBlock) {
+        return value(o, row, pos, maskedInBlock, Float.NaN);
+    }
+
+    /** As above, with the row's knob (NaN when none was given: then {@link #KNOB} is an error). */
+    public float value(StepObservation o, int row, int pos, int maskedInBlock, float knob) {
         return switch (this) {
+            case KNOB -> {
+                if (Float.isNaN(knob)) throw new UnmaskException("the policy reads the knob feature but no knob was given (set knob=VALUE in the policy spec)");
+                yield knob;
+            }
             case CONFIDENCE, CONFIDENCE_LOGODDS -> ofConfidence(o.confidence()[row][pos]);
             case MARGIN -> o.margin()[row][pos];
             case ENTROPY -> (float) (o.entropy()[row][pos] / Math.log(24));

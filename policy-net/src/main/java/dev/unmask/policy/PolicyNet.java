@@ -81,7 +81,12 @@ public final class PolicyNet {
     }
 
     public Window window(StepObservation o) {
-        if (config.seesWholeBuffer()) return bufferWindow(o);
+        return window(o, null);
+    }
+
+    /** @param knobByRow each row's knob (the {@link PolicyFeatures#KNOB} feature), or null for a policy that reads none */
+    public Window window(StepObservation o, float[] knobByRow) {
+        if (config.seesWholeBuffer()) return bufferWindow(o, knobByRow);
         int rows = o.rows(), w = o.blockLength(), f = features.size();
         float[] feats = new float[rows * w * f], bias = new float[rows * w];
         boolean[][] eligible = new boolean[rows][w];
@@ -95,7 +100,7 @@ public final class PolicyNet {
                     bias[r * w + j] = -1e9f;
                     continue;
                 }
-                for (int k = 0; k < f; k++) feats[(r * w + j) * f + k] = features.get(k).value(o, r, pos, maskedInBlock);
+                for (int k = 0; k < f; k++) feats[(r * w + j) * f + k] = features.get(k).value(o, r, pos, maskedInBlock, knobByRow == null ? Float.NaN : knobByRow[r]);
             }
         }
         return new Window(feats, bias, eligible, o.blockStart().clone(), rows, w);
@@ -106,7 +111,7 @@ public final class PolicyNet {
      * block's masked positions) only says where the policy may act. The dLLM's statistics are 0 at
      * positions that hold a token; the mask bit tells those apart.
      */
-    private Window bufferWindow(StepObservation o) {
+    private Window bufferWindow(StepObservation o, float[] knobByRow) {
         int rows = o.rows(), w = o.genLength(), f = features.size();
         float[] feats = new float[rows * w * f], bias = new float[rows * w];
         boolean[][] eligible = new boolean[rows][w];
@@ -118,7 +123,7 @@ public final class PolicyNet {
                 for (int k = 0; k < f; k++) {
                     PolicyFeatures feature = features.get(k);
                     if (feature.isDllmStatistic() && !o.masked()[r][j]) continue;
-                    feats[(r * w + j) * f + k] = feature.value(o, r, j, maskedInBlock);
+                    feats[(r * w + j) * f + k] = feature.value(o, r, j, maskedInBlock, knobByRow == null ? Float.NaN : knobByRow[r]);
                 }
             }
         }

@@ -114,6 +114,24 @@ class PolicyNetTest {
     }
 
     @Test
+    void aKnobConditionedPolicyReadsItsKnobAtEveryPositionAndSaysWhichItWasGiven() {
+        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 3));
+        StepObservation o = obs(conf(16, 5), 8, 1, 1);
+        PolicyNet.Window win = net.window(o, new float[]{2.5f});
+        for (int j = 0; j < 8; j++) if (win.eligible()[0][j]) assertEquals(2.5f, win.features()[j * 2 + 1], "knob at window index " + j);
+        assertNotEquals(net.logits(win)[0][0], net.logits(net.window(o, new float[]{0f}))[0][0], "the knob moves the logits");
+        UnmaskException e = assertThrows(UnmaskException.class, () -> net.window(o));
+        assertTrue(e.getMessage().contains("no knob was given"), e.getMessage());
+        LearnedPolicy fixed = new LearnedPolicy(net, 1.0, false, "p").withKnob(2.5);
+        assertEquals(2.5, fixed.params().get("knob"));
+        assertTrue(fixed.label().contains("knob=2.5"), fixed.label());
+        // per episode (training): row r reads the knob of its episode id
+        LearnedPolicy perEpisode = new LearnedPolicy(net, 1.0, false, "p").withEpisodeKnobs(new float[]{2.5f});
+        assertArrayEquals(fixed.decide(o)[0].action(), perEpisode.decide(o)[0].action());
+        assertThrows(UnmaskException.class, () -> new LearnedPolicy(net, 1.0, false, "p").withKnob(-1));
+    }
+
+    @Test
     void logProbabilityMatchesWhatWasDoneIncludingTheFallback() {
         PolicyNet net = new PolicyNet(PolicyConfig.defaults(2));
         float[] c = conf(16, 7);

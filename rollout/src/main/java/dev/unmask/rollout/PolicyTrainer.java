@@ -104,8 +104,25 @@ public final class PolicyTrainer {
         for (int p = 0; p < prompts.size(); p++) for (int g = 0; g < config.groupSize(); g++) batch.add(new Trajectory(prompts.get(p), p));
         UnmaskingEnv env = new UnmaskingEnv(dllm, task, config.genLength(), config.blockLength(), 0.0, config.reward());
         LearnedPolicy behaviour = new LearnedPolicy(net, 1.0, true, "training");
+        float[] knobs = null;
+        if (!config.knobRange().isEmpty()) {
+            // one knob per prompt, shared by its group, so group-relative advantages compare rollouts rewarded alike
+            double lo = config.knobRange().get(0), hi = config.knobRange().get(1);
+            SplittableRandom knobRng = new SplittableRandom(config.seed() * 0x632BE59BD9B4E019L + iteration);
+            float[] byPrompt = new float[prompts.size()];
+            for (int p = 0; p < byPrompt.length; p++) byPrompt[p] = (float) (lo + (hi - lo) * knobRng.nextDouble());
+            knobs = new float[batch.size()];
+            for (int i = 0; i < batch.size(); i++) knobs[i] = byPrompt[batch.get(i).group];
+            behaviour.withEpisodeKnobs(knobs);
+        }
         boolean ppo = config.algorithm().equals("ppo");
         RolloutCollector.Timing timing = RolloutCollector.collect(env, behaviour, batch, rng.nextLong(), ppo);
+        if (knobs != null) {
+            for (int i = 0; i < batch.size(); i++) {
+                Trajectory t = batch.get(i);
+                t.reward = dev.unmask.env.mdp.Reward.alpha(knobs[i]).of(t.result.correct(), t.result.nfe(), config.genLength());
+            }
+        }
         if (config.shuffleRewards()) {
             double[] rewards = batch.stream().mapToDouble(t -> t.reward).toArray();
             for (int i = rewards.length - 1; i > 0; i--) {
@@ -148,7 +165,9 @@ public final class PolicyTrainer {
         iteration++;
         double acc = batch.stream().filter(t -> t.result.correct()).count() / (double) batch.size();
         double nfe = batch.stream().mapToInt(t -> t.result.nfe()).average().orElse(0);
-        double reward = batch.stream().mapToDouble(t -> t.result.reward()).average().orElse(0);
+        // with a knob range the rollouts' rewards are their knobs' (t.reward); otherwise the environment's, as always
+        boolean knobbed = !config.knobRange().isEmpty();
+        double reward = batch.stream().mapToDouble(t -> knobbed ? t.reward : t.result.reward()).average().orElse(0);
         return new IterationReport(iteration, reward, acc, nfe, entSum / updates, clipSum / updates, klSum / updates, refKlSum / updates,
                 lossSum / updates, normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9);
     }

@@ -61,6 +61,11 @@ import java.util.Map;
  * @param weightDecay        AdamW's decoupled weight decay (the paper: 0.1); 0 is plain Adam
  * @param policyContext      what the policy sees: "block" (default: the active block) or "buffer"
  *                           (the whole generation buffer, as in the paper; {@link dev.unmask.policy.PolicyConfig})
+ * @param knobRange          empty (default), or [lo, hi]: train one policy for a range of speed/accuracy
+ *                           trade-offs. Each prompt draws a knob alpha uniformly from [lo, hi]; its
+ *                           rollouts are rewarded correct * ((L - min(NFE, L) + 1) / L)^alpha and the
+ *                           policy reads alpha as the feature "knob" (which features must then list).
+ *                           Evaluate with {@code learned:path=...,knob=VALUE}.
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -68,7 +73,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
-                          String policyContext) {
+                          String policyContext, List<Double> knobRange) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -113,6 +118,17 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         atLeast("warmupIterations", warmupIterations, 0);
         nonNegative("weightDecay", weightDecay);
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
+        if (knobRange == null) knobRange = List.of();
+        knobRange = List.copyOf(knobRange);
+        boolean readsKnob = features.stream().anyMatch(f -> f.trim().equalsIgnoreCase("knob"));
+        if (!knobRange.isEmpty()) {
+            if (knobRange.size() != 2 || !(knobRange.get(0) >= 0) || !(knobRange.get(1) >= knobRange.get(0)) || !Double.isFinite(knobRange.get(1))) {
+                throw new UnmaskException("knobRange must be [lo, hi] with 0 <= lo <= hi, got " + knobRange);
+            }
+            if (!readsKnob) throw new UnmaskException("knobRange is set but features do not list knob: the policy could not see the trade-off it is asked for");
+        } else if (readsKnob) {
+            throw new UnmaskException("features list knob but knobRange is empty: set knobRange: [lo, hi] (alphas to train for)");
+        }
     }
 
     private static void atLeast(String key, int value, int min) {
@@ -137,10 +153,10 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block");
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of());
     }
 
-    /** The reward this config trains with. */
+    /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */
     public Reward reward() {
         return rewardForm.equals("alpha") ? Reward.alpha(rewardAlpha) : new Reward(speedWeight);
     }

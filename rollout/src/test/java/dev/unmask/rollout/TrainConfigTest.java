@@ -86,6 +86,19 @@ class TrainConfigTest {
     }
 
     @Test
+    void aKnobRangeNeedsTheKnobFeatureAndTheOtherWayRound() {
+        assertEquals(List.of(0.0, 4.0), with("features", List.of("confidence", "knob"), "knobRange", List.of(0.0, 4.0)).knobRange());
+        assertEquals("knobRange is set but features do not list knob: the policy could not see the trade-off it is asked for",
+                assertThrows(UnmaskException.class, () -> with("knobRange", List.of(0.0, 4.0))).getMessage());
+        assertEquals("features list knob but knobRange is empty: set knobRange: [lo, hi] (alphas to train for)",
+                assertThrows(UnmaskException.class, () -> with("features", List.of("confidence", "knob"))).getMessage());
+        for (List<Double> bad : List.of(List.of(1.0), List.of(2.0, 1.0), List.of(-1.0, 1.0), List.of(0.0, Double.POSITIVE_INFINITY))) {
+            UnmaskException e = assertThrows(UnmaskException.class, () -> with("features", List.of("knob"), "knobRange", bad));
+            assertTrue(e.getMessage().startsWith("knobRange must be [lo, hi]"), e.getMessage());
+        }
+    }
+
+    @Test
     void learningRateSchedulesWarmUpThenDecayToATenth() {
         TrainConfig linear = with("iterations", 100, "learningRate", 1e-3);
         for (int it = 0; it < 100; it++) {

@@ -15,6 +15,11 @@ import java.util.List;
 public record PolicyInputs(float[] features, float[] eligible, int rows, int width, int[] blockStart) {
 
     public static PolicyInputs of(List<PolicyFeatures> features, StepObservation o) {
+        return of(features, o, Float.NaN);
+    }
+
+    /** @param knob the {@link PolicyFeatures#KNOB} value for every row (NaN for a policy that reads none) */
+    public static PolicyInputs of(List<PolicyFeatures> features, StepObservation o, float knob) {
         int rows = o.rows(), w = o.blockLength(), f = features.size();
         float[] feats = new float[rows * w * f], elig = new float[rows * w];
         for (int r = 0; r < rows; r++) {
@@ -24,7 +29,7 @@ public record PolicyInputs(float[] features, float[] eligible, int rows, int wid
                 int pos = start + j;
                 if (!o.eligible()[r][pos]) continue;
                 elig[r * w + j] = 1f;
-                for (int k = 0; k < f; k++) feats[(r * w + j) * f + k] = features.get(k).value(o, r, pos, maskedInBlock);
+                for (int k = 0; k < f; k++) feats[(r * w + j) * f + k] = features.get(k).value(o, r, pos, maskedInBlock, knob);
             }
         }
         return new PolicyInputs(feats, elig, rows, w, o.blockStart().clone());

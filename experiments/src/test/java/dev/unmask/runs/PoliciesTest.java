@@ -1,0 +1,31 @@
+package dev.unmask.runs;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyNet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class PoliciesTest {
+    @Test
+    void aKnobConditionedPolicyNeedsAKnobAndAPlainOneRefusesIt(@TempDir Path dir) {
+        Path knobbed = dir.resolve("knobbed"), plain = dir.resolve("plain");
+        PolicyCheckpoint.save(knobbed, new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 1)));
+        PolicyCheckpoint.save(plain, new PolicyNet(PolicyConfig.defaults(1)));
+        LearnedPolicy p = (LearnedPolicy) Policies.parse("learned:path=" + knobbed + ",knob=1.5");
+        assertEquals(1.5, p.params().get("knob"));
+        assertTrue(p.label().contains("knob=1.5"), p.label());
+        assertTrue(assertThrows(UnmaskException.class, () -> Policies.parse("learned:path=" + knobbed)).getMessage().contains("is conditioned on a knob"));
+        assertTrue(assertThrows(UnmaskException.class, () -> Policies.parse("learned:path=" + plain + ",knob=1")).getMessage().contains("reads no knob"));
+        assertTrue(assertThrows(UnmaskException.class, () -> Policies.parse("learned:path=" + knobbed + ",knob=fast")).getMessage().contains("knob must be a number"));
+        // a sweep over the knob is a grid like any other parameter
+        assertEquals(List.of("learned:path=P,knob=0", "learned:path=P,knob=2"), PolicyGrid.expand(List.of("learned:path=P,knob=0|2"), 32));
+    }
+}
