@@ -47,12 +47,4 @@ public record PolicyConfig(List<String> features, int dModel, int heads, int ffD
     public boolean seesWholeBuffer() {
         return context.equals(BUFFER);
     }
-
-    /** Exports (ONNX, safetensors + spec) describe block windows; a whole-buffer policy is refused in one line rather than exported wrong. */
-    public void requireExportable() {
-        if (seesWholeBuffer()) {
-            throw new UnmaskException("this policy sees the whole buffer (context: buffer); exporting it is not supported yet "
-                    + "(the ONNX graph and policy-spec.json describe active-block windows); evaluate it with --policies learned:path=...");
-        }
-    }
 }

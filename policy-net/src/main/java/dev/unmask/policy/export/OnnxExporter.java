@@ -24,7 +24,9 @@ import java.util.Map;
  * dynamic batch and positions axes:
  * <pre>
  *   features     FLOAT [batch, positions, F]  the policy's features (config order) of each position of the active block; 0 where not eligible
+ *                                             (context buffer: of every position of the generation buffer; the dLLM's statistics 0 where a token is written)
  *   eligible     FLOAT [batch, positions]     1 where the position is still masked (may be unmasked now), 0 elsewhere
+ *                                             (context buffer: 1 on the active block's masked positions; every position is attended to)
  *   unmask_prob  FLOAT [batch, positions]     sigmoid(logit): probability of unmasking the position now; 0 where not eligible
  *   logits       FLOAT [batch, positions]     the raw logit (divide by a temperature before the sigmoid); -inf where not eligible
  * </pre>
@@ -55,7 +57,6 @@ public final class OnnxExporter {
      */
     public static byte[] onnxBytes(PolicyConfig c, Map<String, Safetensors.Tensor> weights, int maxPositions, PolicyProvenance provenance) {
         if (maxPositions < 1 || maxPositions > 1 << 16) throw new UnmaskException("max positions must be in 1..65536, got " + maxPositions);
-        c.requireExportable();
         int f = c.features().size(), d = c.dModel();
         OnnxGraph g = new OnnxGraph(weights, "policy");
         ONNXPlaceholder feats = g.input(FEATURES, OnnxGraph.FLOAT,
@@ -66,7 +67,11 @@ public final class OnnxExporter {
         ONNXRef<?> pe = g.op(OnnxOps.SLICE, "posenc", g.floats("posenc_table", new long[]{maxPositions, d}, PolicyNet.sinusoid(maxPositions, d)),
                 g.longs("zero", 0), width, g.longs("axis0", 0));
         x = g.op(ONNXOperators.ADD, "embed_pe", x, pe);
-        x = g.encoderLayer(x, g.keyBiasFromMask(elig), "layer0", d, c.heads(), c.ffDim());
+        // a block-window policy attends to the eligible positions only; a whole-buffer one to every position in the input
+        ONNXRef<?> keys = c.seesWholeBuffer()
+                ? g.op(ONNXOperators.ADD, "visible", g.op(ONNXOperators.MUL, "visible.zeros", elig, g.scalar("visible.zero", 0f)), g.scalar("visible.one", 1f))
+                : elig;
+        x = g.encoderLayer(x, g.keyBiasFromMask(keys), "layer0", d, c.heads(), c.ffDim());
         ONNXRef<?> logit3 = g.linear(g.layerNorm(x, "final_ln", d), "head", d, 1);
         ONNXRef<?> logit = g.op(OnnxOps.RESHAPE, "logit", logit3, g.longs("bp_shape", 0, 0));
         ONNXRef<?> prob = g.op(ONNXOperators.MUL, "prob", g.op(ONNXOperators.SIGMOID, "sigmoid", logit), elig);

@@ -19,6 +19,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
     private final OrtEnvironment env = Ort.env();
     private final List<PolicyFeatures> features;
     private final int maxPositions;
+    private final boolean wholeBuffer;
     private final PolicyProvenance provenance;
     private final Path file;
 
@@ -40,6 +41,8 @@ public final class OnnxPolicyModel implements AutoCloseable {
             if (names == null) throw new UnmaskException(where + ": not an unmask policy export (no " + OnnxExporter.META_FEATURES + " metadata)");
             this.features = PolicyFeatures.parse(List.of(names.split(",")));
             this.maxPositions = Integer.parseInt(meta.getOrDefault(OnnxExporter.META_MAX_POSITIONS, "0"));
+            String config = meta.get(OnnxExporter.META_CONFIG);
+            this.wholeBuffer = config != null && dev.unmask.env.io.Json.MAPPER.readValue(config, dev.unmask.policy.PolicyConfig.class).seesWholeBuffer();
             this.provenance = PolicyProvenance.fromMetadata(meta, OnnxExporter.META_PROVENANCE, where);
             Set<String> in = session.getInputNames(), out = session.getOutputNames();
             for (String n : List.of(OnnxExporter.FEATURES, OnnxExporter.ELIGIBLE)) {
@@ -50,7 +53,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
             if (shape.length != 3 || shape[2] != features.size()) {
                 throw new UnmaskException(where + ": input 'features' has shape " + Arrays.toString(shape) + " but the metadata names " + features.size() + " features");
             }
-        } catch (OrtException | NumberFormatException e) {
+        } catch (OrtException | NumberFormatException | java.io.IOException e) {
             close();
             throw new UnmaskException(where + ": " + Ort.firstLine(e.getMessage()));
         } catch (RuntimeException e) {
@@ -62,6 +65,11 @@ public final class OnnxPolicyModel implements AutoCloseable {
     /** The per-position inputs the policy reads, in order (the last axis of 'features'). */
     public List<PolicyFeatures> features() {
         return features;
+    }
+
+    /** Whether the policy sees the whole generation buffer (its window is the buffer, not the active block). */
+    public boolean seesWholeBuffer() {
+        return wholeBuffer;
     }
 
     /** The widest window the model's position table covers. */

@@ -101,6 +101,7 @@ public final class PolicySampler implements AutoCloseable {
      * @return block indices (a subset of maskedIndices, ascending) to unmask now
      */
     public int[] select(int blockLength, int[] maskedIndices, float[] confidences, float[][] extraFeatures) {
+        if (model.seesWholeBuffer()) throw new UnmaskException("this policy sees the whole buffer: call selectInBuffer with every position's confidence");
         int n = maskedIndices.length, f = features.size();
         if (n == 0) throw new UnmaskException("no masked position in the block: nothing to choose from");
         if (confidences.length != n) throw new UnmaskException(confidences.length + " confidences for " + n + " masked positions");
@@ -137,6 +138,58 @@ public final class PolicySampler implements AutoCloseable {
         int[] out = new int[count];
         count = 0;
         for (int j = 0; j < blockLength; j++) if (take[j]) out[count++] = j;
+        return out;
+    }
+
+    /**
+     * The call for a policy that sees the whole generation buffer ({@code context: buffer}): every
+     * position in, the active block's positions to unmask out.
+     *
+     * @param confidences   one per buffer position; Float.NaN where a token is already written
+     * @param activeFrom    the active block is [activeFrom, activeTo) (the whole buffer in full diffusion)
+     * @param extraFeatures null for a policy that reads only confidences, else
+     *                      [buffer length][extraFeatureNames().size()], every position (mask_bit,
+     *                      buffer_step_fraction and knob are defined everywhere; margin and entropy
+     *                      are read as 0 where a token is written)
+     * @return buffer positions (masked, inside the active block, ascending) to unmask now
+     */
+    public int[] selectInBuffer(float[] confidences, int activeFrom, int activeTo, float[][] extraFeatures) {
+        if (!model.seesWholeBuffer()) throw new UnmaskException("this policy sees the active block only: call select with the block's confidences");
+        int len = confidences.length, f = features.size();
+        if (activeFrom < 0 || activeTo > len || activeFrom >= activeTo) throw new UnmaskException("active block [" + activeFrom + ", " + activeTo + ") is not inside a buffer of " + len);
+        if (!extraNames.isEmpty() && (extraFeatures == null || extraFeatures.length != len)) {
+            throw new UnmaskException("this policy also reads " + extraNames + ": pass extraFeatures with one row of " + extraNames.size() + " values per buffer position");
+        }
+        float[] feats = new float[len * f], elig = new float[len];
+        boolean any = false;
+        for (int j = 0; j < len; j++) {
+            boolean masked = !Float.isNaN(confidences[j]);
+            if (masked && j >= activeFrom && j < activeTo) {
+                elig[j] = 1f;
+                any = true;
+            }
+            int e = 0;
+            for (int k = 0; k < f; k++) {
+                PolicyFeatures feature = features.get(k);
+                if (feature.derivesFromConfidence()) {
+                    if (masked) feats[j * f + k] = feature.ofConfidence(confidences[j]);
+                    continue;
+                }
+                if (extraFeatures[j].length != extraNames.size()) {
+                    throw new UnmaskException("extraFeatures row " + j + " has " + extraFeatures[j].length + " values; the policy reads " + extraNames);
+                }
+                float v = extraFeatures[j][e++];
+                if (!(feature.isDllmStatistic() && !masked)) feats[j * f + k] = v;
+            }
+        }
+        if (!any) throw new UnmaskException("no masked position in the active block: nothing to choose from");
+        float[] logits = model.logits(feats, elig, 1, len);
+        boolean[] take = BernoulliDecision.decide(logits, 0, len, j -> elig[j] != 0f, temperature, rng != null, rng).taken();
+        int count = 0;
+        for (boolean t : take) if (t) count++;
+        int[] out = new int[count];
+        count = 0;
+        for (int j = 0; j < len; j++) if (take[j]) out[count++] = j;
         return out;
     }
 

@@ -37,6 +37,11 @@ public final class SafetensorsExporter {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("format", FORMAT);
         s.put("description", "unmask unmasking policy: per-position features of the active block -> one pre-LN transformer encoder layer -> one logit per position; see docs/policy-format.md");
+        s.put("context", c.context());
+        s.put("context_definition", c.seesWholeBuffer()
+                ? "buffer: the window is the whole generation buffer (W = L, j = buffer position); every position is a key (key_bias 0); "
+                + "the dLLM's statistics are 0 where a token is written; eligible = the active block's masked positions"
+                : "block: the window is the active block (W = B, j = index inside the block); keys are the eligible positions");
         s.put("features", c.features());
         s.put("feature_definitions", featureDefinitions());
         s.put("d_model", d);
@@ -76,6 +81,10 @@ public final class SafetensorsExporter {
         m.put("entropy", "entropy of the dLLM's distribution at the position in nats, divided by ln(24)");
         m.put("masked_fraction", "eligible positions in the active block / block length (same value at every position)");
         m.put("step_fraction", "steps already spent in the active block / block length (same value at every position)");
+        m.put("confidence_logodds", "ln(c / (1 - c)) of the confidence c, with 1 - c floored at 1e-6");
+        m.put("mask_bit", "1 where the position is still masked, 0 where it holds a token");
+        m.put("buffer_step_fraction", "steps taken in the episode / buffer length L (same value at every position)");
+        m.put("knob", "the speed/accuracy knob: the exponent alpha of the reward the policy is asked to serve (same value at every position)");
         return m;
     }
 
@@ -86,7 +95,6 @@ public final class SafetensorsExporter {
 
     /** As {@link #write(PolicyNet, Path)}, with the policy's provenance in the safetensors __metadata__ (null for none). */
     public static void write(PolicyNet net, Path dir, PolicyProvenance provenance) {
-        net.config().requireExportable();
         Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);

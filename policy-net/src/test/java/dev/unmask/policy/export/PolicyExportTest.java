@@ -30,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Exported policies compute what the in-process SameDiff policy computes, and decide the same. */
 class PolicyExportTest {
+    /** The paper's view: the whole buffer, with the mask bit and the step fraction. */
+    static final PolicyConfig WHOLE_BUFFER = new PolicyConfig(List.of("confidence", "mask_bit", "buffer_step_fraction", "margin"), 32, 2, 64, 5, PolicyConfig.BUFFER);
     static final PolicyConfig RICH = new PolicyConfig(List.of("confidence", "margin", "entropy", "masked_fraction", "step_fraction"), 32, 4, 64, 3);
 
     /** Weights redrawn with a wide spread, so probabilities cover (0, 1) instead of hugging 0.5. */
@@ -177,7 +179,7 @@ class PolicyExportTest {
         List<Example> prompts = arith.dataset(Split.TEST, 21, 6);
         double worstProb = 0;
         int steps = 0, multi = 0;
-        for (PolicyConfig c : List.of(PolicyConfig.defaults(2), RICH)) {
+        for (PolicyConfig c : List.of(PolicyConfig.defaults(2), RICH, WHOLE_BUFFER)) {
             PolicyNet net = sharp(c, 12);
             Path file = OnnxExporter.write(net, dir.resolve("p" + c.features().size()), OnnxExporter.DEFAULT_MAX_POSITIONS);
             assertEquals(dir.resolve("p" + c.features().size()).resolve("policy.onnx"), file);
@@ -199,7 +201,7 @@ class PolicyExportTest {
                         // the same inputs, laid out without ND4J, and the same probabilities on every real step
                         for (StepObservation o : ref.observations()) {
                             PolicyNet.Window w = net.window(o);
-                            PolicyInputs in = PolicyInputs.of(model.features(), o);
+                            PolicyInputs in = PolicyInputs.of(model.features(), o, Float.NaN, model.seesWholeBuffer());
                             assertArrayEquals(w.features(), in.features(), 0f);
                             assertArrayEquals(eligibleOf(w), in.eligible(), 0f);
                             worstProb = Math.max(worstProb, maxProbDiff(net, model, w));
@@ -217,6 +219,49 @@ class PolicyExportTest {
         System.err.printf("policy ONNX parity (rollout inputs, %d steps): max |p diff| = %.3g; rows unmasking >1 position: %d%n", steps, worstProb, multi);
         assertTrue(multi > 0, "the test policy must take several positions at once sometimes");
         assertTrue(worstProb <= 1e-5, "max |p diff| " + worstProb);
+    }
+
+    @Test
+    void aWholeBufferPolicyExportsAndItsSamplerTakesTheWholeBuffer(@TempDir Path dir) {
+        PolicyNet net = sharp(new PolicyConfig(List.of("confidence", "mask_bit", "buffer_step_fraction"), 32, 2, 64, 7, PolicyConfig.BUFFER), 14);
+        Path file = OnnxExporter.write(net, dir.resolve("policy.onnx"), 64);
+        SafetensorsExporter.write(net, dir.resolve("st"));
+        try (PolicySampler sampler = PolicySampler.greedy(file)) {
+            assertEquals(List.of("mask_bit", "buffer_step_fraction"), sampler.extraFeatureNames());
+            UnmaskException e = assertThrows(UnmaskException.class, () -> sampler.select(new float[]{0.5f}, new float[][]{{1f, 0f}}));
+            assertTrue(e.getMessage().contains("selectInBuffer"), e.getMessage());
+            SplittableRandom r = new SplittableRandom(5);
+            int agreed = 0;
+            for (int t = 0; t < 30; t++) {
+                int len = 32, block = 8, from = block * r.nextInt(4), steps = r.nextInt(20);
+                float[] conf = new float[len];
+                float[][] extra = new float[len][];
+                for (int j = 0; j < len; j++) {
+                    boolean masked = j >= from && r.nextInt(3) > 0 || j >= from + block;
+                    conf[j] = masked ? (float) r.nextDouble() : Float.NaN;
+                    extra[j] = new float[]{masked ? 1f : 0f, steps / (float) len};
+                }
+                conf[from] = 0.42f; // at least one masked position in the active block
+                extra[from][0] = 1f;
+                int[] chosen = sampler.selectInBuffer(conf, from, from + block, extra);
+                // the same decision through the SameDiff network, on the observation these inputs describe
+                boolean[] masked = new boolean[len], eligible = new boolean[len];
+                float[] margin = new float[len], entropy = new float[len];
+                for (int j = 0; j < len; j++) {
+                    masked[j] = !Float.isNaN(conf[j]);
+                    eligible[j] = masked[j] && j >= from && j < from + block;
+                }
+                StepObservation o = new StepObservation(len, block, len / block, new float[][]{conf}, new float[][]{margin}, new float[][]{entropy},
+                        new boolean[][]{masked}, new boolean[][]{eligible}, new int[]{from}, new int[]{from / block}, new int[]{0},
+                        new int[]{block}, new int[]{steps}, new SplittableRandom[]{new SplittableRandom(1)}, new int[]{0});
+                boolean[] ref = new LearnedPolicy(net, 1.0, false, "ref").select(o)[0];
+                List<Integer> expected = new ArrayList<>();
+                for (int j = 0; j < len; j++) if (ref[j]) expected.add(j);
+                for (int j : chosen) assertTrue(j >= from && j < from + block && !Float.isNaN(conf[j]), "chose " + j);
+                if (expected.equals(java.util.Arrays.stream(chosen).boxed().toList())) agreed++;
+            }
+            assertEquals(30, agreed, "every draw decided as the SameDiff policy decides");
+        }
     }
 
     @Test
