@@ -63,5 +63,6 @@ class ReferenceRunConfigsTest {
         assertEquals(0.1, c.weightDecay());
         assertEquals("correct * ((L - min(nfe, L) + 1) / L) ^ 1.0", c.reward().formula());
         assertEquals(-2.0, Math.log(c.initUnmaskProb() / (1 - c.initUnmaskProb())), 1e-3, "output bias -2");
+        assertTrue(c.emptySteps(), "training samples may select nothing");
     }
 }

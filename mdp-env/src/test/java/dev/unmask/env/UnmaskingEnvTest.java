@@ -57,6 +57,31 @@ class UnmaskingEnvTest {
     }
 
     @Test
+    void emptyStepsCostAnNfeAndWriteNothingUntilTheBufferWouldNotFinishInLSteps() {
+        UnmaskingEnv env = new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 8, 0, Reward.DEFAULT);
+        env.allowEmptySteps(true);
+        env.reset(List.of(examples.get(0)), 1);
+        int steps = 0;
+        while (!env.done()) {
+            env.observe();
+            UnmaskingEnv.StepRecord rec = env.step(new boolean[][]{new boolean[32]}); // the policy chooses nothing, every time
+            steps++;
+            // 32 masked positions: empty while steps taken + 32 < 2L = 64, then one forced position per step
+            assertEquals(steps <= 32 ? 0 : 1, rec.unmasked()[0], "step " + steps);
+            assertEquals(steps > 32, rec.fallback()[0], "a forced position counts as a fallback");
+        }
+        EpisodeResult r = env.results().get(0);
+        assertEquals(64, r.nfe(), "32 empty steps, then 32 forced ones: never more than 2L");
+        assertEquals(32, r.fallbacks());
+        assertTrue(r.correct(), "the episode ends complete");
+        // without the option an empty choice is never empty
+        UnmaskingEnv strict = new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 8, 0, Reward.DEFAULT);
+        strict.reset(List.of(examples.get(0)), 1);
+        strict.observe();
+        assertEquals(1, strict.step(new boolean[][]{new boolean[32]}).unmasked()[0]);
+    }
+
+    @Test
     void semiArOnlyOffersTheActiveBlockAndAdvancesLeftToRight() {
         Above policy = new Above();
         new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 8, 0, Reward.DEFAULT).run(examples.subList(0, 3), 1, policy);

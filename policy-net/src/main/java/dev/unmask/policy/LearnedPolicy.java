@@ -24,6 +24,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
     private float knob = Float.NaN;
     private double knobLabel = Double.NaN;
     private float[] knobByEpisode;
+    private boolean allowEmpty;
 
     /**
      * What the policy did at one step for one row: {@code action} over buffer positions (with the
@@ -47,6 +48,16 @@ public final class LearnedPolicy implements UnmaskPolicy {
 
     public PolicyNet net() {
         return net;
+    }
+
+    /**
+     * Training as in the paper's code: an empty sample stays empty (the environment, told with
+     * {@code UnmaskingEnv.allowEmptySteps}, spends the step and writes nothing) instead of taking
+     * the most probable position. The log-probability is that of the empty sample either way.
+     */
+    public LearnedPolicy allowEmptySteps(boolean allow) {
+        this.allowEmpty = allow;
+        return this;
     }
 
     /** This policy with every episode's knob set to {@code value} (evaluation); the rows' label carries knob=value. */
@@ -104,10 +115,11 @@ public final class LearnedPolicy implements UnmaskPolicy {
         for (int r = 0; r < win.rows(); r++) {
             boolean[] eligible = win.eligible()[r];
             BernoulliDecision d = BernoulliDecision.decide(logits[r], 0, win.width(), j -> eligible[j], temperature, sample, obs.rng()[r]);
-            boolean[] action = new boolean[obs.genLength()], taken = d.taken();
+            boolean stayEmpty = allowEmpty && d.fallback() >= 0;
+            boolean[] action = new boolean[obs.genLength()], taken = stayEmpty ? d.sampled() : d.taken();
             for (int j = 0; j < win.width(); j++) if (taken[j]) action[win.blockStart()[r] + j] = true;
-            out[r] = new Decision(action, d.sampled(), d.fallback() >= 0, d.logProb());
-            if (d.fallback() >= 0) obs.reportFallback(r);
+            out[r] = new Decision(action, d.sampled(), d.fallback() >= 0 && !stayEmpty, d.logProb());
+            if (d.fallback() >= 0 && !stayEmpty) obs.reportFallback(r);
         }
         return new StepDecisions(win, out, fwd.values());
     }

@@ -155,6 +155,11 @@ class PolicyNetTest {
         assertEquals(1, chosen);
         assertTrue(f.action()[best]);
         assertTrue(f.logProb() > -1e-6, "log P(empty sample) ~ 0 when every p ~ 0");
+        // training as in the paper's code: the empty sample stays empty, with the same log-probability
+        LearnedPolicy.Decision empty = new LearnedPolicy(net, 1.0, true, "t").allowEmptySteps(true).decide(obs(c, 16, 0, 11))[0];
+        assertFalse(empty.fallback());
+        for (boolean x : empty.action()) assertFalse(x);
+        assertEquals(f.logProb(), empty.logProb(), 0.0);
     }
 
     @Test

@@ -103,7 +103,8 @@ public final class PolicyTrainer {
         List<Trajectory> batch = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) for (int g = 0; g < config.groupSize(); g++) batch.add(new Trajectory(prompts.get(p), p));
         UnmaskingEnv env = new UnmaskingEnv(dllm, task, config.genLength(), config.blockLength(), 0.0, config.reward());
-        LearnedPolicy behaviour = new LearnedPolicy(net, 1.0, true, "training");
+        LearnedPolicy behaviour = new LearnedPolicy(net, 1.0, true, "training").allowEmptySteps(config.emptySteps());
+        env.allowEmptySteps(config.emptySteps());
         float[] knobs = null;
         if (!config.knobRange().isEmpty()) {
             // one knob per prompt, shared by its group, so group-relative advantages compare rollouts rewarded alike

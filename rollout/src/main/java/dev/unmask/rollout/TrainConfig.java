@@ -66,6 +66,11 @@ import java.util.Map;
  *                           rollouts are rewarded correct * ((L - min(NFE, L) + 1) / L)^alpha and the
  *                           policy reads alpha as the feature "knob" (which features must then list).
  *                           Evaluate with {@code learned:path=...,knob=VALUE}.
+ * @param emptySteps         training rollouts may unmask nothing at a step (it still costs its NFE),
+ *                           as in the paper's code, while the episode can still end within 2L steps
+ *                           (pair it with rewardForm alpha, which counts steps past L as L);
+ *                           false (default): an empty sample takes its most probable position.
+ *                           Evaluation always takes the fallback.
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -73,7 +78,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
-                          String policyContext, List<Double> knobRange) {
+                          String policyContext, List<Double> knobRange, boolean emptySteps) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -153,7 +158,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of());
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

@@ -41,6 +41,7 @@ public final class UnmaskingEnv {
     private float[][][] lastDistribution;
     private float[][][] recentKl;
     private long forwardNanos, forwardPasses;
+    private boolean allowEmptySteps;
 
     public UnmaskingEnv(Denoiser denoiser, Task task, int genLength, int blockLength, double temperature, Reward reward) {
         if (genLength <= 0) throw new UnmaskException("buffer length must be positive, got " + genLength);
@@ -219,7 +220,8 @@ public final class UnmaskingEnv {
      * Applies the decisions for the rows of the last observation. A selected position that is not
      * eligible is an error; an empty selection unmasks the most confident eligible position
      * (lowest position on ties) and is recorded as a fallback, as is a row the policy reported as
-     * its own fallback on the observation ({@link StepObservation#reportFallback(int)}).
+     * its own fallback on the observation ({@link StepObservation#reportFallback(int)}). With
+     * {@link #allowEmptySteps} an empty selection may stay empty.
      */
     public StepRecord step(boolean[][] actions) {
         if (pending == null) throw new IllegalStateException("call observe() before step()");
@@ -244,7 +246,10 @@ public final class UnmaskingEnv {
                 if (actions[r][i]) unmasked[r]++;
                 if (eligible && (best < 0 || pending.confidence()[r][p + i] > pending.confidence()[r][p + best])) best = i;
             }
-            if (unmasked[r] == 0) {
+            boolean mayStayEmpty = allowEmptySteps && steps[e] + maskedLeft(e) < 2 * genLength;
+            if (unmasked[r] == 0 && mayStayEmpty) {
+                // the step is spent (one NFE) and nothing is written
+            } else if (unmasked[r] == 0) {
                 applied[r][best] = true;
                 unmasked[r] = 1;
                 fallback[r] = true;
@@ -285,6 +290,24 @@ public final class UnmaskingEnv {
             if (u <= 0) return v;
         }
         return pending.top1()[row][pos];
+    }
+
+    private int maskedLeft(int e) {
+        int n = 0;
+        for (int i = promptLength[e]; i < sequences[e].length; i++) if (sequences[e][i] == vocab.maskId()) n++;
+        return n;
+    }
+
+    /**
+     * Lets a step unmask nothing (it still costs its NFE), as the paper's training rollouts do,
+     * while the episode can still finish within 2L steps: once the steps left to 2L equal the
+     * masked positions left, an empty step gets the usual fallback. (The paper stops at L steps and
+     * leaves what is still masked; here every episode ends complete, and the alpha reward counts
+     * every step past L as L.) Off by default (every step unmasks at least one position). Takes
+     * effect at the next step.
+     */
+    public void allowEmptySteps(boolean allow) {
+        this.allowEmptySteps = allow;
     }
 
     /** Moves past every block that has no masked position left. */
