@@ -10,8 +10,9 @@ import java.util.SplittableRandom;
  * Value k is (value k-1 + value k-2) mod 100, so it cannot be written before the two values
  * before it; where the answer ends (2 to 128 tokens, median 20) is known only once the values
  * are: the prompt's two numbers give it away no better than a guess ({@code results/testbed/}).
- * Every step is a two-digit addition with one carry, which a small model learns in minutes,
- * unlike the division and digit-square steps of {@link EuclidTask} and {@link HappyTask}.
+ * Every step is one two-digit addition with one carry, a simpler step than the division and
+ * digit squares of {@link EuclidTask} and {@link HappyTask} (the shipped dLLMs that learned sums
+ * modulo 10 needed tens of thousands of training steps: {@code results/dllm-probe/arith-chain/}).
  *
  * <p>Instances: both start values uniform in 00..99 (key: {@code a,b}); the 76 of 10,000 starts
  * whose answer would not fit a 128-token buffer are drawn again. The verifier asks for the whole
