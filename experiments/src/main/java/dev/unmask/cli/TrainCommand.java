@@ -43,6 +43,8 @@ final class TrainCommand implements Callable<Integer> {
             + "the new total)."}) boolean resume;
     @CommandLine.Mixin
     DllmEngineOption engine = new DllmEngineOption();
+    @CommandLine.Mixin
+    KvCacheOption cache = new KvCacheOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -74,8 +76,10 @@ final class TrainCommand implements Callable<Integer> {
                     + " has " + dllmSha256.substring(0, 16) + "...; resume with the run's dLLM or choose another --out");
         }
         if (!recorded.get("engine").equals(runsOn)) {
+            String[] was = recorded.get("engine").split("\\+cache=");
+            String flags = "--dllm-engine " + was[0] + (was.length > 1 ? " --cache " + was[1] : "");
             throw new UnmaskException("--resume: the run's dLLM ran on " + recorded.get("engine") + ", this one on " + runsOn
-                    + "; resume with --dllm-engine " + recorded.get("engine") + " or choose another --out");
+                    + "; resume with " + flags + " or choose another --out");
         }
     }
 
@@ -112,17 +116,19 @@ final class TrainCommand implements Callable<Integer> {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
-        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine);
+        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine, cache.cache);
         String dllmSha256 = Checksums.sha256(Denoisers.weightsFile(ck));
         // what actually runs: a built-in model on SameDiff, anything else (an export, or a built-in one by default) in ONNX Runtime
         String runsOn = Denoisers.engineFor(ck, engine.engine).label();
-        if (resume) refuseAnotherRun(config, ck, dllmSha256, runsOn);
+        // rollouts through a key/value cache see other confidences: the cache is part of the environment a run trains against
+        String environment = cache.engineLabel(runsOn);
+        if (resume) refuseAnotherRun(config, ck, dllmSha256, environment);
         dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
         if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());
         Json.writeAtomically(out.resolve("config.json"), config);
-        Json.writeAtomically(out.resolve(DLLM_RECORD), Map.of("checkpoint", ck.toString(), "weights_sha256", dllmSha256, "engine", runsOn));
+        Json.writeAtomically(out.resolve(DLLM_RECORD), Map.of("checkpoint", ck.toString(), "weights_sha256", dllmSha256, "engine", environment));
         System.err.printf("policy: %,d parameters (dLLM %s: %s); %s on %s, L=%d, B=%d%n", trainer.net().parameterCount(), dllm.describe(),
                 dllmParams > 0 ? String.format(Locale.ROOT, "%,d parameters, ratio %.4f%%", dllmParams, 100.0 * trainer.net().parameterCount() / dllmParams) : "ONNX",
                 config.algorithm(), config.task(), config.genLength(), config.blockLength());

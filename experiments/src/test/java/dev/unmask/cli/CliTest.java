@@ -371,6 +371,14 @@ class CliTest {
         List<String> withB = withoutWallTime(Files.readAllLines(fresh.resolve("eval.csv")));
         assertNotEquals(withA, withB, "two random dLLMs decode differently (else this test proves nothing)");
         assertEquals(withB, withoutWallTime(Files.readAllLines(shared.resolve("eval.csv"))), "dllm-b's numbers, not dllm-a's cells");
+        List<String> failures = Files.readAllLines(fresh.resolve("failures.csv"));
+        assertEquals("task,mode,block_length,gen_length,policy_params,n,accuracy,mean_nfe,wrong,early_eos,before_its_dependency,other,seed,split", failures.get(0));
+        String[] f = failures.get(1).split(",");
+        assertEquals(Integer.parseInt(f[8]), Integer.parseInt(f[9]) + Integer.parseInt(f[10]) + Integer.parseInt(f[11]), "every wrong answer has one cause: " + failures);
+        try (var cells = Files.list(fresh.resolve("cells"))) {
+            String samples = Files.readString(cells.filter(p -> p.toString().endsWith(".samples.txt")).findFirst().orElseThrow());
+            assertTrue(samples.contains("      step:"), "samples show the step that wrote each token: " + samples);
+        }
         Map<?, ?> manifest = dev.unmask.env.io.Json.read(shared.resolve("manifest.json"), Map.class);
         assertEquals(DllmCheckpoint.weightsSha256(b), ((Map<?, ?>) manifest.get("config")).get("dllm_sha256"));
 
@@ -510,6 +518,16 @@ class CliTest {
         // the same weights on another engine: refused too (confidences differ in the last digits, and so would the run)
         assertOneLineError(run(concat(base, new String[]{"--resume", "--set", "iterations=2", "--dllm-engine", "samediff"})),
                 "--resume: the run's dLLM ran on onnxruntime, this one on samediff");
+        // a key/value cache is part of the environment too
+        assertOneLineError(run(concat(base, new String[]{"--resume", "--set", "iterations=2", "--dllm-engine", "fast", "--cache", "prefix"})),
+                "--resume: the run's dLLM ran on onnxruntime, this one on fast+cache=prefix");
+        Path cached = dir.resolve("cached");
+        String[] cachedRun = {"train", "--dllm", ck.toString(), "--out", cached.toString(), "--eval-n", "0", "--set", "task=sort", "--set", "blockLength=8",
+                "--set", "promptsPerIteration=2", "--set", "groupSize=2", "--set", "iterations=1", "--dllm-engine", "fast", "--cache", "dual"};
+        assertEquals(0, run(cachedRun).code());
+        assertTrue(Files.readString(cached.resolve("dllm.json")).contains("fast+cache=dual"));
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", cached.toString(), "--eval-n", "0", "--set", "task=sort", "--set", "blockLength=8",
+                "--set", "promptsPerIteration=2", "--set", "groupSize=2", "--set", "iterations=2", "--resume"), "resume with --dllm-engine fast --cache dual");
         // another dLLM: refused, naming both checksums
         Path otherDllm = dir.resolve("dllm-2");
         DllmCheckpoint.save(otherDllm, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 2), Vocabulary.builtin()));
