@@ -275,4 +275,31 @@ class PolicyTrainerTest {
         var wb = b.net().weights();
         for (String k : wa.keySet()) assertArrayEquals(wa.get(k).data(), wb.get(k).data(), 0f, k);
     }
+
+    @Test
+    void thePapersSettingsAndAKnobTrainAndResumeExactly(@TempDir Path dir) {
+        // everything this option set adds at once: whole-buffer view, mask bit and step fraction, knob per prompt,
+        // alpha rewards, empty training steps, cosine schedule with warm-up, AdamW weight decay, gradient clip 0.2
+        TrainConfig c = config("grpo", 4, "blockLength", 8, "policyContext", "buffer",
+                "features", List.of("confidence", "mask_bit", "buffer_step_fraction", "knob"), "knobRange", List.of(0.0, 4.0),
+                "rewardForm", "alpha", "emptySteps", true, "lrSchedule", "cosine", "warmupIterations", 1, "weightDecay", 0.1,
+                "maxGradNorm", 0.2, "clipEpsilon", 0.5, "klCoef", 0.0, "groupStdScaling", false, "initUnmaskProb", 0.1192);
+        ChainDenoiser d = dllm();
+        PolicyTrainer a = new PolicyTrainer(c, d);
+        var first = a.runIteration();
+        assertTrue(Double.isFinite(first.loss()) && first.gradNorm() > 0, "it trains");
+        assertTrue(first.meanNfe() > 0 && first.meanNfe() <= 2 * L, "empty steps stay within 2L: " + first.meanNfe());
+        assertTrue(first.meanReward() >= 0 && first.meanReward() <= 1);
+        assertEquals(5e-3, first.learningRate(), 1e-15, "warm-up of one iteration: the full rate at iteration 0");
+        a.saveState(dir);
+        var ra = a.runIteration();
+        PolicyTrainer b = new PolicyTrainer(c, d);
+        assertTrue(b.resume(dir));
+        var rb = b.runIteration();
+        assertEquals(ra.meanReward(), rb.meanReward(), 0);
+        assertEquals(ra.loss(), rb.loss(), 0);
+        var wa = a.net().weights();
+        var wb = b.net().weights();
+        for (String k : wa.keySet()) assertArrayEquals(wa.get(k).data(), wb.get(k).data(), 0f, k);
+    }
 }
