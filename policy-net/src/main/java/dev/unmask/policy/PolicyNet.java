@@ -76,7 +76,7 @@ public final class PolicyNet {
         return GraphWeights.parameterCount(sd);
     }
 
-    /** The policy's inputs for a step, laid out per active-block window. */
+    /** The policy's inputs for a step, laid out per window ({@link PolicyInputs}), with the attention key bias. */
     public record Window(float[] features, float[] keyBias, boolean[][] eligible, int[] blockStart, int rows, int width) {
     }
 
@@ -84,50 +84,24 @@ public final class PolicyNet {
         return window(o, null);
     }
 
-    /** @param knobByRow each row's knob (the {@link PolicyFeatures#KNOB} feature), or null for a policy that reads none */
-    public Window window(StepObservation o, float[] knobByRow) {
-        if (config.seesWholeBuffer()) return bufferWindow(o, knobByRow);
-        int rows = o.rows(), w = o.blockLength(), f = features.size();
-        float[] feats = new float[rows * w * f], bias = new float[rows * w];
-        boolean[][] eligible = new boolean[rows][w];
-        for (int r = 0; r < rows; r++) {
-            int start = o.blockStart()[r], maskedInBlock = 0;
-            for (int j = 0; j < w; j++) if (o.eligible()[r][start + j]) maskedInBlock++;
-            for (int j = 0; j < w; j++) {
-                int pos = start + j;
-                eligible[r][j] = o.eligible()[r][pos];
-                if (!eligible[r][j]) {
-                    bias[r * w + j] = -1e9f;
-                    continue;
-                }
-                for (int k = 0; k < f; k++) feats[(r * w + j) * f + k] = features.get(k).value(o, r, pos, maskedInBlock, knobByRow == null ? Float.NaN : knobByRow[r]);
-            }
-        }
-        return new Window(feats, bias, eligible, o.blockStart().clone(), rows, w);
-    }
-
     /**
-     * The whole buffer in view: every position is a key (none gets -1e9); eligible (the active
-     * block's masked positions) only says where the policy may act. The dLLM's statistics are 0 at
-     * positions that hold a token; the mask bit tells those apart.
+     * @param knobByRow each row's knob (the {@link PolicyFeatures#KNOB} feature), or null for a policy that reads none.
+     *                  The layout is {@link PolicyInputs}'s; a block window attends to its eligible positions only
+     *                  (-1e9 on the others), a whole-buffer one to every position.
      */
-    private Window bufferWindow(StepObservation o, float[] knobByRow) {
-        int rows = o.rows(), w = o.genLength(), f = features.size();
-        float[] feats = new float[rows * w * f], bias = new float[rows * w];
+    public Window window(StepObservation o, float[] knobByRow) {
+        boolean wholeBuffer = config.seesWholeBuffer();
+        PolicyInputs in = PolicyInputs.of(features, o, knobByRow, wholeBuffer);
+        int rows = in.rows(), w = in.width();
+        float[] bias = new float[rows * w];
         boolean[][] eligible = new boolean[rows][w];
         for (int r = 0; r < rows; r++) {
-            int start = o.blockStart()[r], maskedInBlock = 0;
-            for (int j = start; j < start + o.blockLength(); j++) if (o.eligible()[r][j]) maskedInBlock++;
             for (int j = 0; j < w; j++) {
-                eligible[r][j] = o.eligible()[r][j];
-                for (int k = 0; k < f; k++) {
-                    PolicyFeatures feature = features.get(k);
-                    if (feature.isDllmStatistic() && !o.masked()[r][j]) continue;
-                    feats[(r * w + j) * f + k] = feature.value(o, r, j, maskedInBlock, knobByRow == null ? Float.NaN : knobByRow[r]);
-                }
+                eligible[r][j] = in.eligible(r, j);
+                if (!eligible[r][j] && !wholeBuffer) bias[r * w + j] = -1e9f;
             }
         }
-        return new Window(feats, bias, eligible, new int[rows], rows, w);
+        return new Window(in.features(), bias, eligible, in.blockStart(), rows, w);
     }
 
     public Map<String, INDArray> placeholders(Window win) {

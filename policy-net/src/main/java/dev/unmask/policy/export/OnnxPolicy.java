@@ -1,5 +1,7 @@
 package dev.unmask.policy.export;
 
+import dev.unmask.policy.PolicyInputs;
+
 import dev.unmask.policy.BernoulliDecision;
 
 import dev.unmask.env.UnmaskException;
@@ -54,7 +56,7 @@ public final class OnnxPolicy implements UnmaskPolicy, AutoCloseable {
 
     @Override
     public boolean[][] select(StepObservation obs) {
-        PolicyInputs in = PolicyInputs.of(model.features(), obs, Float.NaN, model.seesWholeBuffer());
+        PolicyInputs in = PolicyInputs.of(model.features(), obs, null, model.seesWholeBuffer());
         float[] logits = model.logits(in.features(), in.eligible(), in.rows(), in.width());
         boolean[][] out = new boolean[in.rows()][obs.genLength()];
         for (int r = 0; r < in.rows(); r++) {

@@ -1,5 +1,7 @@
 package dev.unmask.policy.export;
 
+import dev.unmask.policy.PolicyInputs;
+
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -201,7 +203,7 @@ class PolicyExportTest {
                         // the same inputs, laid out without ND4J, and the same probabilities on every real step
                         for (StepObservation o : ref.observations()) {
                             PolicyNet.Window w = net.window(o);
-                            PolicyInputs in = PolicyInputs.of(model.features(), o, Float.NaN, model.seesWholeBuffer());
+                            PolicyInputs in = PolicyInputs.of(model.features(), o, null, model.seesWholeBuffer());
                             assertArrayEquals(w.features(), in.features(), 0f);
                             assertArrayEquals(eligibleOf(w), in.eligible(), 0f);
                             worstProb = Math.max(worstProb, maxProbDiff(net, model, w));
