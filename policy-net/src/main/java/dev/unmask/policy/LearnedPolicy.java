@@ -21,8 +21,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
     private final boolean sample;
     private final String label;
     /** The knob for every episode (evaluation), or NaN; and per episode id (training), or null. */
-    private float knob = Float.NaN;
-    private double knobLabel = Double.NaN;
+    private double knob = Double.NaN;
     private float[] knobByEpisode;
     private boolean allowEmpty;
 
@@ -63,8 +62,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
     /** This policy with every episode's knob set to {@code value} (evaluation); the rows' label carries knob=value. */
     public LearnedPolicy withKnob(double value) {
         if (!(value >= 0) || !Double.isFinite(value)) throw new UnmaskException("policy knob must be a finite number >= 0, got " + value);
-        this.knob = (float) value;
-        this.knobLabel = value;
+        this.knob = value;
         return this;
     }
 
@@ -85,7 +83,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
         p.put("policy", label);
         p.put("temp", temperature);
         p.put("mode", sample ? "sample" : "greedy");
-        if (!Double.isNaN(knobLabel)) p.put("knob", knobLabel);
+        if (!Double.isNaN(knob)) p.put("knob", knob);
         return p;
     }
 
@@ -104,9 +102,9 @@ public final class LearnedPolicy implements UnmaskPolicy {
 
     public StepDecisions decideAll(StepObservation obs, boolean withValues) {
         float[] knobs = null;
-        if (knobByEpisode != null || !Float.isNaN(knob)) {
+        if (knobByEpisode != null || !Double.isNaN(knob)) {
             knobs = new float[obs.rows()];
-            for (int r = 0; r < knobs.length; r++) knobs[r] = knobByEpisode != null ? knobByEpisode[obs.episodeIds()[r]] : knob;
+            for (int r = 0; r < knobs.length; r++) knobs[r] = knobByEpisode != null ? knobByEpisode[obs.episodeIds()[r]] : (float) knob;
         }
         PolicyNet.Window win = net.window(obs, knobs);
         PolicyNet.Output fwd = net.forward(win, withValues);

@@ -131,14 +131,7 @@ public final class PolicySampler implements AutoCloseable {
                 }
             }
         }
-        float[] logits = model.logits(feats, elig, 1, blockLength);
-        boolean[] take = BernoulliDecision.decide(logits, 0, blockLength, j -> elig[j] != 0f, temperature, rng != null, rng).taken();
-        int count = 0;
-        for (boolean t : take) if (t) count++;
-        int[] out = new int[count];
-        count = 0;
-        for (int j = 0; j < blockLength; j++) if (take[j]) out[count++] = j;
-        return out;
+        return decide(feats, elig, blockLength);
     }
 
     /**
@@ -183,14 +176,14 @@ public final class PolicySampler implements AutoCloseable {
             }
         }
         if (!any) throw new UnmaskException("no masked position in the active block: nothing to choose from");
-        float[] logits = model.logits(feats, elig, 1, len);
-        boolean[] take = BernoulliDecision.decide(logits, 0, len, j -> elig[j] != 0f, temperature, rng != null, rng).taken();
-        int count = 0;
-        for (boolean t : take) if (t) count++;
-        int[] out = new int[count];
-        count = 0;
-        for (int j = 0; j < len; j++) if (take[j]) out[count++] = j;
-        return out;
+        return decide(feats, elig, len);
+    }
+
+    /** One window through the model and the decision rule: the chosen indices, ascending (never empty while one is eligible). */
+    private int[] decide(float[] feats, float[] elig, int width) {
+        float[] logits = model.logits(feats, elig, 1, width);
+        boolean[] take = BernoulliDecision.decide(logits, 0, width, j -> elig[j] != 0f, temperature, rng != null, rng).taken();
+        return java.util.stream.IntStream.range(0, width).filter(j -> take[j]).toArray();
     }
 
     @Override
