@@ -36,8 +36,15 @@ class ShippedModelsTest {
         assertTrue(shipped.size() >= 4, shipped.toString());
         for (Path dir : shipped) {
             try (BuiltinDllm m = DllmCheckpoint.load(dir)) {
-                // room for the prompts and buffers it was trained on: 96 for the first models, 176 for the testbed's 128-token buffers
-                assertEquals(dir.getFileName().toString().startsWith("dllm-t") ? 176 : 96, m.maxLength(), dir.toString());
+                // room for every prompt and default buffer of the tasks it was trained on (its manifest's training config)
+                Map<?, ?> training = (Map<?, ?>) ((Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config")).get("training");
+                for (Object name : (List<?>) training.get("tasks")) {
+                    dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName((String) name);
+                    for (var e : task.dataset(dev.unmask.env.task.Split.TRAIN, 1, 200)) {
+                        int need = dev.unmask.env.task.Task.targetSequence(m.vocabulary(), e, task.defaultGenLength()).length;
+                        assertTrue(need <= m.maxLength(), dir + ": " + name + " needs " + need + " positions, the model has " + m.maxLength());
+                    }
+                }
                 // the built-in vocabulary only ever appends tokens, so these ids mean what they meant in training
                 List<String> own = m.vocabulary().tokens();
                 assertEquals(own, dev.unmask.env.denoiser.Vocabulary.builtin().tokens().subList(0, own.size()), dir.toString());
