@@ -280,7 +280,7 @@ class TasksTest {
 
     @Test
     void traceVerifiersRejectWrongCutShortAndOverlongAnswers() {
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5")) {
             Task t = Tasks.byName(name);
             for (Example e : t.dataset(Split.TEST, 4, 100)) {
                 String a = e.answer();
@@ -306,7 +306,7 @@ class TasksTest {
     @Test
     void traceTasksPadA128TokenBufferWithEosAndTheirLengthsVaryWithinEveryPromptSize() {
         Vocabulary v = Vocabulary.builtin();
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5")) {
             Task t = Tasks.byName(name);
             assertTrue(t.defaultGenLength() >= 128, name);
             List<Example> train = t.dataset(Split.TRAIN, 7, 2000);
@@ -350,7 +350,7 @@ class TasksTest {
         assertTrue(Double.isNaN(sudoku.predictability().get(0).r2Tokens()), "constant length: R² undefined");
         assertEquals(0.0, sudoku.endedShare()[18]);
         assertEquals(1.0, sudoku.endedShare()[19], "19 tokens, EOS from the 20th position on");
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5")) {
             LengthStats.Report r = LengthStats.of(Tasks.byName(name), v, Split.TRAIN, 1, 2000);
             for (LengthStats.Predictability p : r.predictability()) {
                 assertTrue(p.r2Tokens() < 0.5 && p.r2Steps() < 0.5, name + " " + p);
@@ -393,7 +393,7 @@ class TasksTest {
 
     @Test
     void laggedSumTraceAddsTheDigitsOneAndFourBackUntilAZeroFollowsAnOddDigit() {
-        assertEquals("1337814190", LaggedSumTask.trace("7204"));
+        assertEquals("1337814190", LaggedSumTask.shortAnswers().trace("7204"));
         Task lag = Tasks.byName("lag");
         for (Example e : lag.dataset(Split.TRAIN, 3, 3000)) {
             String x = e.key() + e.answer();
@@ -408,12 +408,36 @@ class TasksTest {
             assertEquals(e.answer().length(), lag.steps(e.answer()), "one step per digit");
         }
         // all-even starts never stop (every later digit is even); they are drawn again, never emitted
-        assertTrue(LaggedSumTask.trace("2468").length() > 128);
+        assertTrue(LaggedSumTask.shortAnswers().trace("2468").length() > 128);
+    }
+
+    @Test
+    void longLaggedSumAddsTheDigitsOneAndFiveBackUntilAZeroFollowsANineAndItsAnswersFillTheBuffer() {
+        assertEquals("8004533", LaggedSumTask.longAnswers().trace("72041").substring(0, 7));
+        Task lag5 = Tasks.byName("lag5");
+        java.util.List<Integer> lengths = new java.util.ArrayList<>();
+        for (Example e : lag5.dataset(Split.TRAIN, 3, 3000)) {
+            String x = e.key() + e.answer();
+            assertEquals("<lag5>" + e.key() + "=", e.prompt());
+            assertEquals(5, e.key().length());
+            for (int t = 5; t < x.length(); t++) {
+                int d = x.charAt(t) - '0';
+                assertEquals((x.charAt(t - 1) - '0' + x.charAt(t - 5) - '0') % 10, d, e.toString());
+                assertEquals(t == x.length() - 1, d == 0 && x.charAt(t - 1) == '9', "stops at the first 0 after a 9: " + e);
+            }
+            assertTrue(e.answer().length() <= 128);
+            lengths.add(e.answer().length());
+        }
+        java.util.Collections.sort(lengths);
+        // long answers spread over the buffer: the quartiles the task's documentation promises
+        assertTrue(lengths.get(750) >= 10 && lengths.get(750) <= 25, "first quartile " + lengths.get(750));
+        assertTrue(lengths.get(1500) >= 30 && lengths.get(1500) <= 45, "median " + lengths.get(1500));
+        assertTrue(lengths.get(2700) >= 85, "ninth decile " + lengths.get(2700));
     }
 
     @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, fib, gcd, happy, lag, revadd, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, fib, gcd, happy, lag, lag5, revadd, sort, sudoku)", e.getMessage());
     }
 }

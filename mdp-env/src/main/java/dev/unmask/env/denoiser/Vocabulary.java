@@ -44,6 +44,7 @@ public final class Vocabulary {
         // trained before these existed load and decode exactly as before; ids 0..23 keep their meaning.
         t.addAll(List.of("<gcd>", "<happy>", "<revadd>"));
         t.addAll(List.of("<fib>", "<lag>"));
+        t.add("<lag5>");
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 

@@ -1,25 +1,68 @@
 package dev.unmask.env.task;
 
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * A lagged-Fibonacci digit generator, run until it writes a 0 right after an odd digit. Prompt
- * {@code <lag>7204=}, answer one digit per step, x(t) = (x(t-1) + x(t-4)) mod 10 with the
- * prompt's four digits as x(-4..-1):
- * <pre>{@code 1337814190}</pre>
- * Each digit needs the digit before it, and where the answer ends (1 to 106 tokens, median 13) is
- * known only once the digits are. One token per step, against {@link FibonacciTask}'s three.
+ * A lagged-Fibonacci digit generator run until a stop pattern, one digit per step. Two variants:
+ * <ul>
+ *   <li>{@code lag}: prompt {@code <lag>7204=}, x(t) = (x(t-1) + x(t-4)) mod 10 with the prompt's
+ *   four digits as x(-4..-1), until a 0 right after an odd digit: {@code 1337814190}. Answers are
+ *   short (1 to 106 tokens, median 13), most of the 128-token buffer is EOS.</li>
+ *   <li>{@code lag5}: prompt {@code <lag5>72041=}, x(t) = (x(t-1) + x(t-5)) mod 10 until a 0 right
+ *   after a 9. That stop comes about once in a hundred digits, so answers are long and spread over
+ *   the whole buffer (1 to 128 tokens, median 37, a tenth longer than 96), and a 32-token block
+ *   ends the answer with probability about 0.3 whatever was written before it: a model that knows
+ *   the task never has a reason to be sure of an EOS it has not reached, except in a first pass
+ *   over the whole buffer, where the tail of long answers is EOS for most prompts.</li>
+ * </ul>
+ * Each digit needs the digit before it, and where the answer ends is known only once the digits
+ * are: the start digits give the length away no better than a guess.
  *
- * <p>Instances: four start digits uniform in 0000..9999 (key: the four digits); the 625 starts
- * that never stop (their digits stay even) and those whose answer would not fit a 128-token buffer
- * are drawn again. The verifier asks for the whole trace (it is unique).
+ * <p>Instances: start digits uniform (key: the digits; 10,000 starts for {@code lag}, 100,000 for
+ * {@code lag5}); starts that never stop, or not within a 128-token buffer, are drawn again. The
+ * verifier asks for the whole trace (it is unique).
  */
 public final class LaggedSumTask implements Task {
     static final int GEN_LENGTH = 128;
 
+    /** What ends the trace: a 0 written right after a digit of this kind. */
+    private enum Stop {
+        ZERO_AFTER_ODD, ZERO_AFTER_NINE;
+
+        boolean at(int previous, int digit) {
+            return digit == 0 && (this == ZERO_AFTER_ODD ? previous % 2 == 1 : previous == 9);
+        }
+    }
+
+    private final String name;
+    private final int lag;
+    private final Stop stop;
+
+    private LaggedSumTask(String name, int lag, Stop stop) {
+        this.name = name;
+        this.lag = lag;
+        this.stop = stop;
+    }
+
+    /** {@code lag}: lag 4, stops at a 0 after an odd digit (short answers). */
+    public static LaggedSumTask shortAnswers() {
+        return new LaggedSumTask("lag", 4, Stop.ZERO_AFTER_ODD);
+    }
+
+    /** {@code lag5}: lag 5, stops at a 0 after a 9 (long answers spread over the buffer). */
+    public static LaggedSumTask longAnswers() {
+        return new LaggedSumTask("lag5", 5, Stop.ZERO_AFTER_NINE);
+    }
+
     @Override
     public String name() {
-        return "lag";
+        return name;
+    }
+
+    /** How many digits back the second term of the sum is, and how many start digits the prompt gives. */
+    public int lag() {
+        return lag;
     }
 
     @Override
@@ -33,25 +76,25 @@ public final class LaggedSumTask implements Task {
     }
 
     private Example draw(SplittableRandom rng) {
+        int starts = (int) Math.pow(10, lag);
         while (true) {
-            int start = rng.nextInt(10000);
-            String key = String.format(java.util.Locale.ROOT, "%04d", start);
+            String key = String.format(Locale.ROOT, "%0" + lag + "d", rng.nextInt(starts));
             String answer = trace(key);
             if (answer.length() > GEN_LENGTH) continue;
-            return new Example(name(), key, "<lag>" + key + "=", answer);
+            return new Example(name, key, "<" + name + ">" + key + "=", answer);
         }
     }
 
-    /** The digits after the four start digits up to the stop, or longer than the buffer when the stop does not come in time. */
-    public static String trace(String start) {
-        if (!start.matches("[0-9]{4}")) throw new IllegalArgumentException("the lagged sum needs four start digits, got '" + start + "'");
-        int[] x = new int[4 + GEN_LENGTH + 1];
-        for (int i = 0; i < 4; i++) x[i] = start.charAt(i) - '0';
+    /** The digits after the start digits up to the stop, or longer than the buffer when the stop does not come in time. */
+    public String trace(String start) {
+        if (!start.matches("[0-9]{" + lag + "}")) throw new IllegalArgumentException(name + " needs " + lag + " start digits, got '" + start + "'");
+        int[] x = new int[lag + GEN_LENGTH + 1];
+        for (int i = 0; i < lag; i++) x[i] = start.charAt(i) - '0';
         StringBuilder sb = new StringBuilder();
-        for (int t = 4; t < x.length; t++) {
-            x[t] = (x[t - 1] + x[t - 4]) % 10;
+        for (int t = lag; t < x.length; t++) {
+            x[t] = (x[t - 1] + x[t - lag]) % 10;
             sb.append((char) ('0' + x[t]));
-            if (x[t] == 0 && x[t - 1] % 2 == 1) break;
+            if (stop.at(x[t - 1], x[t])) break;
         }
         return sb.toString();
     }
