@@ -418,7 +418,7 @@ class TasksTest {
         java.util.List<Integer> lengths = new java.util.ArrayList<>();
         for (Example e : lag5.dataset(Split.TRAIN, 3, 3000)) {
             String x = e.key() + e.answer();
-            assertEquals("<lag5>" + e.key() + "=", e.prompt());
+            assertEquals("<lag5>" + e.key(), e.prompt(), "the answer continues the start digits");
             assertEquals(5, e.key().length());
             for (int t = 5; t < x.length(); t++) {
                 int d = x.charAt(t) - '0';

@@ -9,8 +9,11 @@ import java.util.SplittableRandom;
  *   <li>{@code lag}: prompt {@code <lag>7204=}, x(t) = (x(t-1) + x(t-4)) mod 10 with the prompt's
  *   four digits as x(-4..-1), until a 0 right after an odd digit: {@code 1337814190}. Answers are
  *   short (1 to 106 tokens, median 13), most of the 128-token buffer is EOS.</li>
- *   <li>{@code lag5}: prompt {@code <lag5>72041=}, x(t) = (x(t-1) + x(t-5)) mod 10 until a 0 right
- *   after a 9. That stop comes about once in a hundred digits, so answers are long and spread over
+ *   <li>{@code lag5}: prompt {@code <lag5>72041}, x(t) = (x(t-1) + x(t-5)) mod 10 until a 0 right
+ *   after a 9, the answer written straight after the start digits ({@code 8004533...}), so the
+ *   rule reads the same at the first answer digit as at every later one (with an "=" between
+ *   them, a 0.1M-parameter model had learned the rule inside the answer, 80% per digit, but not the
+ *   first five digits, which read the prompt across the "=": 5-20%, after 15,000 training steps). That stop comes about once in a hundred digits, so answers are long and spread over
  *   the whole buffer (1 to 128 tokens, median 37, a tenth longer than 96), and a 32-token block
  *   ends the answer with probability about 0.3 whatever was written before it: a model that knows
  *   the task never has a reason to be sure of an EOS it has not reached, except in a first pass
@@ -39,20 +42,24 @@ public final class LaggedSumTask implements Task {
     private final int lag;
     private final Stop stop;
 
-    private LaggedSumTask(String name, int lag, Stop stop) {
+    /** What separates the start digits from the answer: "=" for lag; nothing for lag5, whose answer continues the start digits. */
+    private final String separator;
+
+    private LaggedSumTask(String name, int lag, Stop stop, String separator) {
         this.name = name;
         this.lag = lag;
         this.stop = stop;
+        this.separator = separator;
     }
 
     /** {@code lag}: lag 4, stops at a 0 after an odd digit (short answers). */
     public static LaggedSumTask shortAnswers() {
-        return new LaggedSumTask("lag", 4, Stop.ZERO_AFTER_ODD);
+        return new LaggedSumTask("lag", 4, Stop.ZERO_AFTER_ODD, "=");
     }
 
     /** {@code lag5}: lag 5, stops at a 0 after a 9 (long answers spread over the buffer). */
     public static LaggedSumTask longAnswers() {
-        return new LaggedSumTask("lag5", 5, Stop.ZERO_AFTER_NINE);
+        return new LaggedSumTask("lag5", 5, Stop.ZERO_AFTER_NINE, "");
     }
 
     @Override
@@ -81,7 +88,7 @@ public final class LaggedSumTask implements Task {
             String key = String.format(Locale.ROOT, "%0" + lag + "d", rng.nextInt(starts));
             String answer = trace(key);
             if (answer.length() > GEN_LENGTH) continue;
-            return new Example(name, key, "<" + name + ">" + key + "=", answer);
+            return new Example(name, key, "<" + name + ">" + key + separator, answer);
         }
     }
 
