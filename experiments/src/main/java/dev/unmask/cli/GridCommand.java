@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * held-out prompts, written as eval.csv / eval.json / eval.md with a manifest.
  */
 abstract class GridCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped models/dllm-a).")
+    @Option(names = "--checkpoint", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped model that learned the tasks: models/dllm-t1 for the testbed task lag, models/dllm-a for the others).")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "sudoku",
             description = "Tasks (default: ${DEFAULT-VALUE}, the task the default dLLM solves with careful decoding).")
@@ -63,7 +63,7 @@ abstract class GridCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path ck = checkpoint == null ? Paths.defaultDllm() : checkpoint;
+        Path ck = checkpoint == null ? Paths.defaultDllm(tasks) : checkpoint;
         if (!Files.exists(ck)) throw new UnmaskException("checkpoint " + ck + " does not exist");
         if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);

@@ -34,7 +34,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", description = "JSON or YAML file with any TrainConfig keys.") Path configFile;
     @Option(names = "--set", description = "Override a config key, e.g. --set algorithm=ppo --set iterations=40 (repeatable).")
     List<String> overrides = new ArrayList<>();
-    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped models/dllm-a).") Path dllmPath;
+    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped model that learned the tasks: models/dllm-t1 for the testbed task lag, models/dllm-a for the others).") Path dllmPath;
     @Option(names = "--out", required = true, description = "Run folder.") Path out;
     @Option(names = "--eval-n", defaultValue = "100", description = "Validation prompts for the final evaluation (0 = skip).") int evalN;
     @Option(names = "--resume", description = {"Continue the run in --out from its last checkpoint. The config, the dLLM and its engine must be "
@@ -111,7 +111,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig config = resolve();
         // made before training so that its wall_seconds covers this process's training
         RunManifest manifest = new RunManifest("train", spec.commandLine().getParseResult().originalArgs(), config);
-        Path ck = dllmPath == null ? Paths.defaultDllm() : dllmPath;
+        Path ck = dllmPath == null ? Paths.defaultDllm(List.of(config.task())) : dllmPath;
         if (!resume && Files.isDirectory(out) && Objects.requireNonNull(out.toFile().list()).length > 0) {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }

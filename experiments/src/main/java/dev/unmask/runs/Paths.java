@@ -1,17 +1,47 @@
 package dev.unmask.runs;
 
+import dev.unmask.env.UnmaskException;
+
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeSet;
 
 /** Where the shipped models live: beside the launcher (it sets unmask.home), else the working directory. */
 public final class Paths {
+    /** The dLLM a run gets when it names none, for the tasks of the built-in testbed (results/testbed/): the shipped model that learned each. */
+    private static final Map<String, String> TESTBED_MODELS = Map.of("lag", "dllm-t1");
+    /** The default for every other task, and what every result made before the testbed ran on. */
+    private static final String DEFAULT_MODEL = "dllm-a";
+
     private Paths() {
+    }
+
+    /** Testbed task -> the shipped model a run on it gets by default. */
+    public static Map<String, String> testbedModels() {
+        return TESTBED_MODELS;
     }
 
     public static Path home() {
         return Path.of(System.getProperty("unmask.home", "."));
     }
 
+    /** The default dLLM for Sudoku and arithmetic: models/dllm-a. */
     public static Path defaultDllm() {
-        return home().resolve("models/dllm-a");
+        return home().resolve("models").resolve(DEFAULT_MODEL);
+    }
+
+    /**
+     * The default dLLM for these tasks: the testbed model that learned them when they are testbed
+     * tasks, models/dllm-a when none is (so every command written before the testbed still means
+     * what it meant); a mix has no model that knows every task, and says so.
+     */
+    public static Path defaultDllm(Collection<String> tasks) {
+        TreeSet<String> models = new TreeSet<>();
+        for (String t : tasks) models.add(TESTBED_MODELS.getOrDefault(t, DEFAULT_MODEL));
+        if (models.size() > 1) {
+            throw new UnmaskException("no shipped dLLM knows all of the tasks " + String.join(",", tasks) + " (their defaults: " + String.join(", ", models) + "); name one with --checkpoint or --dllm");
+        }
+        return home().resolve("models").resolve(models.isEmpty() ? DEFAULT_MODEL : models.first());
     }
 }

@@ -99,6 +99,25 @@ class ShippedModelsTest {
         }
     }
 
+    @Test
+    void aTestbedTaskDefaultsToTheShippedModelTrainedOnItAndOtherTasksToDllmA() {
+        System.setProperty("unmask.home", modelsDir().getParent().toString());
+        try {
+            assertFalse(dev.unmask.runs.Paths.testbedModels().isEmpty());
+            for (var e : dev.unmask.runs.Paths.testbedModels().entrySet()) {
+                Path dir = dev.unmask.runs.Paths.defaultDllm(List.of(e.getKey()));
+                assertEquals(modelsDir().resolve(e.getValue()), dir);
+                Map<?, ?> training = (Map<?, ?>) ((Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config")).get("training");
+                assertTrue(((List<?>) training.get("tasks")).contains(e.getKey()), dir + " was trained on " + training.get("tasks"));
+                var mixed = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", e.getKey())));
+                assertTrue(mixed.getMessage().contains("--checkpoint"), mixed.getMessage());
+            }
+            assertEquals(modelsDir().resolve("dllm-a"), dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", "arith")), "every command written before the testbed means what it meant");
+        } finally {
+            System.clearProperty("unmask.home");
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-a", "dllm-c"})
     void onnxRuntimeGivesTheSameAnswersAndConfidencesWithin1e5(String name) {
