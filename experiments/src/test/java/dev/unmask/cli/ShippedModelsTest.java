@@ -73,6 +73,15 @@ class ShippedModelsTest {
     }
 
     @Test
+    void theLongAnswerTestbedModelDecodesLag5Carefully() {
+        // models/dllm-t2: 90.8% on 500 test prompts in full diffusion, one token per step (results/testbed/)
+        try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-t2"))) {
+            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("lag5"), 30, 7, dev.unmask.env.task.Split.TEST);
+            assertTrue(acc.get("lag5") >= 0.8, acc.toString());
+        }
+    }
+
+    @Test
     void dllmADecodesSudoku() {
         // the documented state of the default model: every committed policy result decodes Sudoku with it
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-a"))) {
