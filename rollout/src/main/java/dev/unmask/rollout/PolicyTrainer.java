@@ -67,6 +67,7 @@ public final class PolicyTrainer {
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
+        if (config.initThreshold() > 0) startAsThreshold(net, config.features(), config.initThreshold());
         PolicyLoss.build(net.graph(), net.graph().getVariable(PolicyNet.LOGITS), net.graph().getVariable(PolicyNet.VALUE), config);
         if (config.klCoef() > 0) {
             reference = new PolicyNet(net.config());
@@ -77,6 +78,28 @@ public final class PolicyTrainer {
         List<String> names = new ArrayList<>(net.parameterNames());
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO
         this.params = names;
+    }
+
+    /**
+     * Weights that make a fresh policy a soft confidence threshold at tau, without a new graph (so it
+     * exports as every policy does): embedding column 0 carries only A * (logodds(confidence) -
+     * logodds(tau)), and the head reads only that column after the final LayerNorm. Far from tau
+     * that column dominates the LayerNorm, so the logit is about +-sqrt(dModel) on either side of the
+     * threshold; near it, the positional and random residual parts blur the edge.
+     */
+    static void startAsThreshold(PolicyNet net, List<String> features, double tau) {
+        final double a = 4.0;
+        int feature = -1;
+        for (int i = 0; i < features.size(); i++) if (features.get(i).trim().equalsIgnoreCase("confidence_logodds")) feature = i;
+        var sd = net.graph();
+        var embedW = sd.getVariable("embed.weight").getArr();   // [features, d]
+        var embedB = sd.getVariable("embed.bias").getArr();     // [d]
+        var headW = sd.getVariable("head.weight").getArr();     // [d, 1]
+        for (int i = 0; i < features.size(); i++) embedW.putScalar(new long[]{i, 0}, i == feature ? a : 0.0);
+        embedB.putScalar(0, -a * Math.log(tau / (1 - tau)));
+        headW.assign(0.0);
+        headW.putScalar(new long[]{0, 0}, 1.0);
+        sd.getVariable("head.bias").getArr().assign(0.0);
     }
 
     public PolicyNet net() {

@@ -71,6 +71,13 @@ import java.util.Map;
  *                           (pair it with rewardForm alpha, which counts steps past L as L);
  *                           false (default): an empty sample takes its most probable position.
  *                           Evaluation always takes the fallback.
+ * @param initThreshold      0 (default): a fresh policy unmasks each position with initUnmaskProb, in
+ *                           no particular order. tau in (0, 1): a fresh policy starts as a soft
+ *                           confidence threshold at tau (unmask where the confidence is above it), which
+ *                           GRPO then changes; needs the feature confidence_logodds and replaces
+ *                           initUnmaskProb. For tasks where random order solves almost nothing, so that
+ *                           a fresh policy's rollouts are all wrong and give no gradient
+ *                           (results/frontier/README.md)
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -78,7 +85,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
-                          String policyContext, List<Double> knobRange, boolean emptySteps) {
+                          String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -122,6 +129,10 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (!List.of("linear", "cosine").contains(lrSchedule)) throw new UnmaskException("lrSchedule must be linear or cosine, got '" + lrSchedule + "'");
         atLeast("warmupIterations", warmupIterations, 0);
         nonNegative("weightDecay", weightDecay);
+        if (!(initThreshold >= 0 && initThreshold < 1)) throw new UnmaskException("initThreshold must be 0 (off) or a confidence in (0, 1), got " + initThreshold);
+        if (initThreshold > 0 && features.stream().noneMatch(f -> f.trim().equalsIgnoreCase("confidence_logodds"))) {
+            throw new UnmaskException("initThreshold needs the feature confidence_logodds: the fresh policy's threshold is drawn on it");
+        }
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
         if (knobRange == null) knobRange = List.of();
         knobRange = List.copyOf(knobRange);
@@ -158,7 +169,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

@@ -77,6 +77,33 @@ class PolicyTrainerTest {
         assertThrows(dev.unmask.env.UnmaskException.class, () -> initProb(1.0));
     }
 
+    @Test
+    void initThresholdStartsAFreshPolicyAsASoftConfidenceThresholdAtTau() {
+        TrainConfig c = config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.9);
+        PolicyNet net = new PolicyTrainer(c, dllm()).net();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+        int agree = 0, total = 0;
+        for (int trial = 0; trial < 20; trial++) {
+            float[] conf = new float[L], features = new float[L], bias = new float[L];
+            boolean[][] eligible = new boolean[1][L];
+            for (int j = 0; j < L; j++) {
+                conf[j] = (float) rng.nextDouble();
+                features[j] = dev.unmask.policy.PolicyFeatures.logOdds(conf[j]);
+                eligible[0][j] = true;
+            }
+            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
+            for (int j = 0; j < L; j++) {
+                if (conf[j] > 0.8 && conf[j] < 0.97) continue; // the soft edge around tau
+                total++;
+                if ((logits[0][j] > 0) == (conf[j] >= 0.97)) agree++;
+            }
+        }
+        assertTrue(total > 100, "enough positions away from the edge: " + total);
+        assertEquals(total, agree, "unmask (logit > 0) exactly where the confidence is well above 0.9");
+        var noLogOdds = assertThrows(dev.unmask.env.UnmaskException.class, () -> config("grpo", 1, "initThreshold", 0.9));
+        assertTrue(noLogOdds.getMessage().contains("confidence_logodds"), noLogOdds.getMessage());
+    }
+
     private TrainConfig initProb(double p0) {
         return config("grpo", 1, "initUnmaskProb", p0);
     }
