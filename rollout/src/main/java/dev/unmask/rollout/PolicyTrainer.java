@@ -84,8 +84,10 @@ public final class PolicyTrainer {
      * Weights that make a fresh policy a soft confidence threshold at tau, without a new graph (so it
      * exports as every policy does): embedding column 0 carries only A * (logodds(confidence) -
      * logodds(tau)), and the head reads only that column after the final LayerNorm. Far from tau
-     * that column dominates the LayerNorm, so the logit is about +-sqrt(dModel) on either side of the
-     * threshold; near it, the positional and random residual parts blur the edge.
+     * that column dominates the LayerNorm, so the logit is about +-3 sqrt(dModel) on either side of
+     * the threshold; near it, the positional and random residual parts blur the edge. The factor 3:
+     * with +-sqrt(32) a sampled rollout over a 128-token buffer still unmasked a few positions
+     * below tau at every step (0.3-0.8% each), and solved 12% of lag5 where the rule solves 66%.
      */
     static void startAsThreshold(PolicyNet net, List<String> features, double tau) {
         final double a = 4.0;
@@ -98,7 +100,7 @@ public final class PolicyTrainer {
         for (int i = 0; i < features.size(); i++) embedW.putScalar(new long[]{i, 0}, i == feature ? a : 0.0);
         embedB.putScalar(0, -a * Math.log(tau / (1 - tau)));
         headW.assign(0.0);
-        headW.putScalar(new long[]{0, 0}, 1.0);
+        headW.putScalar(new long[]{0, 0}, 3.0);
         sd.getVariable("head.bias").getArr().assign(0.0);
     }
 
