@@ -67,7 +67,7 @@ public final class PolicyTrainer {
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
-        if (config.initThreshold() > 0) startAsThreshold(net, config.features(), config.initThreshold());
+        if (config.initThreshold() > 0) startAsThreshold(net, config.initThreshold());
         PolicyLoss.build(net.graph(), net.graph().getVariable(PolicyNet.LOGITS), net.graph().getVariable(PolicyNet.VALUE), config);
         if (config.klCoef() > 0) {
             reference = new PolicyNet(net.config());
@@ -82,25 +82,23 @@ public final class PolicyTrainer {
 
     /**
      * Weights that make a fresh policy a soft confidence threshold at tau, without a new graph (so it
-     * exports as every policy does): embedding column 0 carries only A * (logodds(confidence) -
-     * logodds(tau)), and the head reads only that column after the final LayerNorm. Far from tau
-     * that column dominates the LayerNorm, so the logit is about +-3 sqrt(dModel) on either side of
-     * the threshold; near it, the positional and random residual parts blur the edge. The factor 3:
+     * exports as every policy does): embedding column 0 carries only inputScale * (logodds(confidence)
+     * - logodds(tau)), and the head reads only that column after the final LayerNorm. Far from tau
+     * that column dominates the LayerNorm, so the logit is about +-headScale sqrt(dModel) on either
+     * side of the threshold; near it, the positional and random residual parts blur the edge. headScale 3:
      * with +-sqrt(32) a sampled rollout over a 128-token buffer still unmasked a few positions
      * below tau at every step (0.3-0.8% each), and solved 12% of lag5 where the rule solves 66%.
      */
-    static void startAsThreshold(PolicyNet net, List<String> features, double tau) {
-        final double a = 4.0;
-        int feature = -1;
-        for (int i = 0; i < features.size(); i++) if (features.get(i).trim().equalsIgnoreCase("confidence_logodds")) feature = i;
+    static void startAsThreshold(PolicyNet net, double tau) {
+        final double inputScale = 4.0, headScale = 3.0;
+        int feature = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.CONFIDENCE_LOGODDS);
         var sd = net.graph();
         var embedW = sd.getVariable("embed.weight").getArr();   // [features, d]
-        var embedB = sd.getVariable("embed.bias").getArr();     // [d]
         var headW = sd.getVariable("head.weight").getArr();     // [d, 1]
-        for (int i = 0; i < features.size(); i++) embedW.putScalar(new long[]{i, 0}, i == feature ? a : 0.0);
-        embedB.putScalar(0, -a * Math.log(tau / (1 - tau)));
+        for (int i = 0; i < embedW.rows(); i++) embedW.putScalar(new long[]{i, 0}, i == feature ? inputScale : 0.0);
+        sd.getVariable("embed.bias").getArr().putScalar(0, -inputScale * Math.log(tau / (1 - tau)));
         headW.assign(0.0);
-        headW.putScalar(new long[]{0, 0}, 3.0);
+        headW.putScalar(new long[]{0, 0}, headScale);
         sd.getVariable("head.bias").getArr().assign(0.0);
     }
 

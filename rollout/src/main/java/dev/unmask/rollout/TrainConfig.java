@@ -118,7 +118,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (dModel % heads != 0) throw new UnmaskException("dModel " + dModel + " is not divisible by heads " + heads);
         if (dModel % 2 != 0) throw new UnmaskException("dModel must be even (sinusoidal position encoding), got " + dModel);
         if (features == null) throw new UnmaskException("features must list at least one policy feature");
-        PolicyFeatures.parse(features);
+        List<PolicyFeatures> parsedFeatures = PolicyFeatures.parse(features);
         features = List.copyOf(features);
         openUnit("initUnmaskProb", initUnmaskProb);
         if (!List.of(PER_STEP, PER_EPISODE, PER_TOKEN).contains(lossNormalisation)) {
@@ -130,13 +130,13 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         atLeast("warmupIterations", warmupIterations, 0);
         nonNegative("weightDecay", weightDecay);
         if (!(initThreshold >= 0 && initThreshold < 1)) throw new UnmaskException("initThreshold must be 0 (off) or a confidence in (0, 1), got " + initThreshold);
-        if (initThreshold > 0 && features.stream().noneMatch(f -> f.trim().equalsIgnoreCase("confidence_logodds"))) {
+        if (initThreshold > 0 && !parsedFeatures.contains(PolicyFeatures.CONFIDENCE_LOGODDS)) {
             throw new UnmaskException("initThreshold needs the feature confidence_logodds: the fresh policy's threshold is drawn on it");
         }
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
         if (knobRange == null) knobRange = List.of();
         knobRange = List.copyOf(knobRange);
-        boolean readsKnob = features.stream().anyMatch(f -> f.trim().equalsIgnoreCase("knob"));
+        boolean readsKnob = parsedFeatures.contains(PolicyFeatures.KNOB);
         if (!knobRange.isEmpty()) {
             if (knobRange.size() != 2 || !(knobRange.get(0) >= 0) || !(knobRange.get(1) >= knobRange.get(0)) || !Double.isFinite(knobRange.get(1))) {
                 throw new UnmaskException("knobRange must be [lo, hi] with 0 <= lo <= hi, got " + knobRange);
