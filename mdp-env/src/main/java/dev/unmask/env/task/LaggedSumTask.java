@@ -11,13 +11,14 @@ import java.util.SplittableRandom;
  *   short (1 to 106 tokens, median 13), most of the 128-token buffer is EOS.</li>
  *   <li>{@code lag5}: prompt {@code <lag5>72041}, x(t) = (x(t-1) + x(t-5)) mod 10 until a 0 right
  *   after a 9, the answer written straight after the start digits ({@code 8004533...}), so the
- *   rule reads the same at the first answer digit as at every later one (with an "=" between
- *   them, a 0.1M-parameter model had learned the rule inside the answer, 80% per digit, but not the
- *   first five digits, which read the prompt across the "=": 5-20%, after 15,000 training steps). That stop comes about once in a hundred digits, so answers are long and spread over
- *   the whole buffer (1 to 128 tokens, median 37, a tenth longer than 96), and a 32-token block
- *   ends the answer with probability about 0.3 whatever was written before it: a model that knows
- *   the task never has a reason to be sure of an EOS it has not reached, except in a first pass
- *   over the whole buffer, where the tail of long answers is EOS for most prompts.</li>
+ *   rule reads the same at the first answer digit as at every later one. (With an "=" between
+ *   them, a 0.1M-parameter model learned the rule inside the answer but not the five digits that
+ *   read the prompt across the "=": models/README.md.) The stop comes about once in a hundred
+ *   digits, so answers are long and spread over the whole buffer (1 to 128 tokens, median 37, a
+ *   tenth longer than 96), and a 32-token block ends the answer with probability about 0.3
+ *   whatever was written before it: a model that knows the task has no reason to be sure of an
+ *   EOS it has not reached, except in a first pass over the whole buffer, where the tail of long
+ *   answers is EOS for most prompts.</li>
  * </ul>
  * Each digit needs the digit before it, and where the answer ends is known only once the digits
  * are: the start digits give the length away no better than a guess.
@@ -65,11 +66,6 @@ public final class LaggedSumTask implements Task {
     @Override
     public String name() {
         return name;
-    }
-
-    /** How many digits back the second term of the sum is, and how many start digits the prompt gives. */
-    public int lag() {
-        return lag;
     }
 
     @Override
