@@ -26,11 +26,6 @@ public final class Paths {
         return Path.of(System.getProperty("unmask.home", "."));
     }
 
-    /** The default dLLM for Sudoku and arithmetic: models/dllm-a. */
-    public static Path defaultDllm() {
-        return home().resolve("models").resolve(DEFAULT_MODEL);
-    }
-
     /**
      * The default dLLM for these tasks: the testbed model that learned them when they are testbed
      * tasks, models/dllm-a when none is (so every command written before the testbed still means
