@@ -168,6 +168,12 @@ public final class DllmCommand {
                     }
                 }
                 init = DllmCheckpoint.load(initFrom);
+                // a model trained before a task's prompt token existed gets the token appended, so it can learn the task
+                List<String> known = init.vocabulary().tokens(), builtin = Vocabulary.builtin().tokens();
+                if (builtin.size() > known.size() && builtin.subList(0, known.size()).equals(known)) {
+                    System.err.println("vocabulary of " + initFrom + " widened with " + builtin.subList(known.size(), builtin.size()));
+                    init = init.withVocabulary(Vocabulary.builtin());
+                }
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);

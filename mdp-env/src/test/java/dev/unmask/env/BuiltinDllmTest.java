@@ -155,6 +155,33 @@ class BuiltinDllmTest {
     }
 
     @Test
+    void aWidenedVocabularyKeepsEveryPredictionAndRejectsAReorderedOne() {
+        List<String> all = Vocabulary.builtin().tokens();
+        Vocabulary narrow = new Vocabulary(all.subList(0, all.size() - 2), "<mask>", "<eos>", "<pad>");
+        BuiltinDllm before = new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 64, 7, true, true), narrow);
+        BuiltinDllm after = before.withVocabulary(Vocabulary.builtin());
+        assertEquals(Vocabulary.builtin().tokens(), after.vocabulary().tokens());
+        int[] row = narrow.encode("<lag>7204=<mask><mask><mask><mask>");
+        boolean[] q = new boolean[row.length];
+        java.util.Arrays.fill(q, true);
+        Predictions a = before.predict(new int[][]{row}, new boolean[][]{q}, false), b = after.predict(new int[][]{row}, new boolean[][]{q}, false);
+        for (int i = 0; i < row.length; i++) {
+            assertEquals(a.top1()[0][i], b.top1()[0][i]);
+            assertEquals(a.confidence()[0][i], b.confidence()[0][i], 1e-6);
+        }
+        // the new tokens are usable in a prompt: their embedding rows are not zero
+        int lag48 = Vocabulary.builtin().encode("<lag48>")[0];
+        float[] emb = after.weights().get("embed.tokens").data();
+        double norm = 0;
+        for (int c = 0; c < 16; c++) norm += Math.abs(emb[lag48 * 16 + c]);
+        assertTrue(norm > 0);
+        List<String> swapped = new java.util.ArrayList<>(all);
+        java.util.Collections.swap(swapped, 6, 7);
+        UnmaskException e = assertThrows(UnmaskException.class, () -> before.withVocabulary(new Vocabulary(swapped, "<mask>", "<eos>", "<pad>")));
+        assertTrue(e.getMessage().contains("does not extend"), e.getMessage());
+    }
+
+    @Test
     void checkpointRoundTripsBitForBit(@TempDir Path dir) throws Exception {
         BuiltinDllm m = tiny(5);
         DllmCheckpoint.save(dir.resolve("ck"), m);

@@ -280,7 +280,7 @@ class TasksTest {
 
     @Test
     void traceVerifiersRejectWrongCutShortAndOverlongAnswers() {
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48")) {
             Task t = Tasks.byName(name);
             for (Example e : t.dataset(Split.TEST, 4, 100)) {
                 String a = e.answer();
@@ -306,7 +306,7 @@ class TasksTest {
     @Test
     void traceTasksPadA128TokenBufferWithEosAndTheirLengthsVaryWithinEveryPromptSize() {
         Vocabulary v = Vocabulary.builtin();
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48")) {
             Task t = Tasks.byName(name);
             assertTrue(t.defaultGenLength() >= 128, name);
             List<Example> train = t.dataset(Split.TRAIN, 7, 2000);
@@ -350,7 +350,7 @@ class TasksTest {
         assertTrue(Double.isNaN(sudoku.predictability().get(0).r2Tokens()), "constant length: R² undefined");
         assertEquals(0.0, sudoku.endedShare()[18]);
         assertEquals(1.0, sudoku.endedShare()[19], "19 tokens, EOS from the 20th position on");
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48")) {
             LengthStats.Report r = LengthStats.of(Tasks.byName(name), v, Split.TRAIN, 1, 2000);
             for (LengthStats.Predictability p : r.predictability()) {
                 assertTrue(p.r2Tokens() < 0.5 && p.r2Steps() < 0.5, name + " " + p);
@@ -436,8 +436,32 @@ class TasksTest {
     }
 
     @Test
+    void lag48KeepsLagsRuleButCountsTheStopOnlyFromThe48thDigit() {
+        // same rule as lag, so the first 48 digits are lag's trace whenever lag's own answer is longer
+        assertEquals(LaggedSumTask.shortAnswers().trace("7204").substring(0, 10), LaggedSumTask.atLeast48Digits().trace("7204").substring(0, 10));
+        assertEquals("1337814190", LaggedSumTask.shortAnswers().trace("7204"));
+        Task lag48 = Tasks.byName("lag48");
+        java.util.List<Integer> lengths = new java.util.ArrayList<>();
+        for (Example e : lag48.dataset(Split.TRAIN, 5, 2000)) {
+            String x = e.key() + e.answer();
+            assertEquals("<lag48>" + e.key() + "=", e.prompt());
+            for (int t = 4; t < x.length(); t++) {
+                int d = x.charAt(t) - '0';
+                assertEquals((x.charAt(t - 1) - '0' + x.charAt(t - 4) - '0') % 10, d, e.toString());
+                boolean stop = t - 4 >= 47 && d == 0 && (x.charAt(t - 1) - '0') % 2 == 1;
+                assertEquals(t == x.length() - 1, stop, "stops at the first 0 after an odd digit from the 48th digit on: " + e);
+            }
+            lengths.add(e.answer().length());
+        }
+        java.util.Collections.sort(lengths);
+        assertTrue(lengths.get(0) >= 48 && lengths.get(lengths.size() - 1) <= 128, lengths.get(0) + ".." + lengths.get(lengths.size() - 1));
+        assertTrue(lengths.get(1000) >= 55 && lengths.get(1000) <= 64, "median " + lengths.get(1000));
+        assertTrue(lengths.get(1800) >= 78 && lengths.get(1800) <= 90, "ninth decile " + lengths.get(1800));
+    }
+
+    @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, fib, gcd, happy, lag, lag5, revadd, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, fib, gcd, happy, lag, lag48, lag5, revadd, sort, sudoku)", e.getMessage());
     }
 }

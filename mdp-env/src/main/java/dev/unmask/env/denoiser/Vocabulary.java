@@ -45,6 +45,7 @@ public final class Vocabulary {
         t.addAll(List.of("<gcd>", "<happy>", "<revadd>"));
         t.addAll(List.of("<fib>", "<lag>"));
         t.add("<lag5>");
+        t.add("<lag48>");
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 

@@ -165,6 +165,46 @@ public final class BuiltinDllm implements Denoiser {
         return GraphWeights.read(sd);
     }
 
+    /**
+     * The same model over a vocabulary that appends tokens to this one (a new task's prompt token), so
+     * a trained model can be fine-tuned on a task it has not seen. Every learned weight is kept; the new
+     * tokens' embedding rows come from a fresh model's initialisation (same seed), and the head never
+     * predicts them (zero weights, bias {@value #NEW_TOKEN_HEAD_BIAS}): a prompt token is never a target,
+     * so the widened model decodes every old prompt exactly as before.
+     */
+    static final float NEW_TOKEN_HEAD_BIAS = -30f;
+
+    public BuiltinDllm withVocabulary(Vocabulary wider) {
+        List<String> old = vocab.tokens(), now = wider.tokens();
+        if (now.size() < old.size() || !now.subList(0, old.size()).equals(old)
+                || wider.maskId() != vocab.maskId() || wider.eosId() != vocab.eosId() || wider.padId() != vocab.padId()) {
+            throw new UnmaskException("vocabulary " + now + " does not extend the model's " + old + " (tokens may only be appended)");
+        }
+        BuiltinDllm out = new BuiltinDllm(config, wider);
+        Map<String, Safetensors.Tensor> fresh = out.weights(), mine = weights(), merged = new LinkedHashMap<>();
+        int d = config.dModel(), oldV = old.size(), newV = now.size();
+        for (var e : fresh.entrySet()) {
+            Safetensors.Tensor kept = mine.get(e.getKey());
+            float[] data = e.getValue().data().clone();
+            switch (e.getKey()) {
+                case "embed.tokens" -> System.arraycopy(kept.data(), 0, data, 0, oldV * d); // rows [V, d]
+                case "head.weight" -> { // [d, V]
+                    java.util.Arrays.fill(data, 0f);
+                    for (int i = 0; i < d; i++) System.arraycopy(kept.data(), i * oldV, data, i * newV, oldV);
+                }
+                case "head.bias" -> {
+                    java.util.Arrays.fill(data, NEW_TOKEN_HEAD_BIAS);
+                    System.arraycopy(kept.data(), 0, data, 0, oldV);
+                }
+                default -> data = kept.data().clone();
+            }
+            merged.put(e.getKey(), new Safetensors.Tensor(e.getValue().shape(), data));
+        }
+        out.loadWeights(merged, "widened vocabulary of " + description);
+        out.setDescription(description);
+        return out;
+    }
+
     /** Replaces every weight; names and shapes must match this architecture exactly. */
     public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
         GraphWeights.load(sd, tensors, source);

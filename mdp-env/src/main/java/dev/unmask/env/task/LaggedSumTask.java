@@ -19,6 +19,11 @@ import java.util.SplittableRandom;
  *   whatever was written before it: a model that knows the task has no reason to be sure of an
  *   EOS it has not reached, except in a first pass over the whole buffer, where the tail of long
  *   answers is EOS for most prompts.</li>
+ *   <li>{@code lag48}: {@code lag}'s rule and prompt ({@code <lag48>7204=}), but the stop counts only
+ *   from the 48th digit on, so every answer fills at least 48 of the 128 tokens (49 to 128, median
+ *   59, a tenth longer than 84): semi-AR blocks hold work, not EOS, while a first pass over the whole
+ *   buffer is sure of EOS beyond where most answers have ended and has no way to tell which prompts
+ *   go on (the minimum is the same for every prompt).</li>
  * </ul>
  * Each digit needs the digit before it, and where the answer ends is known only once the digits
  * are: the start digits give the length away no better than a guess.
@@ -46,21 +51,30 @@ public final class LaggedSumTask implements Task {
     /** What separates the start digits from the answer: "=" for lag; nothing for lag5, whose answer continues the start digits. */
     private final String separator;
 
-    private LaggedSumTask(String name, int lag, Stop stop, String separator) {
+    /** Digits written before the stop pattern counts. */
+    private final int minimumDigits;
+
+    private LaggedSumTask(String name, int lag, Stop stop, String separator, int minimumDigits) {
         this.name = name;
         this.lag = lag;
         this.stop = stop;
         this.separator = separator;
+        this.minimumDigits = minimumDigits;
     }
 
     /** {@code lag}: lag 4, stops at a 0 after an odd digit (short answers). */
     public static LaggedSumTask shortAnswers() {
-        return new LaggedSumTask("lag", 4, Stop.ZERO_AFTER_ODD, "=");
+        return new LaggedSumTask("lag", 4, Stop.ZERO_AFTER_ODD, "=", 0);
+    }
+
+    /** {@code lag48}: {@code lag}'s rule with at least 48 digits (answers fill most of the buffer). */
+    public static LaggedSumTask atLeast48Digits() {
+        return new LaggedSumTask("lag48", 4, Stop.ZERO_AFTER_ODD, "=", 48);
     }
 
     /** {@code lag5}: lag 5, stops at a 0 after a 9 (long answers spread over the buffer). */
     public static LaggedSumTask longAnswers() {
-        return new LaggedSumTask("lag5", 5, Stop.ZERO_AFTER_NINE, "");
+        return new LaggedSumTask("lag5", 5, Stop.ZERO_AFTER_NINE, "", 0);
     }
 
     @Override
@@ -97,7 +111,7 @@ public final class LaggedSumTask implements Task {
         for (int t = lag; t < x.length; t++) {
             x[t] = (x[t - 1] + x[t - lag]) % 10;
             sb.append((char) ('0' + x[t]));
-            if (stop.at(x[t - 1], x[t])) break;
+            if (sb.length() >= minimumDigits && stop.at(x[t - 1], x[t])) break;
         }
         return sb.toString();
     }
