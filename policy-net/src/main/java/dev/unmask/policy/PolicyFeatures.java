@@ -32,6 +32,13 @@ public enum PolicyFeatures {
     /** steps taken in the whole episode / buffer length L: the paper's step fraction t. */
     BUFFER_STEP_FRACTION,
     /**
+     * Masked positions of the generation buffer before this one / L: 0 at the leftmost masked
+     * position (where the answer is being written), growing to the right. The mask bits of the
+     * buffer say as much, but a single attention layer has to learn to count them; for tasks
+     * written left to right (each step needs the one before) it is the distance to the frontier.
+     */
+    MASKED_BEFORE,
+    /**
      * The speed/accuracy knob the policy is asked to serve: the exponent alpha of the reward
      * correct * ((L - min(NFE, L) + 1) / L)^alpha (0 = only correctness counts, larger = faster).
      * Drawn per prompt in training; set per evaluation by the policy spec ({@code knob=VALUE}).
@@ -45,7 +52,7 @@ public enum PolicyFeatures {
             try {
                 return valueOf(n.trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, knob)");
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, masked_before, knob)");
             }
         }).toList();
     }
@@ -72,6 +79,11 @@ public enum PolicyFeatures {
             case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
             case MASK_BIT -> o.masked()[row][pos] ? 1f : 0f;
             case BUFFER_STEP_FRACTION -> (float) o.step()[row] / o.genLength();
+            case MASKED_BEFORE -> {
+                int before = 0;
+                for (int i = 0; i < pos; i++) if (o.masked()[row][i]) before++;
+                yield (float) before / o.genLength();
+            }
         };
     }
 

@@ -110,6 +110,17 @@ class PolicyNetTest {
     }
 
     @Test
+    void maskedBeforeCountsTheMaskedPositionsToTheLeftOverTheBufferLength() {
+        float n = Float.NaN;
+        StepObservation o = obs(new float[]{n, n, 0.5f, n, 0.9f, 0.2f, n, 0.7f}, 8, 0, 1);
+        float[] expected = {0, 0, 0, 1, 1, 2, 3, 3};
+        for (int pos = 0; pos < 8; pos++) {
+            assertEquals(expected[pos] / 8f, PolicyFeatures.MASKED_BEFORE.value(o, 0, pos, 4), 0f, "position " + pos);
+        }
+        assertEquals(List.of(PolicyFeatures.MASKED_BEFORE), PolicyFeatures.parse(List.of("masked_before")));
+    }
+
+    @Test
     void aKnobConditionedPolicyReadsItsKnobAtEveryPositionAndSaysWhichItWasGiven() {
         PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 3));
         StepObservation o = obs(conf(16, 5), 8, 1, 1);

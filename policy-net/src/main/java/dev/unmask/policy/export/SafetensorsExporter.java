@@ -84,6 +84,7 @@ public final class SafetensorsExporter {
         m.put("confidence_logodds", "ln(c / (1 - c)) of the confidence c, with 1 - c floored at 1e-6");
         m.put("mask_bit", "1 where the position is still masked, 0 where it holds a token");
         m.put("buffer_step_fraction", "steps taken in the episode / buffer length L (same value at every position)");
+        m.put("masked_before", "masked positions of the generation buffer before this one / buffer length L (0 at the leftmost masked position)");
         m.put("knob", "the speed/accuracy knob: the exponent alpha of the reward the policy is asked to serve (same value at every position)");
         return m;
     }
