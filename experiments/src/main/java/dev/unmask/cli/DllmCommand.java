@@ -65,12 +65,17 @@ public final class DllmCommand {
 
     /** Drops metric lines beyond the resumed step: a killed process may have logged steps its state never saved. */
     static void trimMetrics(Path metrics, int resumedStep) {
+        trimMetrics(metrics, "step", resumedStep);
+    }
+
+    /** Drops the lines a killed process logged after the state it is resumed from (their {@code key} is past {@code resumedAt}). */
+    static void trimMetrics(Path metrics, String key, int resumedAt) {
         if (!Files.isRegularFile(metrics)) return;
         try {
             List<String> kept = new java.util.ArrayList<>();
             for (String line : Files.readAllLines(metrics)) {
                 if (line.isBlank()) continue;
-                if (Json.MAPPER.readTree(line).path("step").asInt() <= resumedStep) kept.add(line);
+                if (Json.MAPPER.readTree(line).path(key).asInt() <= resumedAt) kept.add(line);
             }
             AtomicFiles.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.io.IOException e) {

@@ -133,6 +133,8 @@ final class TrainCommand implements Callable<Integer> {
                 dllmParams > 0 ? String.format(Locale.ROOT, "%,d parameters, ratio %.4f%%", dllmParams, 100.0 * trainer.net().parameterCount() / dllmParams) : "ONNX",
                 config.algorithm(), config.task(), config.genLength(), config.blockLength());
         Path metrics = out.resolve("metrics.jsonl");
+        // iterations a killed process logged after its last saved state are run again: keep each iteration once
+        DllmCommand.trimMetrics(metrics, "iteration", trainer.iteration());
         Progress bar = new Progress("train " + config.algorithm(), config.iterations(), trainer.iteration());
         double rollout = 0, forward = 0, update = 0;
         PolicyTrainer.IterationReport last = null;
