@@ -149,6 +149,9 @@ public final class DllmCommand {
         boolean rotaryOnly;
         @Option(names = "--long-buffer-prob", defaultValue = "0.2") double longBufferProb;
         @Option(names = "--checkpoint-every", defaultValue = "250") int checkpointEvery;
+        @Option(names = "--shortest-of", defaultValue = "1", description = "Train on the shortest answer of this many draws (default: ${DEFAULT-VALUE}): "
+                + "training answers shorter than the task's, so the model expects answers to end too early, as an instruction-tuned dLLM does on long benchmark answers.")
+        int shortestOf;
         @Option(names = "--eval-n", defaultValue = "200", description = "Held-out prompts per task for the final accuracy (0 = skip).")
         int evalN;
         @Option(names = "--resume", description = "Continue from the folder's trainer-state.")
@@ -181,7 +184,7 @@ public final class DllmCommand {
                 }
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
-            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb);
+            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {

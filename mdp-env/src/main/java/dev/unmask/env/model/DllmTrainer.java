@@ -106,6 +106,16 @@ public final class DllmTrainer {
         return model;
     }
 
+    /** The shortest-answer example of {@code draws} training draws; with 1, exactly one draw from the stream (runs before the option existed). */
+    static dev.unmask.env.task.Example drawExample(Task task, SplittableRandom rng, int draws) {
+        var ex = task.sample(Split.TRAIN, rng);
+        for (int k = 1; k < draws; k++) {
+            var other = task.sample(Split.TRAIN, rng);
+            if (other.answer().length() < ex.answer().length()) ex = other;
+        }
+        return ex;
+    }
+
     /** Batch for a step: deterministic in (seed, step). */
     public Batch batch(int step) {
         SplittableRandom rng = new SplittableRandom(config.seed() * 0x9E3779B97F4A7C15L + step);
@@ -116,7 +126,7 @@ public final class DllmTrainer {
         int[][] clean = new int[config.batchSize()][];
         int[] promptLen = new int[clean.length];
         for (int b = 0; b < clean.length; b++) {
-            var ex = task.sample(Split.TRAIN, rng);
+            var ex = drawExample(task, rng, config.shortestOfDraws());
             promptLen[b] = vocab.encode(ex.prompt()).length;
             int len = Math.min(genLength, model.maxLength() - promptLen[b]);
             clean[b] = Task.targetSequence(vocab, ex, len);
