@@ -177,13 +177,14 @@ public final class DllmCommand {
                 }
                 init = DllmCheckpoint.load(initFrom);
                 // a model trained before a task's prompt token existed gets the token appended, so it can learn the task
-                List<String> known = init.vocabulary().tokens(), builtin = Vocabulary.builtin().tokens();
-                if (builtin.size() > known.size() && builtin.subList(0, known.size()).equals(known)) {
-                    System.err.println("vocabulary of " + initFrom + " widened with " + builtin.subList(known.size(), builtin.size()));
-                    init = init.withVocabulary(Vocabulary.builtin());
+                Vocabulary known = init.vocabulary(), builtin = Vocabulary.builtin();
+                if (builtin.size() > known.size() && known.isExtendedBy(builtin)) {
+                    System.err.println("vocabulary of " + initFrom + " widened with " + builtin.tokens().subList(known.size(), builtin.size()));
+                    init = init.withVocabulary(builtin);
                 }
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
+            if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));

@@ -73,6 +73,12 @@ public final class Vocabulary {
         return tokens.size();
     }
 
+    /** Whether {@code wider} keeps every token of this vocabulary at its id (and the same special tokens), appending only. */
+    public boolean isExtendedBy(Vocabulary wider) {
+        return wider.size() >= size() && wider.tokens.subList(0, size()).equals(tokens)
+                && wider.maskId == maskId && wider.eosId == eosId && wider.padId == padId;
+    }
+
     public int maskId() {
         return maskId;
     }

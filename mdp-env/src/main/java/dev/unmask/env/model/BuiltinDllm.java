@@ -165,6 +165,9 @@ public final class BuiltinDllm implements Denoiser {
         return GraphWeights.read(sd);
     }
 
+    /** Head bias of tokens a widened vocabulary appends: their probability is exp(-30) relative, never chosen. */
+    static final float NEW_TOKEN_HEAD_BIAS = -30f;
+
     /**
      * The same model over a vocabulary that appends tokens to this one (a new task's prompt token), so
      * a trained model can be fine-tuned on a task it has not seen. Every learned weight is kept; the new
@@ -172,17 +175,13 @@ public final class BuiltinDllm implements Denoiser {
      * predicts them (zero weights, bias {@value #NEW_TOKEN_HEAD_BIAS}): a prompt token is never a target,
      * so the widened model decodes every old prompt exactly as before.
      */
-    static final float NEW_TOKEN_HEAD_BIAS = -30f;
-
     public BuiltinDllm withVocabulary(Vocabulary wider) {
-        List<String> old = vocab.tokens(), now = wider.tokens();
-        if (now.size() < old.size() || !now.subList(0, old.size()).equals(old)
-                || wider.maskId() != vocab.maskId() || wider.eosId() != vocab.eosId() || wider.padId() != vocab.padId()) {
-            throw new UnmaskException("vocabulary " + now + " does not extend the model's " + old + " (tokens may only be appended)");
+        if (!vocab.isExtendedBy(wider)) {
+            throw new UnmaskException("vocabulary " + wider.tokens() + " does not extend the model's " + vocab.tokens() + " (tokens may only be appended)");
         }
         BuiltinDllm out = new BuiltinDllm(config, wider);
         Map<String, Safetensors.Tensor> fresh = out.weights(), mine = weights(), merged = new LinkedHashMap<>();
-        int d = config.dModel(), oldV = old.size(), newV = now.size();
+        int d = config.dModel(), oldV = vocab.size(), newV = wider.size();
         for (var e : fresh.entrySet()) {
             Safetensors.Tensor kept = mine.get(e.getKey());
             float[] data = e.getValue().data().clone();
