@@ -29,6 +29,23 @@ class ShortestOfDrawsTest {
     }
 
     @Test
+    void theShortestOfThreeShiftsLag48sEndEarly() {
+        // what models/README.md and results/testbed/README.md say of dllm-t4's training answers
+        // (2,000 draws; the task's own: median 59, 51% ended by position 60)
+        var task = Tasks.byName("lag48");
+        int n = 2000, endedBy60 = 0;
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            lengths[i] = DllmTrainer.drawExample(task, new SplittableRandom(1000L + i), 3).answer().length();
+            if (lengths[i] < 60) endedBy60++;
+        }
+        java.util.Arrays.sort(lengths);
+        System.out.println("lag48, shortest of 3 draws: median " + lengths[n / 2] + ", ended by position 60: " + 100.0 * endedBy60 / n + "%");
+        assertTrue(lengths[n / 2] >= 50 && lengths[n / 2] <= 52, "median " + lengths[n / 2]);
+        assertTrue(endedBy60 >= 0.86 * n && endedBy60 <= 0.92 * n, "ended by 60: " + endedBy60);
+    }
+
+    @Test
     void aConfigWithoutTheKeyDrawsOnceAndABadValueIsRejected() throws Exception {
         var cfg = new DllmTrainConfig(List.of("sort"), 4, 4, 1e-3, 1, 1.0, 3, 10, 0.0);
         assertEquals(1, cfg.shortestOfDraws());
