@@ -19,6 +19,10 @@ public final class Heuristics {
         PARAMS.put("margin", Map.of("steps", 64.0));
         PARAMS.put("entropy", Map.of("steps", 64.0));
         PARAMS.put("threshold", Map.of("tau", 0.9));
+        Map<String, Double> frontier = new LinkedHashMap<>();
+        frontier.put("tau", 0.99);
+        frontier.put("slope", 12.0);
+        PARAMS.put("frontier", frontier);
         PARAMS.put("factor", Map.of("f", 1.0));
         PARAMS.put("eb", Map.of("gamma", 0.1));
         // KLASS reference setting (LLaDA, GSM8K): conf 0.6, kl 0.015, history 2
@@ -67,6 +71,7 @@ public final class Heuristics {
             case "margin" -> new ScheduledTopK(ScheduledTopK.Score.MARGIN, steps(v.get("steps")));
             case "entropy" -> new ScheduledTopK(ScheduledTopK.Score.ENTROPY, steps(v.get("steps")));
             case "threshold" -> new ConfidenceThreshold(v.get("tau"));
+            case "frontier" -> new FrontierThreshold(v.get("tau"), v.get("slope"));
             case "factor" -> new FactorRule(v.get("f"));
             case "eb" -> new EntropyBounded(v.get("gamma"));
             case "klass" -> new Klass(v.get("conf"), v.get("kl"), whole("klass: history", v.get("history")), steps(v.get("steps")));

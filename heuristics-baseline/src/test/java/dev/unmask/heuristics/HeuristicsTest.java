@@ -30,6 +30,20 @@ class HeuristicsTest {
     }
 
     @Test
+    void frontierRaisesTheBarBySlopeOverLForEachMaskedPositionToTheLeft() {
+        // L = 8, slope 8: the log-odds bar ln(0.9 / 0.1) = 2.20 rises by 1 per masked position to the left
+        var obs = Obs.full(N, 0.95f, N, 0.95f, 0.99f, 0.9995f, 0.95f, 0.5f);
+        // 1: 0 masked before, 2.94 >= 2.20; 3: 1 before, 2.94 < 3.20; 4: 2 before, 4.60 >= 4.20; 5: 3 before, 7.60 >= 5.20; 6: 4 before, 2.94 < 6.20
+        assertEquals("1,4,5", picked(new FrontierThreshold(0.9, 8).select(obs)));
+        assertEquals(picked(new ConfidenceThreshold(0.9).select(obs)), picked(new FrontierThreshold(0.9, 0).select(obs)), "slope 0 is the threshold rule");
+        assertEquals("5", picked(new FrontierThreshold(0.99999, 8).select(obs)), "none passes: the most confident one");
+        var sameSpec = Heuristics.parse("frontier:tau=0.9,slope=8");
+        assertEquals("1,4,5", picked(sameSpec.select(obs)));
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("frontier:tau=1.0"));
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("frontier:slope=-1"));
+    }
+
+    @Test
     void topKFollowsTheLinearSchedule() {
         // block of 8 masked positions, 3 steps per block: 3, 3, then the rest (2)
         float[] conf = {0.1f, 0.8f, 0.3f, 0.9f, 0.7f, 0.2f, 0.6f, 0.5f};

@@ -67,7 +67,7 @@ public final class PolicyTrainer {
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
-        if (config.initThreshold() > 0) startAsThreshold(net, config.initThreshold());
+        if (config.initThreshold() > 0) startAsThreshold(net, config.initThreshold(), config.initFrontierSlope());
         PolicyLoss.build(net.graph(), net.graph().getVariable(PolicyNet.LOGITS), net.graph().getVariable(PolicyNet.VALUE), config);
         if (config.klCoef() > 0) {
             reference = new PolicyNet(net.config());
@@ -88,14 +88,19 @@ public final class PolicyTrainer {
      * side of the threshold; near it, the positional and random residual parts blur the edge. headScale 3:
      * with +-sqrt(32) a sampled rollout over a 128-token buffer still unmasked a few positions
      * below tau at every step (0.3-0.8% each), and solved 12% of lag5 where the rule solves 66%.
+     * A frontier slope s > 0 puts -inputScale * s * masked_before into the same column, so the bar
+     * becomes logodds(tau) + s * masked_before.
      */
-    static void startAsThreshold(PolicyNet net, double tau) {
+    static void startAsThreshold(PolicyNet net, double tau, double frontierSlope) {
         final double inputScale = 4.0, headScale = 3.0;
         int feature = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.CONFIDENCE_LOGODDS);
+        int maskedBefore = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.MASKED_BEFORE);
         var sd = net.graph();
         var embedW = sd.getVariable("embed.weight").getArr();   // [features, d]
         var headW = sd.getVariable("head.weight").getArr();     // [d, 1]
-        for (int i = 0; i < embedW.rows(); i++) embedW.putScalar(new long[]{i, 0}, i == feature ? inputScale : 0.0);
+        for (int i = 0; i < embedW.rows(); i++) {
+            embedW.putScalar(new long[]{i, 0}, i == feature ? inputScale : i == maskedBefore ? -inputScale * frontierSlope : 0.0);
+        }
         sd.getVariable("embed.bias").getArr().putScalar(0, -inputScale * Math.log(tau / (1 - tau)));
         headW.assign(0.0);
         headW.putScalar(new long[]{0, 0}, headScale);

@@ -78,6 +78,12 @@ import java.util.Map;
  *                           initUnmaskProb. For tasks where random order solves almost nothing, so that
  *                           a fresh policy's rollouts are all wrong and give no gradient
  *                           (results/frontier/README.md)
+ * @param initFrontierSlope  0 (default), or s > 0 with initThreshold: the fresh threshold rises with the
+ *                           feature masked_before, to log-odds(tau) + s * masked_before, so that it starts
+ *                           by committing near the left-most masked positions (where the answer is
+ *                           being written) and holds back confident tokens further right (in full
+ *                           diffusion: the EOS run and digits written before their dependencies);
+ *                           needs the feature masked_before
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -85,7 +91,8 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           long seed, int checkpointEvery, boolean shuffleRewards, int dModel, int heads, int ffDim,
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
-                          String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold) {
+                          String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold,
+                          double initFrontierSlope) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -133,6 +140,11 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (initThreshold > 0 && !parsedFeatures.contains(PolicyFeatures.CONFIDENCE_LOGODDS)) {
             throw new UnmaskException("initThreshold needs the feature confidence_logodds: the fresh policy's threshold is drawn on it");
         }
+        nonNegative("initFrontierSlope", initFrontierSlope);
+        if (initFrontierSlope > 0 && initThreshold == 0) throw new UnmaskException("initFrontierSlope needs initThreshold: the slope raises the fresh policy's threshold");
+        if (initFrontierSlope > 0 && !parsedFeatures.contains(PolicyFeatures.MASKED_BEFORE)) {
+            throw new UnmaskException("initFrontierSlope needs the feature masked_before: the threshold rises with it");
+        }
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
         if (knobRange == null) knobRange = List.of();
         knobRange = List.copyOf(knobRange);
@@ -169,7 +181,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0, 0.0);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

@@ -104,6 +104,43 @@ class PolicyTrainerTest {
         assertTrue(noLogOdds.getMessage().contains("confidence_logodds"), noLogOdds.getMessage());
     }
 
+    @Test
+    void initFrontierSlopeRaisesTheFreshThresholdWithTheMaskedPositionsToTheLeft() {
+        double slope = 6, barAtZero = Math.log(0.9 / 0.1);
+        TrainConfig c = config("grpo", 1, "features", List.of("confidence_logodds", "masked_before"), "initThreshold", 0.9, "initFrontierSlope", slope);
+        PolicyNet net = new PolicyTrainer(c, dllm()).net();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+        int agree = 0, total = 0, heldBackByTheSlope = 0;
+        for (int trial = 0; trial < 20; trial++) {
+            float[] features = new float[2 * L], bias = new float[L];
+            double[] logOdds = new double[L], maskedBefore = new double[L];
+            boolean[][] eligible = new boolean[1][L];
+            for (int j = 0; j < L; j++) {
+                logOdds[j] = rng.nextDouble(-2, 10); // confidences from 0.12 to 0.99995
+                maskedBefore[j] = rng.nextDouble();
+                features[2 * j] = (float) logOdds[j];
+                features[2 * j + 1] = (float) maskedBefore[j];
+                eligible[0][j] = true;
+            }
+            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
+            for (int j = 0; j < L; j++) {
+                double bar = barAtZero + slope * maskedBefore[j];
+                if (Math.abs(logOdds[j] - bar) < 1.5) continue; // the soft edge around the bar
+                total++;
+                if ((logits[0][j] > 0) == (logOdds[j] > bar)) agree++;
+                if (logOdds[j] > barAtZero + 1.5 && logOdds[j] < bar) heldBackByTheSlope++;
+            }
+        }
+        assertTrue(total > 100 && heldBackByTheSlope > 20, "enough positions away from the edge: " + total + ", above tau but below the raised bar: " + heldBackByTheSlope);
+        assertEquals(total, agree, "unmask (logit > 0) exactly where the log-odds are well above logodds(0.9) + 6 * masked_before");
+        var noFeature = assertThrows(dev.unmask.env.UnmaskException.class,
+                () -> config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.9, "initFrontierSlope", slope));
+        assertTrue(noFeature.getMessage().contains("masked_before"), noFeature.getMessage());
+        var noThreshold = assertThrows(dev.unmask.env.UnmaskException.class,
+                () -> config("grpo", 1, "features", List.of("confidence_logodds", "masked_before"), "initFrontierSlope", slope));
+        assertTrue(noThreshold.getMessage().contains("initThreshold"), noThreshold.getMessage());
+    }
+
     private TrainConfig initProb(double p0) {
         return config("grpo", 1, "initUnmaskProb", p0);
     }

@@ -1,0 +1,62 @@
+package dev.unmask.heuristics;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.mdp.StepObservation;
+import dev.unmask.env.mdp.UnmaskPolicy;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * This project's own rule, not a published one: a confidence threshold whose bar rises with the
+ * masked positions to the left. A position passes when ln(c / (1 - c)) >= ln(tau / (1 - tau)) + slope * m / L,
+ * m being the masked buffer positions left of it; always the most confident eligible one. At the
+ * left-most masked position (m = 0) it is the threshold rule; further right a token needs more
+ * confidence, so in full diffusion an early EOS run or a digit written before the digits it
+ * depends on is held back (a soft semi-autoregressive order). slope 0 is threshold:tau. It is the
+ * rule a fresh learned policy starts as with initThreshold and initFrontierSlope.
+ */
+public final class FrontierThreshold implements UnmaskPolicy {
+    private final double tau, slope;
+
+    public FrontierThreshold(double tau, double slope) {
+        if (!(tau > 0 && tau < 1)) throw new UnmaskException("frontier tau must lie in (0, 1), got " + tau);
+        if (!(slope >= 0)) throw new UnmaskException("frontier slope must be >= 0, got " + slope);
+        this.tau = tau;
+        this.slope = slope;
+    }
+
+    @Override
+    public String name() {
+        return "frontier";
+    }
+
+    @Override
+    public Map<String, Object> params() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("tau", tau);
+        p.put("slope", slope);
+        return p;
+    }
+
+    /** ln(c / (1 - c)) with 1 - c floored at 1e-6, as the learned policy's confidence_logodds feature. */
+    static double logOdds(float c) {
+        return Math.log(c / Math.max(1e-6, 1.0 - c));
+    }
+
+    @Override
+    public boolean[][] select(StepObservation obs) {
+        double bar0 = Math.log(tau / (1 - tau));
+        boolean[][] out = new boolean[obs.rows()][];
+        for (int r = 0; r < obs.rows(); r++) {
+            int[] ranked = Ranking.rank(obs, r, (o, row, i) -> o.confidence()[row][i]);
+            out[r] = Ranking.take(obs.genLength(), ranked, 1);
+            int maskedBefore = 0;
+            for (int i = 0; i < obs.genLength(); i++) {
+                if (obs.eligible()[r][i] && logOdds(obs.confidence()[r][i]) >= bar0 + slope * maskedBefore / obs.genLength()) out[r][i] = true;
+                if (obs.masked()[r][i]) maskedBefore++;
+            }
+        }
+        return out;
+    }
+}
