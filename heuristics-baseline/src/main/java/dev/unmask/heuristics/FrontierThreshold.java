@@ -13,7 +13,8 @@ import java.util.Map;
  * m being the masked buffer positions left of it; always the most confident eligible one. At the
  * left-most masked position (m = 0) it is the threshold rule; further right a token needs more
  * confidence, so in full diffusion an early EOS run or a digit written before the digits it
- * depends on is held back (a soft semi-autoregressive order). slope 0 is threshold:tau. It is the
+ * depends on is held back (a soft semi-autoregressive order). slope 0 is threshold:tau, except for a
+ * confidence within rounding of tau (compared here in double log-odds, there in float). It is the
  * rule a fresh learned policy starts as with initThreshold and initFrontierSlope.
  */
 public final class FrontierThreshold implements UnmaskPolicy {
@@ -49,13 +50,17 @@ public final class FrontierThreshold implements UnmaskPolicy {
         double bar0 = Math.log(tau / (1 - tau));
         boolean[][] out = new boolean[obs.rows()][];
         for (int r = 0; r < obs.rows(); r++) {
-            int[] ranked = Ranking.rank(obs, r, (o, row, i) -> o.confidence()[row][i]);
-            out[r] = Ranking.take(obs.genLength(), ranked, 1);
-            int maskedBefore = 0;
+            out[r] = new boolean[obs.genLength()];
+            int maskedBefore = 0, mostConfident = -1;
             for (int i = 0; i < obs.genLength(); i++) {
-                if (obs.eligible()[r][i] && logOdds(obs.confidence()[r][i]) >= bar0 + slope * maskedBefore / obs.genLength()) out[r][i] = true;
+                if (obs.eligible()[r][i]) {
+                    float c = obs.confidence()[r][i];
+                    if (logOdds(c) >= bar0 + slope * maskedBefore / obs.genLength()) out[r][i] = true;
+                    if (mostConfident < 0 || c > obs.confidence()[r][mostConfident]) mostConfident = i; // ties: the lower position
+                }
                 if (obs.masked()[r][i]) maskedBefore++;
             }
+            if (mostConfident >= 0) out[r][mostConfident] = true;
         }
         return out;
     }
