@@ -29,13 +29,13 @@ public final class Plots {
         XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("mean NFE (dLLM forward passes)")
                 .yAxisTitle("accuracy").build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
-        Map<String, List<EvalRow>> byPolicy = rows.stream().collect(Collectors.groupingBy(EvalRow::policy, TreeMap::new, Collectors.toList()));
+        Map<String, List<EvalRow>> byPolicy = rows.stream().collect(Collectors.groupingBy(Plots::seriesName, TreeMap::new, Collectors.toList()));
         for (var e : byPolicy.entrySet()) {
             List<EvalRow> pts = new ArrayList<>(e.getValue());
             pts.sort(Comparator.comparingDouble(EvalRow::meanNfe));
             XYSeries s = chart.addSeries(e.getKey(), pts.stream().mapToDouble(EvalRow::meanNfe).toArray(),
                     pts.stream().mapToDouble(EvalRow::accuracy).toArray());
-            if (e.getKey().equals("learned")) s.setMarker(SeriesMarkers.DIAMOND);
+            if (e.getKey().startsWith("learned")) s.setMarker(SeriesMarkers.DIAMOND);
         }
         List<EvalRow> front = paretoFront(rows);
         if (!front.isEmpty()) {
@@ -46,6 +46,21 @@ public final class Plots {
             s.setLineColor(java.awt.Color.BLACK);
         }
         save(chart, dir, name);
+    }
+
+    /**
+     * The curve a row belongs to: the rule's name, and "learned" for trained policies, except that a
+     * conditioned policy swept over its knob is a curve of its own ("learned knob: FOLDER", FOLDER being
+     * the run that holds the policy), so its trade-off is not joined up with other policies' points.
+     */
+    static String seriesName(EvalRow r) {
+        if (!r.policy().equals("learned")) return r.policy();
+        java.util.regex.Matcher knob = java.util.regex.Pattern.compile("[(,]knob=").matcher(r.policyParams());
+        java.util.regex.Matcher path = java.util.regex.Pattern.compile("[(,]policy=([^,)]*)").matcher(r.policyParams());
+        if (!knob.find() || !path.find()) return "learned";
+        java.nio.file.Path p = java.nio.file.Path.of(path.group(1));
+        java.nio.file.Path run = p.getFileName() != null && p.getFileName().toString().equals("policy") && p.getParent() != null ? p.getParent() : p;
+        return "learned knob: " + run.getFileName();
     }
 
     /** Points that no other point beats (higher accuracy at no more NFE), by increasing NFE. */

@@ -67,7 +67,7 @@ public final class PolicyTrainer {
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));
-        if (config.initThreshold() > 0) startAsThreshold(net, config.initThreshold(), config.initFrontierSlope());
+        if (config.initThreshold() > 0) startAsThreshold(net, config.initThreshold(), config.initFrontierSlope(), config.initKnobGain());
         PolicyLoss.build(net.graph(), net.graph().getVariable(PolicyNet.LOGITS), net.graph().getVariable(PolicyNet.VALUE), config);
         if (config.klCoef() > 0) {
             reference = new PolicyNet(net.config());
@@ -89,17 +89,20 @@ public final class PolicyTrainer {
      * with +-sqrt(32) a sampled rollout over a 128-token buffer still unmasked a few positions
      * below tau at every step (0.3-0.8% each), and solved 12% of lag5 where the rule solves 66%.
      * A frontier slope s > 0 puts -inputScale * s * masked_before into the same column, so the bar
-     * becomes logodds(tau) + s * masked_before.
+     * becomes logodds(tau) + s * masked_before; a knob gain g > 0 puts +inputScale * g * knob there, so
+     * the bar falls by g per unit of knob.
      */
-    static void startAsThreshold(PolicyNet net, double tau, double frontierSlope) {
+    static void startAsThreshold(PolicyNet net, double tau, double frontierSlope, double knobGain) {
         final double inputScale = 4.0, headScale = 3.0;
         int feature = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.CONFIDENCE_LOGODDS);
         int maskedBefore = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.MASKED_BEFORE);
+        int knob = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.KNOB);
         var sd = net.graph();
         var embedW = sd.getVariable("embed.weight").getArr();   // [features, d]
         var headW = sd.getVariable("head.weight").getArr();     // [d, 1]
         for (int i = 0; i < embedW.rows(); i++) {
-            embedW.putScalar(new long[]{i, 0}, i == feature ? inputScale : i == maskedBefore ? -inputScale * frontierSlope : 0.0);
+            double w = i == feature ? inputScale : i == maskedBefore ? -inputScale * frontierSlope : i == knob ? inputScale * knobGain : 0.0;
+            embedW.putScalar(new long[]{i, 0}, w);
         }
         sd.getVariable("embed.bias").getArr().putScalar(0, -inputScale * Math.log(tau / (1 - tau)));
         headW.assign(0.0);

@@ -84,6 +84,12 @@ import java.util.Map;
  *                           being written) and holds back confident tokens further right (in full
  *                           diffusion: the EOS run and digits written before their dependencies);
  *                           needs the feature masked_before
+ * @param initKnobGain       0 (default), or g > 0 with initThreshold and a knobRange: the fresh threshold
+ *                           falls by g log-odds per unit of knob, to log-odds(tau) + s * masked_before - g * knob,
+ *                           so that a fresh conditioned policy already runs faster at larger alphas (a
+ *                           knob that starts unread has to be discovered by GRPO, and in 25 iterations
+ *                           it was not: results/frontier/README.md); training then moves each knob's
+ *                           operating point. Needs the feature knob
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -92,7 +98,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
                           String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold,
-                          double initFrontierSlope) {
+                          double initFrontierSlope, double initKnobGain) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
@@ -145,6 +151,11 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (initFrontierSlope > 0 && !parsedFeatures.contains(PolicyFeatures.MASKED_BEFORE)) {
             throw new UnmaskException("initFrontierSlope needs the feature masked_before: the threshold rises with it");
         }
+        nonNegative("initKnobGain", initKnobGain);
+        if (initKnobGain > 0 && initThreshold == 0) throw new UnmaskException("initKnobGain needs initThreshold: the knob lowers the fresh policy's threshold");
+        if (initKnobGain > 0 && !parsedFeatures.contains(PolicyFeatures.KNOB)) {
+            throw new UnmaskException("initKnobGain needs the feature knob (and a knobRange): the threshold falls with it");
+        }
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
         if (knobRange == null) knobRange = List.of();
         knobRange = List.copyOf(knobRange);
@@ -181,7 +192,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0, 0.0);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0, 0.0, 0.0);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

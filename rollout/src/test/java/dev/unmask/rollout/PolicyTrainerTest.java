@@ -141,6 +141,46 @@ class PolicyTrainerTest {
         assertTrue(noThreshold.getMessage().contains("initThreshold"), noThreshold.getMessage());
     }
 
+    @Test
+    void initKnobGainLowersTheFreshThresholdAsTheKnobRises() {
+        double slope = 6, gain = 0.5, barAtZero = Math.log(0.99 / 0.01);
+        TrainConfig c = config("grpo", 1, "features", List.of("confidence_logodds", "masked_before", "knob"), "knobRange", List.of(0.0, 8.0),
+                "initThreshold", 0.99, "initFrontierSlope", slope, "initKnobGain", gain);
+        PolicyNet net = new PolicyTrainer(c, dllm()).net();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
+        int agree = 0, total = 0, releasedByTheKnob = 0;
+        for (int trial = 0; trial < 20; trial++) {
+            float knob = trial % 2 == 0 ? 0f : 8f;
+            float[] features = new float[3 * L], bias = new float[L];
+            double[] logOdds = new double[L], maskedBefore = new double[L];
+            boolean[][] eligible = new boolean[1][L];
+            for (int j = 0; j < L; j++) {
+                logOdds[j] = rng.nextDouble(-2, 12);
+                maskedBefore[j] = rng.nextDouble();
+                features[3 * j] = (float) logOdds[j];
+                features[3 * j + 1] = (float) maskedBefore[j];
+                features[3 * j + 2] = knob;
+                eligible[0][j] = true;
+            }
+            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
+            for (int j = 0; j < L; j++) {
+                double bar = barAtZero + slope * maskedBefore[j] - gain * knob;
+                if (Math.abs(logOdds[j] - bar) < 1.5) continue; // the soft edge around the bar
+                total++;
+                if ((logits[0][j] > 0) == (logOdds[j] > bar)) agree++;
+                if (knob > 0 && logOdds[j] > bar + 1.5 && logOdds[j] < bar + gain * knob) releasedByTheKnob++;
+            }
+        }
+        assertTrue(total > 100 && releasedByTheKnob > 20, "enough positions away from the edge: " + total + ", below the knob-0 bar but above the knob-8 one: " + releasedByTheKnob);
+        assertEquals(total, agree, "unmask (logit > 0) exactly where the log-odds are well above logodds(0.99) + 6 * masked_before - 0.5 * knob");
+        var noKnob = assertThrows(dev.unmask.env.UnmaskException.class,
+                () -> config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.99, "initKnobGain", gain));
+        assertTrue(noKnob.getMessage().contains("knob"), noKnob.getMessage());
+        var noThreshold = assertThrows(dev.unmask.env.UnmaskException.class,
+                () -> config("grpo", 1, "features", List.of("confidence_logodds", "knob"), "knobRange", List.of(0.0, 8.0), "initKnobGain", gain));
+        assertTrue(noThreshold.getMessage().contains("initThreshold"), noThreshold.getMessage());
+    }
+
     private TrainConfig initProb(double p0) {
         return config("grpo", 1, "initUnmaskProb", p0);
     }

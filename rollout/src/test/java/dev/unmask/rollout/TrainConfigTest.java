@@ -58,6 +58,7 @@ class TrainConfigTest {
         bad.put("initUnmaskProb", List.of(0.0, 1.0, Double.NaN));
         bad.put("initThreshold", List.of(-0.1, 1.0, Double.NaN));
         bad.put("initFrontierSlope", List.of(-1.0, Double.NaN, Double.POSITIVE_INFINITY));
+        bad.put("initKnobGain", List.of(-1.0, Double.NaN, Double.POSITIVE_INFINITY));
         bad.put("rewardAlpha", List.of(-1.0, Double.NaN));
         bad.put("warmupIterations", List.of(-1));
         bad.put("weightDecay", List.of(-0.1, Double.POSITIVE_INFINITY));
