@@ -19,12 +19,19 @@ import java.util.Map;
  */
 public final class FrontierThreshold implements UnmaskPolicy {
     private final double tau, slope;
+    /** false: always also the most confident eligible position; true: only when none passes, the one nearest its bar */
+    private final boolean nearestBarFallback;
 
     public FrontierThreshold(double tau, double slope) {
+        this(tau, slope, false);
+    }
+
+    public FrontierThreshold(double tau, double slope, boolean nearestBarFallback) {
         if (!(tau > 0 && tau < 1)) throw new UnmaskException("frontier tau must lie in (0, 1), got " + tau);
         if (!(slope >= 0)) throw new UnmaskException("frontier slope must be >= 0, got " + slope);
         this.tau = tau;
         this.slope = slope;
+        this.nearestBarFallback = nearestBarFallback;
     }
 
     @Override
@@ -37,6 +44,7 @@ public final class FrontierThreshold implements UnmaskPolicy {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("tau", tau);
         p.put("slope", slope);
+        if (nearestBarFallback) p.put("fallback", 1.0); // left out at its default, so older rows keep their labels
         return p;
     }
 
@@ -51,16 +59,27 @@ public final class FrontierThreshold implements UnmaskPolicy {
         boolean[][] out = new boolean[obs.rows()][];
         for (int r = 0; r < obs.rows(); r++) {
             out[r] = new boolean[obs.genLength()];
-            int maskedBefore = 0, mostConfident = -1;
+            int maskedBefore = 0, mostConfident = -1, nearestBar = -1;
+            double bestMargin = Double.NEGATIVE_INFINITY;
+            boolean anyPassed = false;
             for (int i = 0; i < obs.genLength(); i++) {
                 if (obs.eligible()[r][i]) {
                     float c = obs.confidence()[r][i];
-                    if (logOdds(c) >= bar0 + slope * maskedBefore / obs.genLength()) out[r][i] = true;
+                    double margin = logOdds(c) - (bar0 + slope * maskedBefore / obs.genLength());
+                    if (margin >= 0) out[r][i] = anyPassed = true;
                     if (mostConfident < 0 || c > obs.confidence()[r][mostConfident]) mostConfident = i; // ties: the lower position
+                    if (margin > bestMargin) {
+                        bestMargin = margin;
+                        nearestBar = i;
+                    }
                 }
                 if (obs.masked()[r][i]) maskedBefore++;
             }
-            if (mostConfident >= 0) out[r][mostConfident] = true;
+            if (nearestBarFallback) {
+                if (!anyPassed && nearestBar >= 0) out[r][nearestBar] = true;
+            } else if (mostConfident >= 0) {
+                out[r][mostConfident] = true;
+            }
         }
         return out;
     }

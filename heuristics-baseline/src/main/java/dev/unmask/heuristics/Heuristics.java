@@ -22,6 +22,7 @@ public final class Heuristics {
         Map<String, Double> frontier = new LinkedHashMap<>();
         frontier.put("tau", 0.99);
         frontier.put("slope", 12.0);
+        frontier.put("fallback", 0.0);
         PARAMS.put("frontier", frontier);
         PARAMS.put("factor", Map.of("f", 1.0));
         PARAMS.put("eb", Map.of("gamma", 0.1));
@@ -71,12 +72,17 @@ public final class Heuristics {
             case "margin" -> new ScheduledTopK(ScheduledTopK.Score.MARGIN, steps(v.get("steps")));
             case "entropy" -> new ScheduledTopK(ScheduledTopK.Score.ENTROPY, steps(v.get("steps")));
             case "threshold" -> new ConfidenceThreshold(v.get("tau"));
-            case "frontier" -> new FrontierThreshold(v.get("tau"), v.get("slope"));
+            case "frontier" -> new FrontierThreshold(v.get("tau"), v.get("slope"), flag("frontier: fallback", v.get("fallback")));
             case "factor" -> new FactorRule(v.get("f"));
             case "eb" -> new EntropyBounded(v.get("gamma"));
             case "klass" -> new Klass(v.get("conf"), v.get("kl"), whole("klass: history", v.get("history")), steps(v.get("steps")));
             default -> throw new IllegalStateException(name);
         };
+    }
+
+    private static boolean flag(String what, double v) {
+        if (v != 0 && v != 1) throw new UnmaskException(what + " must be 0 or 1, got " + v);
+        return v == 1;
     }
 
     private static int steps(double v) {

@@ -44,6 +44,22 @@ class HeuristicsTest {
     }
 
     @Test
+    void frontierWithFallback1AddsAPositionOnlyWhenNonePassesAndThenTheOneNearestItsBar() {
+        // L = 8, slope 40: the bar ln(T / (1 - T)) rises by 5 per masked position to the left
+        var obs = Obs.full(0.95f, 0.5f, 0.5f, 0.5f, 0.5f, 0.9999f, 0.5f, 0.5f);
+        // tau 0.9: position 0 passes (2.94 >= 2.20); 5 is the most confident (9.21) but far below its bar (2.20 + 25)
+        assertEquals("0,5", picked(new FrontierThreshold(0.9, 40).select(obs)), "the default always adds the most confident one");
+        assertEquals("0", picked(new FrontierThreshold(0.9, 40, true).select(obs)));
+        // tau 0.99: none passes; nearest its bar is 0 (2.94 - 4.60), not the most confident 5 (9.21 - 29.60)
+        assertEquals("5", picked(new FrontierThreshold(0.99, 40).select(obs)));
+        assertEquals("0", picked(new FrontierThreshold(0.99, 40, true).select(obs)));
+        assertEquals("0", picked(Heuristics.parse("frontier:tau=0.99,slope=40,fallback=1").select(obs)));
+        assertEquals("frontier(fallback=1.0,slope=40.0,tau=0.99)", Heuristics.parse("frontier:tau=0.99,slope=40,fallback=1").label());
+        assertFalse(Heuristics.parse("frontier:tau=0.99,slope=40").label().contains("fallback"), "the default keeps older rows' labels");
+        assertThrows(UnmaskException.class, () -> Heuristics.parse("frontier:fallback=0.5"));
+    }
+
+    @Test
     void topKFollowsTheLinearSchedule() {
         // block of 8 masked positions, 3 steps per block: 3, 3, then the rest (2)
         float[] conf = {0.1f, 0.8f, 0.3f, 0.9f, 0.7f, 0.2f, 0.6f, 0.5f};
