@@ -49,11 +49,13 @@ public final class Plots {
     }
 
     /**
-     * The curve a row belongs to: the rule's name, and "learned" for trained policies, except that a
+     * The curve a row belongs to: the rule's name ("frontier fallback=1" apart from the default frontier
+     * rule), and "learned" for trained policies, except that a
      * conditioned policy swept over its knob is a curve of its own ("learned knob: FOLDER", FOLDER being
      * the run that holds the policy), so its trade-off is not joined up with other policies' points.
      */
     static String seriesName(EvalRow r) {
+        if (r.policy().equals("frontier") && r.policyParams().matches(".*[(,]fallback=1(\\.0)?[,)].*")) return "frontier fallback=1";
         if (!r.policy().equals("learned")) return r.policy();
         java.util.regex.Matcher knob = java.util.regex.Pattern.compile("[(,]knob=").matcher(r.policyParams());
         java.util.regex.Matcher path = java.util.regex.Pattern.compile("[(,]policy=([^,)]*)").matcher(r.policyParams());

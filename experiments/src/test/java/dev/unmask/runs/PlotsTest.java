@@ -13,6 +13,8 @@ class PlotsTest {
     @Test
     void aKnobSweepIsACurveOfItsOwnAndOtherLearnedPointsShareOne() {
         assertEquals("threshold", Plots.seriesName(row("threshold", "threshold(tau=0.9)")));
+        assertEquals("frontier", Plots.seriesName(row("frontier", "frontier(slope=48.0,tau=0.9)")));
+        assertEquals("frontier fallback=1", Plots.seriesName(row("frontier", "frontier(fallback=1.0,slope=48.0,tau=0.9)")));
         assertEquals("learned", Plots.seriesName(row("learned", "learned(mode=greedy,policy=results/frontier/attempt-lag48-g/policy,temp=1.0)")));
         assertEquals("learned knob: attempt-knob2",
                 Plots.seriesName(row("learned", "learned(knob=2.0,mode=greedy,policy=results/frontier/attempt-knob2/policy,temp=1.0)")));

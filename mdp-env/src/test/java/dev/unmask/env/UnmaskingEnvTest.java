@@ -122,6 +122,23 @@ class UnmaskingEnvTest {
     }
 
     @Test
+    void theObservationSaysWhereTheTopTokenIsEos() {
+        UnmaskingEnv env = new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 32, 0, Reward.DEFAULT);
+        Example e = examples.get(0);
+        env.reset(List.of(e), 1);
+        StepObservation o = env.observe();
+        dev.unmask.env.denoiser.Vocabulary vocab = dev.unmask.env.denoiser.Vocabulary.builtin();
+        int[] target = Task.targetSequence(vocab, e, 32); // the fake's top token is the reference, EOS-padded
+        int promptLength = vocab.encode(e.prompt()).length, eos = 0;
+        for (int i = 0; i < 32; i++) {
+            boolean isEos = target[promptLength + i] == vocab.eosId();
+            assertEquals(isEos, o.topIsEos()[0][i], "position " + i);
+            if (isEos) eos++;
+        }
+        assertTrue(eos > 0 && eos < 32, "the reference answer ends inside the buffer: " + eos + " EOS");
+    }
+
+    @Test
     void selectingAnIneligiblePositionIsAnError() {
         UnmaskingEnv env = new UnmaskingEnv(new FakeDenoiser(task, examples, 32), task, 32, 8, 0, Reward.DEFAULT);
         env.reset(examples.subList(0, 1), 1);

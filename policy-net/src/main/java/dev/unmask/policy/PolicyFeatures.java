@@ -44,7 +44,13 @@ public enum PolicyFeatures {
      * Drawn per prompt in training; set per evaluation by the policy spec ({@code knob=VALUE}).
      * The same value at every position.
      */
-    KNOB;
+    KNOB,
+    /**
+     * 1 where the dLLM's most probable token at the position is the end-of-sequence token, else 0.
+     * Not a function of confidence: it lets a policy treat "the answer ends here" apart from a
+     * digit (in full diffusion the confidence rules' main failure is an early EOS run).
+     */
+    TOP_IS_EOS;
 
     public static List<PolicyFeatures> parse(List<String> names) {
         if (names.isEmpty()) throw new UnmaskException("a policy needs at least one feature");
@@ -52,7 +58,7 @@ public enum PolicyFeatures {
             try {
                 return valueOf(n.trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, masked_before, knob)");
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, masked_before, knob, top_is_eos)");
             }
         }).toList();
     }
@@ -78,6 +84,10 @@ public enum PolicyFeatures {
             case MASKED_FRACTION -> (float) maskedInBlock / o.blockLength();
             case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
             case MASK_BIT -> o.masked()[row][pos] ? 1f : 0f;
+            case TOP_IS_EOS -> {
+                if (o.topIsEos() == null) throw new UnmaskException("the policy reads top_is_eos but the observation does not say where the top token is EOS");
+                yield o.topIsEos()[row][pos] ? 1f : 0f;
+            }
             case BUFFER_STEP_FRACTION -> (float) o.step()[row] / o.genLength();
             case MASKED_BEFORE -> {
                 int before = 0;
@@ -89,7 +99,7 @@ public enum PolicyFeatures {
 
     /** Whether the feature is one of the dLLM's statistics at the position, defined only where it is masked (0 elsewhere). */
     public boolean isDllmStatistic() {
-        return this == CONFIDENCE || this == CONFIDENCE_LOGODDS || this == MARGIN || this == ENTROPY;
+        return this == CONFIDENCE || this == CONFIDENCE_LOGODDS || this == MARGIN || this == ENTROPY || this == TOP_IS_EOS;
     }
 
     /** Whether the feature is a function of the position's confidence alone, so a caller that has only confidences can supply it. */

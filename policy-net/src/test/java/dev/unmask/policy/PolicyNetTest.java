@@ -121,6 +121,26 @@ class PolicyNetTest {
     }
 
     @Test
+    void topIsEosIsOneWhereTheDllmsTopTokenIsEosAndZeroWhereThePositionHoldsAToken() {
+        float n = Float.NaN;
+        StepObservation plain = obs(new float[]{n, 0.5f, 0.9f, 0.2f}, 4, 0, 1);
+        boolean[][] topIsEos = {{true, false, true, true}}; // position 0 is not masked: no prediction to read
+        StepObservation o = new StepObservation(4, 4, 1, plain.confidence(), plain.margin(), plain.entropy(), plain.masked(), plain.eligible(),
+                plain.blockStart(), plain.blockIndex(), plain.stepInBlock(), plain.maskedAtBlockStart(), plain.step(), plain.rng(), plain.episodeIds(), null, topIsEos);
+        assertEquals(0f, PolicyFeatures.TOP_IS_EOS.value(o, 0, 1, 3));
+        assertEquals(1f, PolicyFeatures.TOP_IS_EOS.value(o, 0, 2, 3));
+        PolicyInputs in = PolicyInputs.of(List.of(PolicyFeatures.CONFIDENCE, PolicyFeatures.TOP_IS_EOS), o, null, true);
+        float[] f = in.features();
+        assertEquals(0f, f[1], "position 0 holds a token: a dLLM statistic is 0 there");
+        assertEquals(0f, f[3]);
+        assertEquals(1f, f[5]);
+        assertEquals(1f, f[7]);
+        var e = assertThrows(dev.unmask.env.UnmaskException.class, () -> PolicyFeatures.TOP_IS_EOS.value(plain, 0, 1, 3));
+        assertTrue(e.getMessage().contains("top_is_eos"), e.getMessage());
+        assertEquals(List.of(PolicyFeatures.TOP_IS_EOS), PolicyFeatures.parse(List.of("top_is_eos")));
+    }
+
+    @Test
     void aKnobConditionedPolicyReadsItsKnobAtEveryPositionAndSaysWhichItWasGiven() {
         PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 3));
         StepObservation o = obs(conf(16, 5), 8, 1, 1);

@@ -18,6 +18,8 @@ import java.util.SplittableRandom;
  *       recentKl[row][pos][h] is KL(p_now || p_before) of the position's predictive distribution
  *       between consecutive steps, h = 0 the latest change, h = 1 the one before, ...; NaN where the
  *       position has not been observed that often yet (KLASS's stability test needs it).</li>
+ *   <li>topIsEos: where the dLLM's most probable token is the end-of-sequence token, or null when the
+ *       environment did not say (observations built by hand in tests).</li>
  *   <li>fallbackReported: written by the policy, not read by it: see {@link #reportFallback(int)}.</li>
  * </ul>
  */
@@ -26,7 +28,17 @@ public record StepObservation(int genLength, int blockLength, int numBlocks,
                               boolean[][] masked, boolean[][] eligible,
                               int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
                               int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl,
-                              boolean[] fallbackReported) {
+                              boolean[] fallbackReported, boolean[][] topIsEos) {
+    /** With KL history and where the top token is EOS, and no fallback reported yet (what the environment builds). */
+    public StepObservation(int genLength, int blockLength, int numBlocks,
+                           float[][] confidence, float[][] margin, float[][] entropy,
+                           boolean[][] masked, boolean[][] eligible,
+                           int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
+                           int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl, boolean[][] topIsEos) {
+        this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
+                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, recentKl, new boolean[confidence.length], topIsEos);
+    }
+
     /** With KL history, and no fallback reported yet. */
     public StepObservation(int genLength, int blockLength, int numBlocks,
                            float[][] confidence, float[][] margin, float[][] entropy,
@@ -34,7 +46,7 @@ public record StepObservation(int genLength, int blockLength, int numBlocks,
                            int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
                            int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl) {
         this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
-                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, recentKl, new boolean[confidence.length]);
+                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, recentKl, new boolean[confidence.length], null);
     }
 
     /** Without KL history (what every policy but KLASS sees). */

@@ -155,7 +155,7 @@ public final class UnmaskingEnv {
         forwardPasses++;
 
         float[][] conf = new float[k][genLength], margin = new float[k][genLength], ent = new float[k][genLength];
-        boolean[][] masked = new boolean[k][genLength], eligible = new boolean[k][genLength];
+        boolean[][] masked = new boolean[k][genLength], eligible = new boolean[k][genLength], topIsEos = new boolean[k][genLength];
         int[] bStart = new int[k], bIdx = new int[k], sib = new int[k], mabs = new int[k], st = new int[k], ids = new int[k];
         SplittableRandom[] rr = new SplittableRandom[k];
         for (int r = 0; r < k; r++) {
@@ -168,6 +168,7 @@ public final class UnmaskingEnv {
                 conf[r][i] = pending.confidence()[r][p + i];
                 margin[r][i] = masked[r][i] ? pending.margin(r, p + i) : Float.NaN;
                 ent[r][i] = pending.entropy()[r][p + i];
+                topIsEos[r][i] = pending.top1()[r][p + i] == vocab.eosId();
             }
             sib[r] = stepInBlock[e];
             mabs[r] = maskedAtBlockStart[e];
@@ -177,7 +178,7 @@ public final class UnmaskingEnv {
         }
         float[][][] kl = recentKl != null ? updateKl(masked) : null;
         observed = new StepObservation(genLength, blockLength, numBlocks, conf, margin, ent, masked, eligible,
-                bStart, bIdx, sib, mabs, st, rr, ids, kl);
+                bStart, bIdx, sib, mabs, st, rr, ids, kl, topIsEos);
         return observed;
     }
 

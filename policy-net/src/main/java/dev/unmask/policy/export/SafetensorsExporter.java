@@ -86,6 +86,7 @@ public final class SafetensorsExporter {
         m.put("buffer_step_fraction", "steps taken in the episode / buffer length L (same value at every position)");
         m.put("masked_before", "masked positions of the generation buffer before this one / buffer length L (0 at the leftmost masked position)");
         m.put("knob", "the speed/accuracy knob: the exponent alpha of the reward the policy is asked to serve (same value at every position)");
+        m.put("top_is_eos", "1 where the dLLM's most probable token at the position is the end-of-sequence token, else 0 (0 where not masked)");
         return m;
     }
 
