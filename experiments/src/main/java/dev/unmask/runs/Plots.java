@@ -36,6 +36,11 @@ public final class Plots {
             XYSeries s = chart.addSeries(e.getKey(), pts.stream().mapToDouble(EvalRow::meanNfe).toArray(),
                     pts.stream().mapToDouble(EvalRow::accuracy).toArray());
             if (e.getKey().startsWith("learned")) s.setMarker(SeriesMarkers.DIAMOND);
+            if (e.getKey().startsWith("learned knob")) { // the one curve a reader looks for: drawn thick and dark
+                s.setLineWidth(3f);
+                s.setLineColor(new java.awt.Color(0x7B1FA2));
+                s.setMarkerColor(new java.awt.Color(0x7B1FA2));
+            }
         }
         List<EvalRow> front = paretoFront(rows);
         if (!front.isEmpty()) {
@@ -54,7 +59,7 @@ public final class Plots {
      * conditioned policy swept over its knob is a curve of its own ("learned knob: FOLDER", FOLDER being
      * the run that holds the policy), so its trade-off is not joined up with other policies' points.
      */
-    static String seriesName(EvalRow r) {
+    public static String seriesName(EvalRow r) {
         if (r.policy().equals("frontier") && r.policyParams().matches(".*[(,]fallback=1(\\.0)?[,)].*")) return "frontier fallback=1";
         if (!r.policy().equals("learned")) return r.policy();
         java.util.regex.Matcher knob = java.util.regex.Pattern.compile("[(,]knob=").matcher(r.policyParams());
