@@ -104,35 +104,61 @@ class PolicyTrainerTest {
         assertTrue(noLogOdds.getMessage().contains("confidence_logodds"), noLogOdds.getMessage());
     }
 
+    /** The bar a fresh threshold-started policy should draw, in log-odds, at a position. */
+    private interface Bar {
+        double at(double maskedBefore, float knob);
+    }
+
+    /** Which of the positions checked a test wants counted (to show the bar really moved). */
+    private interface Counted {
+        boolean test(double logOdds, double bar, float knob);
+    }
+
+    /**
+     * Feeds a fresh policy 20 windows of random positions (features confidence_logodds, masked_before
+     * and, when knobs is not null, knob: trial t gets knobs[t % knobs.length]) and checks each position
+     * whose log-odds lie 1.5 or more from its bar. Returns {checked, unmasked exactly when above the
+     * bar (logit > 0), counted}.
+     */
+    private static int[] unmasksExactlyAboveTheBar(PolicyNet net, long seed, double maxLogOdds, float[] knobs, Bar bar, Counted counted) {
+        int width = knobs == null ? 2 : 3;
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        int total = 0, agree = 0, count = 0;
+        for (int trial = 0; trial < 20; trial++) {
+            float knob = knobs == null ? 0f : knobs[trial % knobs.length];
+            float[] features = new float[width * L], bias = new float[L];
+            double[] logOdds = new double[L], maskedBefore = new double[L];
+            boolean[][] eligible = new boolean[1][L];
+            for (int j = 0; j < L; j++) {
+                logOdds[j] = rng.nextDouble(-2, maxLogOdds);
+                maskedBefore[j] = rng.nextDouble();
+                features[width * j] = (float) logOdds[j];
+                features[width * j + 1] = (float) maskedBefore[j];
+                if (knobs != null) features[width * j + 2] = knob;
+                eligible[0][j] = true;
+            }
+            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
+            for (int j = 0; j < L; j++) {
+                double b = bar.at(maskedBefore[j], knob);
+                if (Math.abs(logOdds[j] - b) < 1.5) continue; // the soft edge around the bar
+                total++;
+                if ((logits[0][j] > 0) == (logOdds[j] > b)) agree++;
+                if (counted.test(logOdds[j], b, knob)) count++;
+            }
+        }
+        return new int[]{total, agree, count};
+    }
+
     @Test
     void initFrontierSlopeRaisesTheFreshThresholdWithTheMaskedPositionsToTheLeft() {
         double slope = 6, barAtZero = Math.log(0.9 / 0.1);
         TrainConfig c = config("grpo", 1, "features", List.of("confidence_logodds", "masked_before"), "initThreshold", 0.9, "initFrontierSlope", slope);
         PolicyNet net = new PolicyTrainer(c, dllm()).net();
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
-        int agree = 0, total = 0, heldBackByTheSlope = 0;
-        for (int trial = 0; trial < 20; trial++) {
-            float[] features = new float[2 * L], bias = new float[L];
-            double[] logOdds = new double[L], maskedBefore = new double[L];
-            boolean[][] eligible = new boolean[1][L];
-            for (int j = 0; j < L; j++) {
-                logOdds[j] = rng.nextDouble(-2, 10); // confidences from 0.12 to 0.99995
-                maskedBefore[j] = rng.nextDouble();
-                features[2 * j] = (float) logOdds[j];
-                features[2 * j + 1] = (float) maskedBefore[j];
-                eligible[0][j] = true;
-            }
-            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
-            for (int j = 0; j < L; j++) {
-                double bar = barAtZero + slope * maskedBefore[j];
-                if (Math.abs(logOdds[j] - bar) < 1.5) continue; // the soft edge around the bar
-                total++;
-                if ((logits[0][j] > 0) == (logOdds[j] > bar)) agree++;
-                if (logOdds[j] > barAtZero + 1.5 && logOdds[j] < bar) heldBackByTheSlope++;
-            }
-        }
-        assertTrue(total > 100 && heldBackByTheSlope > 20, "enough positions away from the edge: " + total + ", above tau but below the raised bar: " + heldBackByTheSlope);
-        assertEquals(total, agree, "unmask (logit > 0) exactly where the log-odds are well above logodds(0.9) + 6 * masked_before");
+        // log-odds up to 10: confidences from 0.12 to 0.99995
+        int[] r = unmasksExactlyAboveTheBar(net, 7, 10, null, (maskedBefore, knob) -> barAtZero + slope * maskedBefore,
+                (logOdds, bar, knob) -> logOdds > barAtZero + 1.5 && logOdds < bar);
+        assertTrue(r[0] > 100 && r[2] > 20, "enough positions away from the edge: " + r[0] + ", above tau but below the raised bar: " + r[2]);
+        assertEquals(r[0], r[1], "unmask (logit > 0) exactly where the log-odds are well above logodds(0.9) + 6 * masked_before");
         var noFeature = assertThrows(dev.unmask.env.UnmaskException.class,
                 () -> config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.9, "initFrontierSlope", slope));
         assertTrue(noFeature.getMessage().contains("masked_before"), noFeature.getMessage());
@@ -147,32 +173,10 @@ class PolicyTrainerTest {
         TrainConfig c = config("grpo", 1, "features", List.of("confidence_logodds", "masked_before", "knob"), "knobRange", List.of(0.0, 8.0),
                 "initThreshold", 0.99, "initFrontierSlope", slope, "initKnobGain", gain);
         PolicyNet net = new PolicyTrainer(c, dllm()).net();
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
-        int agree = 0, total = 0, releasedByTheKnob = 0;
-        for (int trial = 0; trial < 20; trial++) {
-            float knob = trial % 2 == 0 ? 0f : 8f;
-            float[] features = new float[3 * L], bias = new float[L];
-            double[] logOdds = new double[L], maskedBefore = new double[L];
-            boolean[][] eligible = new boolean[1][L];
-            for (int j = 0; j < L; j++) {
-                logOdds[j] = rng.nextDouble(-2, 12);
-                maskedBefore[j] = rng.nextDouble();
-                features[3 * j] = (float) logOdds[j];
-                features[3 * j + 1] = (float) maskedBefore[j];
-                features[3 * j + 2] = knob;
-                eligible[0][j] = true;
-            }
-            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
-            for (int j = 0; j < L; j++) {
-                double bar = barAtZero + slope * maskedBefore[j] - gain * knob;
-                if (Math.abs(logOdds[j] - bar) < 1.5) continue; // the soft edge around the bar
-                total++;
-                if ((logits[0][j] > 0) == (logOdds[j] > bar)) agree++;
-                if (knob > 0 && logOdds[j] > bar + 1.5 && logOdds[j] < bar + gain * knob) releasedByTheKnob++;
-            }
-        }
-        assertTrue(total > 100 && releasedByTheKnob > 20, "enough positions away from the edge: " + total + ", below the knob-0 bar but above the knob-8 one: " + releasedByTheKnob);
-        assertEquals(total, agree, "unmask (logit > 0) exactly where the log-odds are well above logodds(0.99) + 6 * masked_before - 0.5 * knob");
+        int[] r = unmasksExactlyAboveTheBar(net, 11, 12, new float[]{0f, 8f}, (maskedBefore, knob) -> barAtZero + slope * maskedBefore - gain * knob,
+                (logOdds, bar, knob) -> knob > 0 && logOdds > bar + 1.5 && logOdds < bar + gain * knob);
+        assertTrue(r[0] > 100 && r[2] > 20, "enough positions away from the edge: " + r[0] + ", below the knob-0 bar but above the knob-8 one: " + r[2]);
+        assertEquals(r[0], r[1], "unmask (logit > 0) exactly where the log-odds are well above logodds(0.99) + 6 * masked_before - 0.5 * knob");
         var noKnob = assertThrows(dev.unmask.env.UnmaskException.class,
                 () -> config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.99, "initKnobGain", gain));
         assertTrue(noKnob.getMessage().contains("knob"), noKnob.getMessage());
