@@ -60,11 +60,20 @@ final class BenchCommand implements Callable<Integer> {
     boolean train;
     @Option(names = "--train-batch", defaultValue = "48", description = "Sequences per training step (Sudoku: 53 tokens each).") int trainBatch;
     @Option(names = "--train-reps", defaultValue = "20") int trainReps;
+    @Option(names = "--policy-update", description = "Measure the policy's update instead (one minibatch's forward and backward through the clipped "
+            + "objective) with both policyUpdate settings, interleaved with the GEMM peak, on a random minibatch of --policy-config's shape.")
+    boolean policyUpdate;
+    @Option(names = "--policy-config", description = "Training config whose policy and minibatch to measure (default: configs/grpo-lag48-full-knob.yaml's "
+            + "shape: 5 features, the whole 128-token buffer, minibatch 256).") Path policyConfig;
 
     @Override
     public Integer call() {
         if (reps < 5) throw new dev.unmask.env.UnmaskException("--reps must be at least 5, got " + reps);
         for (String e : engines) if (!e.equals("fast")) Denoisers.Engine.parse(e);
+        if (policyUpdate) {
+            benchPolicyUpdate();
+            return 0;
+        }
         BuiltinDllm model = checkpoint == null ? new BuiltinDllm(DllmConfig.small(1), Vocabulary.builtin()) : DllmCheckpoint.load(checkpoint);
         System.out.printf("model %s, %,d parameters; OMP_NUM_THREADS=%s; medians of %d reps after each shape's warm-up (>= %d calls and %.0f s, until the median of 5 moves < 3%%)%n",
                 model.describe(), model.parameterCount(), System.getenv("OMP_NUM_THREADS"), reps, WARM_MIN_CALLS, WARM_MIN_NANOS / 1e9);
@@ -155,6 +164,57 @@ final class BenchCommand implements Callable<Integer> {
                 System.clearProperty(OnnxDenoiser.JAVA_STATISTICS_PROPERTY);
             }
         }
+    }
+
+    /**
+     * One policy-gradient minibatch with each policyUpdate, the two and the GEMM peak measured in
+     * turn within every repetition (as {@link #benchTraining}), medians after warm-up.
+     */
+    private void benchPolicyUpdate() {
+        Path file = policyConfig != null ? policyConfig : dev.unmask.runs.Paths.home().resolve("configs/grpo-lag48-full-knob.yaml");
+        dev.unmask.rollout.TrainConfig c = dev.unmask.runs.ConfigFiles.resolve(dev.unmask.rollout.TrainConfig.defaults(), file, List.of(),
+                dev.unmask.rollout.TrainConfig.class);
+        int rows = c.minibatch(), width = c.policyContext().equals("buffer") ? c.genLength() : c.blockLength();
+        System.out.printf(Locale.ROOT, "policy d=%d, %d heads, FF %d, %d features, %s context; minibatch %d steps x %d positions; OMP_NUM_THREADS=%s; medians of %d reps%n",
+                c.dModel(), c.heads(), c.ffDim(), c.features().size(), c.policyContext(), rows, width, System.getenv("OMP_NUM_THREADS"), trainReps);
+        Map<String, Runnable> updates = new LinkedHashMap<>();
+        for (String u : List.of("fast", "samediff")) updates.put(u, dev.unmask.rollout.PolicyUpdateTiming.oneGradient(c, u, rows, width));
+        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256), b = Nd4j.rand(DataType.FLOAT, 256, 256);
+        INDArray out = Nd4j.create(DataType.FLOAT, new long[]{256, 256}, 'f');
+        int inner = 20;
+        Runnable nd4jGemm = () -> {
+            for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
+        };
+        for (int w = 0; w < 3; w++) {
+            updates.values().forEach(Runnable::run);
+            nd4jGemm.run();
+        }
+        double[] gemmMs = new double[trainReps];
+        Map<String, double[]> ms = new LinkedHashMap<>();
+        updates.keySet().forEach(u -> ms.put(u, new double[trainReps]));
+        for (int r = 0; r < trainReps; r++) {
+            gemmMs[r] = median(1, nd4jGemm) / inner;
+            for (var e : updates.entrySet()) {
+                System.gc(); // SameDiff's dead off-heap buffers: collected before, not on the next clock
+                ms.get(e.getKey())[r] = median(1, e.getValue());
+            }
+        }
+        Arrays.sort(gemmMs);
+        double peak = 2.0 * 256 * 256 * 256 / gemmMs[trainReps / 2] / 1e6, flops = dev.unmask.rollout.PolicyUpdateTiming.flopsPerGradient(c, rows, width);
+        System.out.println("| what | shape | median ms | positions/s | GFLOP/s | % of peak |");
+        System.out.println("|---|---|---|---|---|---|");
+        System.out.printf(Locale.ROOT, "| Nd4j.gemm | 256x256x256 | | | %.1f | 100 |%n", peak);
+        double base = Double.NaN;
+        for (var e : ms.entrySet()) {
+            double[] m = e.getValue();
+            Arrays.sort(m);
+            double med = m[trainReps / 2];
+            if (e.getKey().equals("samediff")) base = med;
+            System.out.printf(Locale.ROOT, "| policy gradient (%s) | %dx%d | %.1f | %.0f | %.2f | %.1f |%n", e.getKey(), rows, width, med,
+                    rows * width / med * 1e3, flops / med / 1e6, 100 * flops / med / 1e6 / peak);
+        }
+        System.out.printf(Locale.ROOT, "fast is %.2fx samediff's speed. GFLOP/s counts the matrix products (forward: embedding, projections, MLP, attention, head; backward as twice the forward).%n",
+                base / ms.get("fast")[trainReps / 2]);
     }
 
     /**

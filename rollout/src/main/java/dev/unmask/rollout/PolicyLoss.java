@@ -19,6 +19,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  *          + klCoef * avg(exp(ref - logp) - (ref - logp) - 1)           (k3 estimate of KL(pi || pi_ref), when klCoef > 0)
  * </pre>
  * Placeholders take the logits' data type, so tests can run the same objective in double.
+ *
+ * <p>SameDiff's backward of {@code min} passes the gradient to both arguments where they are equal,
+ * and they are equal wherever the ratio lies inside the clip range (the clipped ratio is the ratio):
+ * there this graph's surrogate gradient is twice the true one, while outside the range it is right.
+ * Every run made with {@code policyUpdate: samediff} trained with that weighting (with Adam's scale
+ * invariance it mostly halves the entropy, value and KL terms against the surrogate), and it is kept
+ * so those runs replay; {@link FastPolicyGradients} computes the true gradient.
  */
 final class PolicyLoss {
     static final String ACTIONS = "actions", ELIGIBLE = "eligibleMask", OLD_LOGP = "oldLogProb", ADVANTAGES = "advantages",

@@ -57,6 +57,7 @@ public final class PolicyTrainer {
     private final PolicyNet reference; // null unless klCoef > 0
     private final Adam adam = new Adam();
     private final List<String> params;
+    private final FastPolicyGradients fast; // null with policyUpdate samediff
     private int iteration;
 
     public PolicyTrainer(TrainConfig config, Denoiser dllm) {
@@ -78,6 +79,7 @@ public final class PolicyTrainer {
         List<String> names = new ArrayList<>(net.parameterNames());
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO
         this.params = names;
+        this.fast = config.policyUpdate().equals(TrainConfig.FAST_UPDATE) ? new FastPolicyGradients(net.config(), config) : null;
     }
 
     /**
@@ -178,18 +180,16 @@ public final class PolicyTrainer {
             Collections.shuffle(index, new Random(rng.nextLong()));
             for (int from = 0; from < index.size(); from += config.minibatch()) {
                 List<int[]> mb = index.subList(from, Math.min(index.size(), from + config.minibatch()));
-                Map<String, INDArray> ph = placeholders(batch, mb);
-                OutAndGrad og = Quiet.call(() -> net.graph().calculateGradientsAndOutputs(ph, outputs(), params));
-                double loss = og.getOutputs().get(PolicyLoss.LOSS).getDouble(0);
-                if (!Double.isFinite(loss)) {
-                    throw new UnmaskException("policy loss is " + loss + " at iteration " + (iteration + 1) + ": training stopped, the last checkpoint is kept");
+                FastPolicyGradients.Result r = gradients(minibatch(batch, mb));
+                if (!Double.isFinite(r.loss())) {
+                    throw new UnmaskException("policy loss is " + r.loss() + " at iteration " + (iteration + 1) + ": training stopped, the last checkpoint is kept");
                 }
-                normSum += adam.update(net.graph(), og.getGradients(), lr, config.maxGradNorm(), config.weightDecay());
-                lossSum += loss;
-                clipSum += og.getOutputs().get(PolicyLoss.CLIP_FRACTION).getDouble(0);
-                klSum += og.getOutputs().get(PolicyLoss.APPROX_KL).getDouble(0);
-                entSum += og.getOutputs().get(PolicyLoss.ENTROPY).getDouble(0);
-                if (reference != null) refKlSum += og.getOutputs().get(PolicyLoss.KL_TO_REFERENCE).getDouble(0);
+                normSum += adam.update(net.graph(), r.gradients(), lr, config.maxGradNorm(), config.weightDecay());
+                lossSum += r.loss();
+                clipSum += r.clipFraction();
+                klSum += r.approxKl();
+                entSum += r.entropy();
+                refKlSum += r.klToReference();
                 updates++;
             }
         }
@@ -204,6 +204,21 @@ public final class PolicyTrainer {
                 lossSum / updates, normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9);
     }
 
+    /** The objective's terms and the gradients of the trained parameters on one minibatch, by the config's policyUpdate. */
+    FastPolicyGradients.Result gradients(FastPolicyGradients.Minibatch mb) {
+        if (fast != null) {
+            Map<String, INDArray> weights = new HashMap<>();
+            for (String name : fast.parameterNames()) weights.put(name, net.graph().getVariable(name).getArr());
+            return fast.compute(weights, mb, params);
+        }
+        Map<String, INDArray> ph = placeholders(mb);
+        OutAndGrad og = Quiet.call(() -> net.graph().calculateGradientsAndOutputs(ph, outputs(), params));
+        Map<String, INDArray> o = og.getOutputs();
+        return new FastPolicyGradients.Result(o.get(PolicyLoss.LOSS).getDouble(0), o.get(PolicyLoss.CLIP_FRACTION).getDouble(0),
+                o.get(PolicyLoss.APPROX_KL).getDouble(0), o.get(PolicyLoss.ENTROPY).getDouble(0),
+                reference != null ? o.get(PolicyLoss.KL_TO_REFERENCE).getDouble(0) : 0, og.getGradients());
+    }
+
     private List<String> outputs() {
         List<String> out = new ArrayList<>(List.of(PolicyLoss.LOSS, PolicyLoss.CLIP_FRACTION, PolicyLoss.APPROX_KL, PolicyLoss.ENTROPY));
         if (reference != null) out.add(PolicyLoss.KL_TO_REFERENCE);
@@ -212,7 +227,7 @@ public final class PolicyTrainer {
 
     /** The loss graph's outputs on one minibatch, without an update (tests read the objective's terms). */
     Map<String, Double> lossTerms(List<Trajectory> batch, List<int[]> minibatch) {
-        Map<String, INDArray> out = Quiet.call(() -> net.graph().output(placeholders(batch, minibatch), outputs().toArray(new String[0])));
+        Map<String, INDArray> out = Quiet.call(() -> net.graph().output(placeholders(minibatch(batch, minibatch)), outputs().toArray(new String[0])));
         Map<String, Double> terms = new TreeMap<>();
         out.forEach((k, v) -> terms.put(k, v.getDouble(0)));
         return terms;
@@ -274,7 +289,8 @@ public final class PolicyTrainer {
         return new PolicyNet.Window(feats, bias, eligible, new int[m], m, w);
     }
 
-    private Map<String, INDArray> placeholders(List<Trajectory> batch, List<int[]> mb) {
+    /** One minibatch's inputs and recorded samples as flat arrays, in the layout of the graph's placeholders. */
+    FastPolicyGradients.Minibatch minibatch(List<Trajectory> batch, List<int[]> mb) {
         PolicyNet.Window win = window(batch, mb);
         int m = win.rows(), w = win.width();
         float[] actions = new float[m * w], elig = new float[m * w];
@@ -292,19 +308,26 @@ public final class PolicyTrainer {
             ret[i] = (float) t.returns[k];
             if (reference != null) ref[i] = (float) t.refLogProbs[k];
         }
-        Map<String, INDArray> ph = net.placeholders(win);
-        ph.put(PolicyLoss.ACTIONS, Nd4j.create(actions, new long[]{m, w}, 'c'));
-        ph.put(PolicyLoss.ELIGIBLE, Nd4j.create(elig, new long[]{m, w}, 'c'));
-        ph.put(PolicyLoss.OLD_LOGP, Nd4j.createFromArray(oldLogp));
-        ph.put(PolicyLoss.ADVANTAGES, Nd4j.createFromArray(adv));
-        if (config.algorithm().equals("ppo")) ph.put(PolicyLoss.RETURNS, Nd4j.createFromArray(ret));
-        if (reference != null) ph.put(PolicyLoss.REF_LOGP, Nd4j.createFromArray(ref));
         double[] weights = stepWeights(config.lossNormalisation(), batch, mb);
+        float[] wf = null;
         if (weights != null) {
-            float[] wf = new float[m];
+            wf = new float[m];
             for (int i = 0; i < m; i++) wf[i] = (float) weights[i];
-            ph.put(PolicyLoss.STEP_WEIGHTS, Nd4j.createFromArray(wf));
         }
+        return new FastPolicyGradients.Minibatch(m, w, win.features(), win.keyBias(), actions, elig, oldLogp, adv,
+                config.algorithm().equals("ppo") ? ret : null, reference != null ? ref : null, wf);
+    }
+
+    private Map<String, INDArray> placeholders(FastPolicyGradients.Minibatch mb) {
+        int m = mb.rows(), w = mb.width();
+        Map<String, INDArray> ph = net.placeholders(new PolicyNet.Window(mb.features(), mb.keyBias(), null, new int[m], m, w));
+        ph.put(PolicyLoss.ACTIONS, Nd4j.create(mb.actions(), new long[]{m, w}, 'c'));
+        ph.put(PolicyLoss.ELIGIBLE, Nd4j.create(mb.eligible(), new long[]{m, w}, 'c'));
+        ph.put(PolicyLoss.OLD_LOGP, Nd4j.createFromArray(mb.oldLogProb()));
+        ph.put(PolicyLoss.ADVANTAGES, Nd4j.createFromArray(mb.advantages()));
+        if (mb.returns() != null) ph.put(PolicyLoss.RETURNS, Nd4j.createFromArray(mb.returns()));
+        if (mb.refLogProb() != null) ph.put(PolicyLoss.REF_LOGP, Nd4j.createFromArray(mb.refLogProb()));
+        if (mb.stepWeights() != null) ph.put(PolicyLoss.STEP_WEIGHTS, Nd4j.createFromArray(mb.stepWeights()));
         return ph;
     }
 

@@ -90,6 +90,12 @@ import java.util.Map;
  *                           knob that starts unread has to be discovered by GRPO, and in 25 iterations
  *                           it was not: results/frontier/README.md); training then moves each knob's
  *                           operating point. Needs the feature knob
+ * @param policyUpdate       how the policy's gradient is computed: "fast" (default: the forward and
+ *                           backward written out by hand, {@link FastPolicyGradients}, several times
+ *                           faster) or "samediff" (the SameDiff graph). The two agree to float
+ *                           rounding, not bit for bit, so every run keeps the one it started with; runs
+ *                           recorded before the key existed, and the shipped configs that made
+ *                           committed results, used samediff
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -98,10 +104,11 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
                           String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold,
-                          double initFrontierSlope, double initKnobGain) {
+                          double initFrontierSlope, double initKnobGain, String policyUpdate) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
+    public static final String FAST_UPDATE = "fast", SAMEDIFF_UPDATE = "samediff";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
-    private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP);
+    private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP, "policyUpdate", SAMEDIFF_UPDATE);
 
     public TrainConfig {
         if (!"grpo".equals(algorithm) && !"ppo".equals(algorithm)) throw new UnmaskException("algorithm must be grpo or ppo, got '" + algorithm + "'");
@@ -156,6 +163,9 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (initKnobGain > 0 && !parsedFeatures.contains(PolicyFeatures.KNOB)) {
             throw new UnmaskException("initKnobGain needs the feature knob (and a knobRange): the threshold falls with it");
         }
+        if (!List.of(FAST_UPDATE, SAMEDIFF_UPDATE).contains(policyUpdate)) {
+            throw new UnmaskException("policyUpdate must be fast or samediff, got '" + policyUpdate + "'");
+        }
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
         if (knobRange == null) knobRange = List.of();
         knobRange = List.copyOf(knobRange);
@@ -192,7 +202,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
 
     public static TrainConfig defaults() {
         return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0, 0.0, 0.0);
+                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0, 0.0, 0.0, FAST_UPDATE);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

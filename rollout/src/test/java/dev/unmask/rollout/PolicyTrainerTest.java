@@ -364,16 +364,17 @@ class PolicyTrainerTest {
         for (String k : w0.keySet()) assertArrayEquals(w0.get(k).data(), wb.get(k).data(), 0f, "the reference is the initial policy: " + k);
     }
 
-    @Test
-    void ppoRunsAndResumesExactly(@TempDir Path dir) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fast", "samediff"})
+    void ppoRunsAndResumesExactlyWithEitherUpdate(String update, @TempDir Path dir) throws Exception {
         ChainDenoiser d = dllm();
-        PolicyTrainer a = new PolicyTrainer(config("ppo", 4), d);
+        PolicyTrainer a = new PolicyTrainer(config("ppo", 4, "policyUpdate", update), d);
         a.runIteration();
         a.saveState(dir);
         var ra = a.runIteration();
         // as if killed between the two renames of the next save: only trainer-state.old is left
         java.nio.file.Files.move(dir.resolve(PolicyTrainer.STATE_DIR), dir.resolve(PolicyTrainer.STATE_DIR + ".old"));
-        PolicyTrainer b = new PolicyTrainer(config("ppo", 4), d);
+        PolicyTrainer b = new PolicyTrainer(config("ppo", 4, "policyUpdate", update), d);
         assertTrue(b.resume(dir));
         assertEquals(1, b.iteration());
         assertSameIteration(ra, b.runIteration(), a.net(), b.net());
