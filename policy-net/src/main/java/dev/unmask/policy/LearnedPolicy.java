@@ -24,8 +24,6 @@ public final class LearnedPolicy implements UnmaskPolicy {
     private double knob = Double.NaN;
     private float[] knobByEpisode;
     private boolean allowEmpty;
-    /** Computes the network's outputs for a window; null: the network's SameDiff graph. */
-    private java.util.function.BiFunction<PolicyNet.Window, Boolean, PolicyNet.Output> forward;
 
     /**
      * What the policy did at one step for one row: {@code action} over buffer positions (with the
@@ -49,16 +47,6 @@ public final class LearnedPolicy implements UnmaskPolicy {
 
     public PolicyNet net() {
         return net;
-    }
-
-    /**
-     * Computes the network's outputs (logits, and values when asked) with {@code forward} instead of
-     * the SameDiff graph: a trainer whose update runs its own forward pass uses it for its rollouts
-     * too, so the log-probabilities it records and the ones it updates come from the same arithmetic.
-     */
-    public LearnedPolicy withForward(java.util.function.BiFunction<PolicyNet.Window, Boolean, PolicyNet.Output> forward) {
-        this.forward = forward;
-        return this;
     }
 
     /**
@@ -119,7 +107,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
             for (int r = 0; r < knobs.length; r++) knobs[r] = knobByEpisode != null ? knobByEpisode[obs.episodeIds()[r]] : (float) knob;
         }
         PolicyNet.Window win = net.window(obs, knobs);
-        PolicyNet.Output fwd = forward != null ? forward.apply(win, withValues) : net.forward(win, withValues);
+        PolicyNet.Output fwd = net.forward(win, withValues);
         float[][] logits = fwd.logits();
         Decision[] out = new Decision[win.rows()];
         for (int r = 0; r < win.rows(); r++) {

@@ -99,14 +99,96 @@ final class FastPolicyGradients {
      * @param wanted       the parameters whose gradients to return
      */
     Result compute(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
-        loadWeights(graphWeights);
+        for (var e : weightsOff.entrySet()) {
+            INDArray w = graphWeights.get(e.getKey());
+            if (w == null) throw new IllegalStateException("policy weights lack " + e.getKey());
+            float[] data = w.dup('c').data().asFloat();
+            if (data.length != e.getValue().size()) throw new IllegalStateException(e.getKey() + " has " + data.length + " values, expected " + e.getValue().size());
+            e.getValue().put(0, data, 0, data.length);
+            weights.put(e.getKey(), data);
+        }
         int rows = mb.rows(), w = mb.width(), n = rows * w;
-        forward(rows, w, mb.features(), mb.keyBias());
-        ValueHead vh = ppo ? valueHead(rows, w, mb.keyBias()) : null;
-        double[] value = ppo ? vh.value() : null, pooledCount = ppo ? vh.count() : null;
-        float[][] pooled = ppo ? vh.pooled() : null;
+        ensureCapacity(n, rows * heads * w * w, w);
+
+        // ---------------------------------------------------------------------------------- forward
+        feats.put(0, mb.features(), 0, n * f);
+        gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
+        x0.get(0, hX, 0, n * d);
+        float[] eb = weights.get("embed.bias");
+        for (int i = 0; i < n; i++) {
+            int o = i * d, po = (i % w) * d;
+            for (int j = 0; j < d; j++) hX[o + j] += eb[j] + pe[po + j];
+        }
+        System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
+        layerNorm(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
+        h1.put(0, hH, 0, n * d);
+        linear(h1, "layer0.attn.q", q, n);
+        linear(h1, "layer0.attn.k", k, n);
+        linear(h1, "layer0.attn.v", v, n);
         float scale = (float) (1.0 / Math.sqrt(dh));
+        for (int r = 0; r < rows; r++) {
+            for (int hd = 0; hd < heads; hd++) {
+                int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
+                Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
+                probs.get(pOff, rowP, 0, w * w);
+                for (int i = 0; i < w; i++) {
+                    int o = i * w;
+                    for (int j = 0; j < w; j++) rowP[o + j] += mb.keyBias()[r * w + j];
+                }
+                FloatKernels.softmaxRows(rowP, w, w, w, scratch);
+                probs.put(pOff, rowP, 0, w * w);
+                Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
+            }
+        }
+        linear(ctx, "layer0.attn.out", tmp, n);
+        tmp.get(0, hH, 0, n * d);
+        for (int i = 0; i < n * d; i++) hX[i] = hX0[i] + hH[i];
+        System.arraycopy(hX, 0, hX1, 0, n * d); // and before the MLP
+        layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", n);
+        h2.put(0, hH, 0, n * d);
+        gemm(false, false, n, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
+        gel.get(0, hU, 0, n * ff);
+        float[] bi = weights.get("layer0.mlp.in.bias");
+        for (int i = 0; i < n; i++) for (int j = 0; j < ff; j++) hU[i * ff + j] += bi[j];
+        for (int i = 0; i < n * ff; i++) hSig[i] = -GELU_SCALE * hU[i];
+        FloatKernels.exp(hSig, hSig, n * ff, scratchFor(n * ff));
+        for (int i = 0; i < n * ff; i++) {
+            hSig[i] = 1f / (1f + hSig[i]);
+            hGel[i] = hU[i] * hSig[i];
+        }
+        gel.put(0, hGel, 0, n * ff);
+        gemm(false, false, n, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
+        tmp.get(0, hH, 0, n * d);
+        float[] bm = weights.get("layer0.mlp.out.bias");
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) hX[i * d + j] = hX1[i * d + j] + hH[i * d + j] + bm[j];
+        layerNorm(hX, hXhatF, rstdF, hY, "final_ln", n);
         float[] wh = weights.get("head.weight");
+        float bh = weights.get("head.bias")[0];
+        for (int i = 0; i < n; i++) hZ[i] = dotRow(hY, i * d, wh) + bh;
+
+        // value head: mean of the final features over eligible keys (keyBias > -1), then linear
+        double[] value = null, pooledCount = null;
+        float[][] pooled = null;
+        if (ppo) {
+            value = new double[rows];
+            pooledCount = new double[rows];
+            pooled = new float[rows][d];
+            float[] wv = weights.get("value_head.weight");
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < w; j++) {
+                    if (mb.keyBias()[r * w + j] > -1f) {
+                        pooledCount[r]++;
+                        for (int c = 0; c < d; c++) pooled[r][c] += hY[(r * w + j) * d + c];
+                    }
+                }
+                double s = weights.get("value_head.bias")[0];
+                for (int c = 0; c < d; c++) {
+                    pooled[r][c] /= (float) pooledCount[r];
+                    s += pooled[r][c] * wv[c];
+                }
+                value[r] = s;
+            }
+        }
 
         // ---------------------------------------------------------------------------------- loss
         float[] a = mb.actions(), el = mb.eligible();
@@ -259,122 +341,6 @@ final class FastPolicyGradients {
             out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
         }
         return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
-    }
-
-    /** The network's per-position logits for a minibatch's inputs, as {@link PolicyNet#forward} (ineligible positions -infinity), and the value head's output when asked. */
-    PolicyNet.Output logits(Map<String, INDArray> graphWeights, PolicyNet.Window win, boolean withValues) {
-        loadWeights(graphWeights);
-        int rows = win.rows(), w = win.width();
-        forward(rows, w, win.features(), win.keyBias());
-        float[][] logits = new float[rows][w];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < w; j++) logits[r][j] = win.eligible()[r][j] ? hZ[r * w + j] : Float.NEGATIVE_INFINITY;
-        }
-        float[] values = null;
-        if (withValues) {
-            double[] v = valueHead(rows, w, win.keyBias()).value;
-            values = new float[rows];
-            for (int r = 0; r < rows; r++) values[r] = (float) v[r];
-        }
-        return new PolicyNet.Output(logits, values);
-    }
-
-    private void loadWeights(Map<String, INDArray> graphWeights) {
-        for (var e : weightsOff.entrySet()) {
-            INDArray w = graphWeights.get(e.getKey());
-            if (w == null) throw new IllegalStateException("policy weights lack " + e.getKey());
-            float[] data = w.dup('c').data().asFloat();
-            if (data.length != e.getValue().size()) throw new IllegalStateException(e.getKey() + " has " + data.length + " values, expected " + e.getValue().size());
-            e.getValue().put(0, data, 0, data.length);
-            weights.put(e.getKey(), data);
-        }
-    }
-
-    /** Forward pass over rows x w positions; leaves every activation the backward pass needs, and the logits in hZ. */
-    private void forward(int rows, int w, float[] features, float[] keyBias) {
-        int n = rows * w;
-        ensureCapacity(n, rows * heads * w * w, w);
-
-        // ---------------------------------------------------------------------------------- forward
-        feats.put(0, features, 0, n * f);
-        gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
-        x0.get(0, hX, 0, n * d);
-        float[] eb = weights.get("embed.bias");
-        for (int i = 0; i < n; i++) {
-            int o = i * d, po = (i % w) * d;
-            for (int j = 0; j < d; j++) hX[o + j] += eb[j] + pe[po + j];
-        }
-        System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
-        layerNorm(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
-        h1.put(0, hH, 0, n * d);
-        linear(h1, "layer0.attn.q", q, n);
-        linear(h1, "layer0.attn.k", k, n);
-        linear(h1, "layer0.attn.v", v, n);
-        float scale = (float) (1.0 / Math.sqrt(dh));
-        for (int r = 0; r < rows; r++) {
-            for (int hd = 0; hd < heads; hd++) {
-                int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
-                Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
-                probs.get(pOff, rowP, 0, w * w);
-                for (int i = 0; i < w; i++) {
-                    int o = i * w;
-                    for (int j = 0; j < w; j++) rowP[o + j] += keyBias[r * w + j];
-                }
-                FloatKernels.softmaxRows(rowP, w, w, w, scratch);
-                probs.put(pOff, rowP, 0, w * w);
-                Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
-            }
-        }
-        linear(ctx, "layer0.attn.out", tmp, n);
-        tmp.get(0, hH, 0, n * d);
-        for (int i = 0; i < n * d; i++) hX[i] = hX0[i] + hH[i];
-        System.arraycopy(hX, 0, hX1, 0, n * d); // and before the MLP
-        layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", n);
-        h2.put(0, hH, 0, n * d);
-        gemm(false, false, n, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
-        gel.get(0, hU, 0, n * ff);
-        float[] bi = weights.get("layer0.mlp.in.bias");
-        for (int i = 0; i < n; i++) for (int j = 0; j < ff; j++) hU[i * ff + j] += bi[j];
-        for (int i = 0; i < n * ff; i++) hSig[i] = -GELU_SCALE * hU[i];
-        FloatKernels.exp(hSig, hSig, n * ff, scratchFor(n * ff));
-        for (int i = 0; i < n * ff; i++) {
-            hSig[i] = 1f / (1f + hSig[i]);
-            hGel[i] = hU[i] * hSig[i];
-        }
-        gel.put(0, hGel, 0, n * ff);
-        gemm(false, false, n, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
-        tmp.get(0, hH, 0, n * d);
-        float[] bm = weights.get("layer0.mlp.out.bias");
-        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) hX[i * d + j] = hX1[i * d + j] + hH[i * d + j] + bm[j];
-        layerNorm(hX, hXhatF, rstdF, hY, "final_ln", n);
-        float[] wh = weights.get("head.weight");
-        float bh = weights.get("head.bias")[0];
-        for (int i = 0; i < n; i++) hZ[i] = dotRow(hY, i * d, wh) + bh;
-    }
-
-    /** The value head's pooled features (mean over eligible keys, keyBias > -1), their counts and the value per row. */
-    private record ValueHead(float[][] pooled, double[] count, double[] value) {
-    }
-
-    private ValueHead valueHead(int rows, int w, float[] keyBias) {
-        double[] value = new double[rows], pooledCount = new double[rows];
-        float[][] pooled = new float[rows][d];
-        float[] wv = weights.get("value_head.weight");
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < w; j++) {
-                if (keyBias[r * w + j] > -1f) {
-                    pooledCount[r]++;
-                    for (int c = 0; c < d; c++) pooled[r][c] += hY[(r * w + j) * d + c];
-                }
-            }
-            double s = weights.get("value_head.bias")[0];
-            for (int c = 0; c < d; c++) {
-                pooled[r][c] /= (float) pooledCount[r];
-                s += pooled[r][c] * wv[c];
-            }
-            value[r] = s;
-        }
-        return new ValueHead(pooled, pooledCount, value);
     }
 
     private static double softplus(double x) {

@@ -137,7 +137,6 @@ public final class PolicyTrainer {
         for (int p = 0; p < prompts.size(); p++) for (int g = 0; g < config.groupSize(); g++) batch.add(new Trajectory(prompts.get(p), p));
         UnmaskingEnv env = new UnmaskingEnv(dllm, task, config.genLength(), config.blockLength(), 0.0, config.reward());
         LearnedPolicy behaviour = new LearnedPolicy(net, 1.0, true, "training").allowEmptySteps(config.emptySteps());
-        if (fast != null) behaviour.withForward((win, withValues) -> fast.logits(graphWeights(), win, withValues));
         env.allowEmptySteps(config.emptySteps());
         float[] knobs = null;
         if (!config.knobRange().isEmpty()) {
@@ -207,20 +206,17 @@ public final class PolicyTrainer {
 
     /** The objective's terms and the gradients of the trained parameters on one minibatch, by the config's policyUpdate. */
     FastPolicyGradients.Result gradients(FastPolicyGradients.Minibatch mb) {
-        if (fast != null) return fast.compute(graphWeights(), mb, params);
+        if (fast != null) {
+            Map<String, INDArray> weights = new HashMap<>();
+            for (String name : fast.parameterNames()) weights.put(name, net.graph().getVariable(name).getArr());
+            return fast.compute(weights, mb, params);
+        }
         Map<String, INDArray> ph = placeholders(mb);
         OutAndGrad og = Quiet.call(() -> net.graph().calculateGradientsAndOutputs(ph, outputs(), params));
         Map<String, INDArray> o = og.getOutputs();
         return new FastPolicyGradients.Result(o.get(PolicyLoss.LOSS).getDouble(0), o.get(PolicyLoss.CLIP_FRACTION).getDouble(0),
                 o.get(PolicyLoss.APPROX_KL).getDouble(0), o.get(PolicyLoss.ENTROPY).getDouble(0),
                 reference != null ? o.get(PolicyLoss.KL_TO_REFERENCE).getDouble(0) : 0, og.getGradients());
-    }
-
-    /** The network's current weights by name, for the hand-written passes. */
-    private Map<String, INDArray> graphWeights() {
-        Map<String, INDArray> weights = new HashMap<>();
-        for (String name : fast.parameterNames()) weights.put(name, net.graph().getVariable(name).getArr());
-        return weights;
     }
 
     private List<String> outputs() {
