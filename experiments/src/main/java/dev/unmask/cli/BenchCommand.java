@@ -69,6 +69,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (reps < 5) throw new dev.unmask.env.UnmaskException("--reps must be at least 5, got " + reps);
+        if (trainReps < 1) throw new dev.unmask.env.UnmaskException("--train-reps must be at least 1, got " + trainReps);
         for (String e : engines) if (!e.equals("fast")) Denoisers.Engine.parse(e);
         if (policyUpdate) {
             benchPolicyUpdate();
