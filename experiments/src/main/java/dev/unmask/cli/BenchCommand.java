@@ -180,12 +180,8 @@ final class BenchCommand implements Callable<Integer> {
                 c.dModel(), c.heads(), c.ffDim(), c.features().size(), c.policyContext(), rows, width, System.getenv("OMP_NUM_THREADS"), trainReps);
         Map<String, Runnable> updates = new LinkedHashMap<>();
         for (String u : List.of("fast", "samediff")) updates.put(u, dev.unmask.rollout.PolicyUpdateTiming.oneGradient(c, u, rows, width));
-        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256), b = Nd4j.rand(DataType.FLOAT, 256, 256);
-        INDArray out = Nd4j.create(DataType.FLOAT, new long[]{256, 256}, 'f');
         int inner = 20;
-        Runnable nd4jGemm = () -> {
-            for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
-        };
+        Runnable nd4jGemm = gemm256(inner);
         for (int w = 0; w < 3; w++) {
             updates.values().forEach(Runnable::run);
             nd4jGemm.run();
@@ -269,8 +265,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         DllmTrainer.Batch probe = trainers.get(DllmTrainer.Kind.FAST).batch(0);
         int rows = probe.noisy().length, len = probe.targets().length / rows;
-        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256), b = Nd4j.rand(DataType.FLOAT, 256, 256);
-        INDArray c = Nd4j.create(DataType.FLOAT, new long[]{256, 256}, 'f');
         dev.unmask.env.nn.OffHeapFloats[] blas = {new dev.unmask.env.nn.OffHeapFloats(256 * 256), new dev.unmask.env.nn.OffHeapFloats(256 * 256),
                 new dev.unmask.env.nn.OffHeapFloats(256 * 256)};
         for (int i = 0; i < 256 * 256; i++) {
@@ -278,9 +272,7 @@ final class BenchCommand implements Callable<Integer> {
             blas[1].set(i, (float) Math.random());
         }
         int inner = 20;
-        Runnable nd4jGemm = () -> {
-            for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-        };
+        Runnable nd4jGemm = gemm256(inner);
         Runnable blasGemm = () -> {
             for (int i = 0; i < inner; i++) dev.unmask.env.nn.Blas.gemm(false, false, 256, 256, 256, 1f, blas[0], 0, 256, blas[1], 0, 256, 0f, blas[2], 0, 256);
         };
@@ -345,6 +337,15 @@ final class BenchCommand implements Callable<Integer> {
                 + (c.rotary() ? 2 * 2 * n * d * d : 0); // rotate-half of queries and keys is a [d, d] product each
         // embeddings are one-hot products with the token table and (unless rotary-only) the position table
         return c.layers() * perLayer + 2 * n * (vocab + (c.rotaryOnly() ? 0 : c.maxLength())) * d + 2 * n * d * vocab;
+    }
+
+    /** {@code inner} products of two random 256 x 256 floats into a preallocated output: the peak the interleaved benches time beside their work. */
+    private static Runnable gemm256(int inner) {
+        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256), b = Nd4j.rand(DataType.FLOAT, 256, 256);
+        INDArray c = Nd4j.create(DataType.FLOAT, new long[]{256, 256}, 'f');
+        return () -> {
+            for (int i = 0; i < inner; i++) Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+        };
     }
 
     private static double gemmPeak(int size, int reps) {
