@@ -48,7 +48,7 @@ final class FastPolicyGradients {
     // activations and their gradients
     private int capacity = -1, probCapacity = -1;
     private OffHeapFloats feats, x0, h1, q, k, v, ctx, h2, gel, tmp, dTmp, dX, dH, dq, dk, dv, dctx, dGel, probs, dProbs;
-    private float[] hX, hX0, hX1, hH, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, scratch;
+    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, scratch;
 
     FastPolicyGradients(PolicyConfig policy, TrainConfig c) {
         this.f = policy.parsedFeatures().size();
@@ -226,7 +226,8 @@ final class FastPolicyGradients {
         double loss = -surrogateSum - entropyCoef * entropySum + (ppo ? valueCoef * valueSum : 0) + (klCoef > 0 ? klCoef * klSum : 0);
 
         // ---------------------------------------------------------------------------------- backward
-        float[] dz = new float[n];
+        float[] dz = bZ;
+        Arrays.fill(dz, 0, n, 0f);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < w; j++) {
                 int i = r * w + j;
@@ -268,24 +269,24 @@ final class FastPolicyGradients {
         grads.put("value_head.weight", gWv);
         grads.put("value_head.bias", new float[]{gBv});
 
-        float[] dX2 = new float[n * d];
+        float[] dX2 = bX2;
         layerNormBackward(dy, hXhatF, rstdF, "final_ln", dX2, n, grads);
         // MLP
         dTmp.put(0, dX2, 0, n * d);
         gemm(false, true, n, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
         weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight");
         grads.put("layer0.mlp.out.bias", columnSums(dX2, n, d));
-        float[] du = new float[n * ff];
+        float[] du = bU;
         dGel.get(0, du, 0, n * ff);
         for (int i = 0; i < n * ff; i++) du[i] *= hSig[i] + GELU_SCALE * hGel[i] * (1f - hSig[i]);
         dGel.put(0, du, 0, n * ff);
         weightGradient(h2, d, dGel, ff, n, "layer0.mlp.in.weight");
         grads.put("layer0.mlp.in.bias", columnSums(du, n, ff));
         gemm(false, true, n, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
-        float[] dh2 = new float[n * d];
+        float[] dh2 = bH2;
         dH.get(0, dh2, 0, n * d);
         float[] dX1 = dX2; // residual: dX1 = dX2 + LN2'(dh2)
-        float[] dLn = new float[n * d];
+        float[] dLn = bLn;
         layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, n, grads);
         for (int i = 0; i < n * d; i++) dX1[i] += dLn[i];
         // attention output projection
@@ -312,11 +313,12 @@ final class FastPolicyGradients {
                 Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
             }
         }
-        float[] dh1 = new float[n * d];
+        float[] dh1 = bH1;
+        Arrays.fill(dh1, 0, n * d, 0f);
         for (String lin : List.of("q", "k", "v")) {
             OffHeapFloats g = lin.equals("q") ? dq : lin.equals("k") ? dk : dv;
             weightGradient(h1, d, g, d, n, "layer0.attn." + lin + ".weight");
-            float[] heap = new float[n * d];
+            float[] heap = bProj;
             g.get(0, heap, 0, n * d);
             grads.put("layer0.attn." + lin + ".bias", columnSums(heap, n, d));
             gemm(false, true, n, d, d, g, d, weightsOff.get("layer0.attn." + lin + ".weight"), d, dH, d);
@@ -475,6 +477,14 @@ final class FastPolicyGradients {
         rstd2 = new float[n];
         rstdF = new float[n];
         hZ = new float[n];
+        // the backward pass's scratch, reused by every minibatch
+        bZ = new float[n];
+        bX2 = new float[n * d];
+        bU = new float[n * ff];
+        bH2 = new float[n * d];
+        bLn = new float[n * d];
+        bH1 = new float[n * d];
+        bProj = new float[n * d];
         hU = new float[n * ff];
         hSig = new float[n * ff];
         hGel = new float[n * ff];
