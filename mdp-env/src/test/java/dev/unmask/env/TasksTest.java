@@ -280,7 +280,7 @@ class TasksTest {
 
     @Test
     void traceVerifiersRejectWrongCutShortAndOverlongAnswers() {
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48", "ducci")) {
             Task t = Tasks.byName(name);
             for (Example e : t.dataset(Split.TEST, 4, 100)) {
                 String a = e.answer();
@@ -306,7 +306,7 @@ class TasksTest {
     @Test
     void traceTasksPadA128TokenBufferWithEosAndTheirLengthsVaryWithinEveryPromptSize() {
         Vocabulary v = Vocabulary.builtin();
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48", "ducci")) {
             Task t = Tasks.byName(name);
             assertTrue(t.defaultGenLength() >= 128, name);
             List<Example> train = t.dataset(Split.TRAIN, 7, 2000);
@@ -322,12 +322,14 @@ class TasksTest {
                 lengthsByPromptLength.computeIfAbsent(promptLen, k -> new java.util.HashMap<>()).merge(answerLen, 1, Integer::sum);
             }
             assertTrue(padded >= 1990, name + ": answers end in EOS padding");
-            assertTrue(tokenLengths.size() >= 30, name + " token lengths " + tokenLengths);
+            // a ducci answer is whole rows of nine tokens: as many token lengths as row counts
+            assertTrue(tokenLengths.size() >= (name.equals("ducci") ? 10 : 30), name + " token lengths " + tokenLengths);
             assertTrue(stepCounts.size() >= 10, name + " step counts " + stepCounts);
             // the prompt's length does not give the answer's away: within every prompt length with enough
             // instances, no single answer length covers a fifth of them (revadd: two fifths; a third of
-            // its answers take two steps, and two sums of a given size have one length)
-            double bound = name.equals("revadd") ? 0.4 : 0.2;
+            // its answers take two steps, and two sums of a given size have one length; ducci: 41% of
+            // starts take 8 rows, whatever their digits)
+            double bound = name.equals("revadd") ? 0.4 : name.equals("ducci") ? 0.45 : 0.2;
             for (var byLength : lengthsByPromptLength.entrySet()) {
                 int total = byLength.getValue().values().stream().mapToInt(Integer::intValue).sum();
                 if (total < 100) continue;
@@ -350,7 +352,7 @@ class TasksTest {
         assertTrue(Double.isNaN(sudoku.predictability().get(0).r2Tokens()), "constant length: R² undefined");
         assertEquals(0.0, sudoku.endedShare()[18]);
         assertEquals(1.0, sudoku.endedShare()[19], "19 tokens, EOS from the 20th position on");
-        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48")) {
+        for (String name : List.of("gcd", "happy", "revadd", "fib", "lag", "lag5", "lag48", "ducci")) {
             LengthStats.Report r = LengthStats.of(Tasks.byName(name), v, Split.TRAIN, 1, 2000);
             for (LengthStats.Predictability p : r.predictability()) {
                 assertTrue(p.r2Tokens() < 0.5 && p.r2Steps() < 0.5, name + " " + p);
@@ -358,11 +360,37 @@ class TasksTest {
             }
             // the exact length is guessed from the prompt's size hardly more often than with no features at all
             LengthStats.Predictability size = r.predictability().get(0);
-            assertTrue(size.exactTokens() < 0.4 && size.exactTokens() - size.modeExactTokens() < 0.05, name + " " + size);
+            assertTrue(size.exactTokens() < (name.equals("ducci") ? 0.45 : 0.4) && size.exactTokens() - size.modeExactTokens() < 0.05, name + " " + size);
             assertTrue(r.positionEnded(0.9) - r.positionEnded(0.1) >= 25, name + ": the end of the answer spreads over many positions");
         }
         assertEquals(3, LengthStats.steps("84=2*36+12,36=3*12+0,1=1*1+0>12"));
         assertEquals(1, LengthStats.steps("1234|3412|2143|4321"));
+    }
+
+    @Test
+    void ducciTraceTakesAbsoluteDifferencesOfNeighboursAroundTheRingUntilARowOfZeros() {
+        assertEquals("23344743,10103311,11130200,00232201,02110211,21012101,11111111,00000000", DucciTask.trace("31415926"));
+        assertEquals("00000000", DucciTask.trace("77777777"), "equal digits: one row of zeros");
+        assertThrows(IllegalArgumentException.class, () -> DucciTask.trace("1234567"));
+        assertThrows(IllegalArgumentException.class, () -> DucciTask.trace("1234567a"));
+        Task ducci = Tasks.byName("ducci");
+        for (Example e : ducci.dataset(Split.TRAIN, 3, 3000)) {
+            assertEquals("<ducci>" + e.key() + ",", e.prompt());
+            assertTrue(e.answer().length() <= 128, e.toString());
+            String[] rows = e.answer().split(",");
+            assertEquals(rows.length, ducci.steps(e.answer()));
+            String before = e.key();
+            for (int r = 0; r < rows.length; r++) {
+                assertEquals(8, rows[r].length(), e.toString());
+                for (int i = 0; i < 8; i++) {
+                    int expected = Math.abs(before.charAt(i) - before.charAt((i + 1) % 8));
+                    assertEquals(expected, rows[r].charAt(i) - '0', e + " row " + r + " digit " + i);
+                }
+                // the zero row ends the answer, and only the last row is zeros
+                assertEquals(r == rows.length - 1, rows[r].equals("00000000"), e.toString());
+                before = rows[r];
+            }
+        }
     }
 
     @Test
@@ -462,6 +490,6 @@ class TasksTest {
     @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, fib, gcd, happy, lag, lag48, lag5, revadd, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, ducci, fib, gcd, happy, lag, lag48, lag5, revadd, sort, sudoku)", e.getMessage());
     }
 }

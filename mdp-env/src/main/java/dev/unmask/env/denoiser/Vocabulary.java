@@ -46,6 +46,7 @@ public final class Vocabulary {
         t.addAll(List.of("<fib>", "<lag>"));
         t.add("<lag5>");
         t.add("<lag48>");
+        t.add("<ducci>");
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 
