@@ -152,6 +152,9 @@ public final class DllmCommand {
         @Option(names = "--shortest-of", defaultValue = "1", description = "Train on the shortest answer of this many draws (default: ${DEFAULT-VALUE}): "
                 + "training answers shorter than the task's, so the model expects answers to end too early, as an instruction-tuned dLLM does on long benchmark answers.")
         int shortestOf;
+        @Option(names = "--suffix-mask-prob", defaultValue = "0", description = "Share of training examples whose mask also hides every answer position from a random cut on "
+                + "(default: ${DEFAULT-VALUE}): teaches the decisions semi-AR decoding faces at the end of an answer, with everything to the right still masked.")
+        double suffixMaskProb;
         @Option(names = "--eval-n", defaultValue = "200", description = "Held-out prompts per task for the final accuracy (0 = skip).")
         int evalN;
         @Option(names = "--resume", description = "Continue from the folder's trainer-state.")
@@ -185,7 +188,8 @@ public final class DllmCommand {
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
-            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf);
+            if (!(suffixMaskProb >= 0 && suffixMaskProb <= 1)) throw new UnmaskException("--suffix-mask-prob must lie in [0, 1], got " + suffixMaskProb);
+            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {

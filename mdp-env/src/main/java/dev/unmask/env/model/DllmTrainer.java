@@ -141,8 +141,14 @@ public final class DllmTrainer {
             int answerLen = clean[b].length - promptLen[b];
             noisy[b] = clean[b].clone();
             int masked = 0;
+            // a suffix mask: everything from the cut on is hidden, the text before it masked as usual
+            int cut = clean[b].length;
+            if (config.suffixMaskProb() > 0 && rng.nextDouble() < config.suffixMaskProb()) cut = promptLen[b] + rng.nextInt(answerLen);
             for (int i = promptLen[b]; i < clean[b].length; i++) {
-                if (rng.nextDouble() < t) {
+                if (i >= cut) {
+                    noisy[b][i] = vocab.maskId();
+                    masked++;
+                } else if (rng.nextDouble() < t) {
                     noisy[b][i] = vocab.maskId();
                     masked++;
                 }
