@@ -10,7 +10,7 @@ import java.util.TreeSet;
 /** Where the shipped models live: beside the launcher (it sets unmask.home), else the working directory. */
 public final class Paths {
     /** The dLLM a run gets when it names none, for the tasks of the built-in testbed (results/testbed/): the shipped model that learned each. */
-    private static final Map<String, String> TESTBED_MODELS = Map.of("lag", "dllm-t1", "lag5", "dllm-t2", "lag48", "dllm-t4");
+    private static final Map<String, String> TESTBED_MODELS = Map.of("lag", "dllm-t1", "lag5", "dllm-t2", "lag48", "dllm-t4", "ducci", "dllm-t6");
     /** The default for every other task, and what every result made before the testbed ran on. */
     private static final String DEFAULT_MODEL = "dllm-a";
 

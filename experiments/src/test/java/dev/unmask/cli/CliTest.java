@@ -555,6 +555,8 @@ class CliTest {
                 "--stop-after 0 is not after the current step 0");
         assertOneLineError(run(concat(new String[]{"dllm", "train", "--out", dir.resolve("bad").toString(), "--shortest-of", "0"}, common)),
                 "--shortest-of must be >= 1");
+        assertOneLineError(run(concat(new String[]{"dllm", "train", "--out", dir.resolve("bad").toString(), "--suffix-mask-prob", "1.5"}, common)),
+                "--suffix-mask-prob must lie in [0, 1]");
         assertFalse(Files.exists(dir.resolve("bad")), "nothing written on bad input");
         assertEquals(0, run(concat(new String[]{"dllm", "train", "--out", whole.toString()}, common)).code());
         Run first = run(concat(new String[]{"dllm", "train", "--out", chunked.toString(), "--stop-after", "2"}, common));

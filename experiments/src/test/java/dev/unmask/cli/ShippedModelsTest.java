@@ -69,7 +69,9 @@ class ShippedModelsTest {
             "dllm-t2, lag5, 0.80",  // 90.8% on 500 test prompts
             "dllm-t3, lag48, 0.80",  // 89.4% on 500 test prompts
             "dllm-t4, lag48, 0.70",  // trained on answers shorter than the task's: 76% in full diffusion, 92% with B = 8 on 100 validation prompts
-            "dllm-t5, lag48, 0.70"}) // the second lag48 model, from dllm-t2 (another seed and task): 84.0% on 500 test prompts
+            "dllm-t5, lag48, 0.70",  // the second lag48 model, from dllm-t2 (another seed and task): 84.0% on 500 test prompts
+            "dllm-t6, ducci, 0.85",  // the second task family: 95.8% on 500 test prompts
+            "dllm-t7, ducci, 0.40"}) // the second ducci model (2 layers): 70.6% of 500 test prompts in full diffusion (98.4% with B = 8)
     void eachTestbedModelDecodesItsTaskCarefully(String model, String task, double atLeast) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(model))) {
             Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of(task), 30, 7, dev.unmask.env.task.Split.TEST);
