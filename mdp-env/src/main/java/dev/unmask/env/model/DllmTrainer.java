@@ -141,7 +141,8 @@ public final class DllmTrainer {
             int answerLen = clean[b].length - promptLen[b];
             noisy[b] = clean[b].clone();
             int masked = 0;
-            // a suffix mask: everything from the cut on is hidden, the text before it masked as usual
+            // a suffix mask: everything from the cut on is hidden, the text before it masked as usual; the hidden
+            // suffix keeps the example's 1/t weight, so the loss printed with suffix masks runs higher than without
             int cut = clean[b].length;
             if (config.suffixMaskProb() > 0 && rng.nextDouble() < config.suffixMaskProb()) cut = promptLen[b] + rng.nextInt(answerLen);
             for (int i = promptLen[b]; i < clean[b].length; i++) {
