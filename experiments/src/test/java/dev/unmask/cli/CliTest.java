@@ -485,6 +485,11 @@ class CliTest {
         assertTrue(((Number) manifest.get("wall_seconds")).doubleValue() >= ((Number) time.get("rollout_seconds")).doubleValue()
                 + ((Number) time.get("policy_update_seconds")).doubleValue() - 0.01, "the manifest's wall time covers training: " + manifest);
         assertTrue(Files.isRegularFile(out.resolve("eval.csv")));
+        Run costs = run("costs", out.toString());
+        assertEquals(0, costs.code(), costs.err());
+        assertTrue(costs.out().contains(String.format(java.util.Locale.ROOT, "| p | 2 | 8 | ")) && !costs.out().contains("resumed"), costs.out());
+        assertOneLineError(run("costs", dir.resolve("nope").toString()), "does not exist");
+        assertOneLineError(run("costs", dir.toString()), "no metrics.jsonl");
         // resuming a finished run does no more iterations; a longer budget continues from the saved state,
         // and an iteration logged after that state (by a killed process) is logged once, by the run that redoes it
         dev.unmask.env.io.AtomicFiles.appendLine(out.resolve("metrics.jsonl"), "{\"iteration\":3,\"meanReward\":9}");

@@ -1,0 +1,26 @@
+package dev.unmask.cli;
+
+import dev.unmask.env.UnmaskException;
+import dev.unmask.runs.TrainingCost;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "costs", mixinStandardHelpOptions = true,
+        description = "The wall time of policy-training runs and where it went (rollouts, the dLLM's forward passes, the policy update), as a markdown table.")
+final class CostsCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "RUN", description = "Training run folders (each with metrics.jsonl, as `unmask train --out` writes).")
+    List<Path> runs;
+
+    @Override
+    public Integer call() throws IOException {
+        for (Path r : runs) if (!Files.isDirectory(r)) throw new UnmaskException("run folder " + r + " does not exist");
+        System.out.print(TrainingCost.markdown(TrainingCost.of(runs)));
+        return 0;
+    }
+}
