@@ -18,13 +18,14 @@ import java.util.OptionalDouble;
  * metrics.jsonl (rollouts, the dLLM's forward passes inside them, the policy update) summed over every
  * iteration, and the wall time from manifest.json. The manifest's wall time covers only the process
  * that finished the run, so it is shown only when that process ran every iteration (its recorded
- * seconds equal the sums); a resumed run shows the sums alone.
+ * seconds equal the sums) and the wall time covers them (older manifests timed only what followed
+ * training); otherwise the sums stand alone.
  */
 public final class TrainingCost {
     private TrainingCost() {
     }
 
-    /** One training run's cost. {@code wallSeconds} is empty when the run was resumed (see the class comment). */
+    /** One training run's cost. {@code wallSeconds} is empty when the run was resumed or its manifest did not time training (see the class comment). */
     public record Row(String run, int iterations, long episodes, long episodeSteps, double rolloutSeconds, double dllmSeconds,
                       double updateSeconds, OptionalDouble wallSeconds) {
         /** The policy update's share of rollouts + update, the two parts every iteration has. */
@@ -83,7 +84,9 @@ public final class TrainingCost {
                 || !(results.get("time_this_process") instanceof Map<?, ?> t)) return OptionalDouble.empty();
         if (!(t.get("rollout_seconds") instanceof Number r) || !(t.get("policy_update_seconds") instanceof Number u)) return OptionalDouble.empty();
         boolean sameProcess = Math.abs(r.doubleValue() - rollout) < 1e-3 && Math.abs(u.doubleValue() - update) < 1e-3;
-        return sameProcess ? OptionalDouble.of(wall.doubleValue()) : OptionalDouble.empty();
+        // manifests written before the train command started its clock after training: their wall time misses the training
+        boolean coversTraining = wall.doubleValue() >= rollout + update - 1e-3;
+        return sameProcess && coversTraining ? OptionalDouble.of(wall.doubleValue()) : OptionalDouble.empty();
     }
 
     public static List<Row> of(List<Path> runDirs) throws IOException {
@@ -99,7 +102,7 @@ public final class TrainingCost {
         for (Row r : rows) {
             md.append(String.format(Locale.ROOT, "| %s | %d | %,d | %,d | %s | %.1f | %.1f | %.1f | %s | %.0f%% | %s |%n",
                     r.run(), r.iterations(), r.episodes(), r.episodeSteps(),
-                    r.wallSeconds().isPresent() ? String.format(Locale.ROOT, "%.1f", r.wallSeconds().getAsDouble()) : "resumed: n/a",
+                    r.wallSeconds().isPresent() ? String.format(Locale.ROOT, "%.1f", r.wallSeconds().getAsDouble()) : "n/a (resumed or not timed)",
                     r.rolloutSeconds(), r.dllmSeconds(), r.updateSeconds(),
                     Double.isNaN(r.otherSeconds()) ? "n/a" : String.format(Locale.ROOT, "%.1f", r.otherSeconds()),
                     100 * r.updateShare(), r.dominatedBy()));

@@ -487,7 +487,7 @@ class CliTest {
         assertTrue(Files.isRegularFile(out.resolve("eval.csv")));
         Run costs = run("costs", out.toString());
         assertEquals(0, costs.code(), costs.err());
-        assertTrue(costs.out().contains(String.format(java.util.Locale.ROOT, "| p | 2 | 8 | ")) && !costs.out().contains("resumed"), costs.out());
+        assertTrue(costs.out().contains(String.format(java.util.Locale.ROOT, "| p | 2 | 8 | ")) && !costs.out().contains("n/a"), costs.out());
         assertOneLineError(run("costs", dir.resolve("nope").toString()), "does not exist");
         assertOneLineError(run("costs", dir.toString()), "no metrics.jsonl");
         // resuming a finished run does no more iterations; a longer budget continues from the saved state,
