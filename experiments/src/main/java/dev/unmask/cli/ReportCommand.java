@@ -65,7 +65,8 @@ final class ReportCommand implements Callable<Integer> {
             List<dev.unmask.runs.HeadToHead.Verdict> verdicts = dev.unmask.runs.HeadToHead.compare(rows);
             if (!verdicts.isEmpty()) {
                 md.append("## Learned policies against the heuristics\n\nFor each learned point: the most accurate heuristic setting that spends no more NFE "
-                        + "(\"separated\" = the learned policy's 95% interval lies above that setting's), and the cheapest heuristic setting that is at least as accurate.\n\n")
+                        + "(\"separated\" = the learned policy's 95% interval lies above that setting's), the cheapest heuristic setting that is at least as accurate, "
+                        + "and the most accurate published rule that spends no more NFE (every heuristic but this project's `frontier`).\n\n")
                         .append(dev.unmask.runs.HeadToHead.markdown(verdicts)).append("\n");
             }
             List<dev.unmask.runs.BlockLengthGap.Gap> gaps = dev.unmask.runs.BlockLengthGap.gaps(rows, 32);

@@ -39,6 +39,28 @@ class HeadToHeadTest {
     }
 
     @Test
+    void alsoPlacesEachLearnedPointAgainstThePublishedRulesAlone() {
+        // this project's frontier rule is the best heuristic at <= 18 NFE; the best published one is the threshold
+        List<EvalRow> rows = List.of(
+                row("frontier", 64, 0.92, 0.86, 0.96, 17),
+                row("threshold", 64, 0.70, 0.61, 0.78, 16),
+                row("threshold", 64, 0.95, 0.90, 0.98, 30),
+                row("learned", 64, 0.90, 0.83, 0.95, 18));
+        HeadToHead.Verdict v = HeadToHead.compare(rows).get(0);
+        assertEquals("frontier", v.bestAtNoMoreNfe().orElseThrow().policy());
+        assertFalse(v.moreAccurateSeparated());
+        assertEquals(0.70, v.bestPublishedAtNoMoreNfe().orElseThrow().accuracy());
+        assertEquals("yes", v.publishedSeparatedLabel(), "0.83 > 0.78");
+        String md = HeadToHead.markdown(List.of(v));
+        assertTrue(md.contains("| threshold(0.7) | 0.700 [0.610, 0.780] @ 16.0 | yes |"), md);
+
+        List<EvalRow> onlyFrontierCheaper = List.of(row("frontier", 64, 0.92, 0.86, 0.96, 17), row("learned", 64, 0.90, 0.83, 0.95, 18));
+        HeadToHead.Verdict w = HeadToHead.compare(onlyFrontierCheaper).get(0);
+        assertTrue(w.bestPublishedAtNoMoreNfe().isEmpty());
+        assertEquals("no published rule at <= 18.0 NFE", w.publishedSeparatedLabel());
+    }
+
+    @Test
     void aLearnedPointCheaperThanEveryHeuristicIsNotCalledSeparated() {
         // every heuristic spends more NFE: there is nothing to compare accuracy with
         List<EvalRow> rows = List.of(row("threshold", 64, 0.99, 0.97, 1.0, 4), row("learned", 64, 0.50, 0.40, 0.60, 1.4));
