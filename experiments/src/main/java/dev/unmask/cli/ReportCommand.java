@@ -100,7 +100,7 @@ final class ReportCommand implements Callable<Integer> {
             Plots.trainingCurves(plots, "training", lines, List.of("meanReward", "accuracy", "meanNfe", "entropy", "clipFraction", "approxKl", "loss", "gradNorm"));
             md.append("## Training curves\n\n![](plots/training.png)\n\n").append(lines.size()).append(" lines in metrics.jsonl.\n");
             if (!lines.isEmpty() && lines.get(0).containsKey("updateSeconds")) {
-                md.append("\n## Cost\n\n").append(dev.unmask.runs.TrainingCost.markdown(List.of(dev.unmask.runs.TrainingCost.of(runDir))));
+                md.append("\n## Cost\n\n").append(dev.unmask.runs.TrainingCost.markdown(List.of(dev.unmask.runs.TrainingCost.of(runDir, lines))));
             }
         }
         AtomicFiles.writeString(runDir.resolve("report.md"), md.toString());

@@ -51,15 +51,22 @@ public final class TrainingCost {
     public static Row of(Path runDir) throws IOException {
         Path metrics = runDir.resolve("metrics.jsonl");
         if (!Files.isRegularFile(metrics)) throw new UnmaskException(runDir + " has no metrics.jsonl: not a policy-training run folder");
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics)) {
+            if (!line.isBlank()) lines.add(Json.MAPPER.readValue(line, new TypeReference<Map<String, Object>>() {
+            }));
+        }
+        return of(runDir, lines);
+    }
+
+    /** From the run's metrics.jsonl lines already parsed (as {@code report} has them). */
+    public static Row of(Path runDir, List<Map<String, Object>> metricLines) throws IOException {
         int iterations = 0;
         long episodes = 0, steps = 0;
         double rollout = 0, dllm = 0, update = 0;
-        for (String line : Files.readAllLines(metrics)) {
-            if (line.isBlank()) continue;
-            Map<String, Object> m = Json.MAPPER.readValue(line, new TypeReference<Map<String, Object>>() {
-            });
+        for (Map<String, Object> m : metricLines) {
             if (!m.containsKey("iteration") || !m.containsKey("updateSeconds")) {
-                throw new UnmaskException(metrics + " is not a policy-training log (no iteration / updateSeconds); dLLM training runs are not covered");
+                throw new UnmaskException(runDir.resolve("metrics.jsonl") + " is not a policy-training log (no iteration / updateSeconds); dLLM training runs are not covered");
             }
             iterations++;
             episodes += number(m, "episodes").longValue();
