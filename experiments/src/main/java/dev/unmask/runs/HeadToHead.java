@@ -33,8 +33,7 @@ public final class HeadToHead {
 
         /** "yes", "no", or that no heuristic spends as few NFE (then accuracy was not compared at all). */
         public String separatedLabel() {
-            if (bestAtNoMoreNfe.isEmpty()) return String.format(Locale.ROOT, "no heuristic at <= %.1f NFE", learned.meanNfe());
-            return moreAccurateSeparated() ? "yes" : "no";
+            return separatedFrom(bestAtNoMoreNfe, "heuristic");
         }
 
         /** Learned needs fewer NFE than every heuristic that is at least as accurate. */
@@ -44,8 +43,12 @@ public final class HeadToHead {
 
         /** As {@link #separatedLabel()}, against the best published rule (not this project's {@code frontier}). */
         public String publishedSeparatedLabel() {
-            if (bestPublishedAtNoMoreNfe.isEmpty()) return String.format(Locale.ROOT, "no published rule at <= %.1f NFE", learned.meanNfe());
-            return learned.accCiLow() > bestPublishedAtNoMoreNfe.get().accCiHigh() ? "yes" : "no";
+            return separatedFrom(bestPublishedAtNoMoreNfe, "published rule");
+        }
+
+        private String separatedFrom(Optional<EvalRow> rival, String kind) {
+            if (rival.isEmpty()) return String.format(Locale.ROOT, "no %s at <= %.1f NFE", kind, learned.meanNfe());
+            return learned.accCiLow() > rival.get().accCiHigh() ? "yes" : "no";
         }
 
         /** Accuracy gap to the best heuristic at no more NFE (positive = learned ahead). */
