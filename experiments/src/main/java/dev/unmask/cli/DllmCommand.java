@@ -163,6 +163,10 @@ public final class DllmCommand {
         Integer stopAfter;
         @Option(names = "--init-from", description = "Fine-tune: start from this checkpoint's weights and architecture (fresh optimizer and schedule).")
         Path initFrom;
+        @Option(names = "--add-layers", defaultValue = "0", description = "With --init-from: stack this many new encoder layers on top of the checkpoint's, "
+                + "initialised to pass their input through (zero output projections), so the grown model starts as the checkpoint and gains capacity "
+                + "for another task (default: ${DEFAULT-VALUE}).")
+        int addLayers;
         @Option(names = "--trainer", description = "fast (hand-written forward and backward, several times faster) or samediff (the SameDiff graph; "
                 + "runs trained before the fast trainer existed used it). Default: fast for a new run; a resumed run keeps the trainer it started with.")
         String trainer;
@@ -185,6 +189,11 @@ public final class DllmCommand {
                     System.err.println("vocabulary of " + initFrom + " widened with " + builtin.tokens().subList(known.size(), builtin.size()));
                     init = init.withVocabulary(builtin);
                 }
+                if (addLayers < 0) throw new UnmaskException("--add-layers must be >= 0, got " + addLayers);
+                // also on --resume: the saved state's weights need the grown architecture to load into
+                if (addLayers > 0) init = init.withAddedLayers(addLayers);
+            } else if (addLayers != 0) {
+                throw new UnmaskException("--add-layers needs --init-from (the checkpoint whose layers it adds to)");
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
@@ -249,6 +258,7 @@ public final class DllmCommand {
             if (initFrom != null) {
                 manifest.input("init_from", initFrom.resolve(DllmCheckpoint.WEIGHTS));
                 manifest.result("init_from", initFrom.toString());
+                if (addLayers > 0) manifest.result("init_from_added_layers", addLayers);
             }
             manifest.result("parameters", model.parameterCount());
             manifest.result("invocations", readInvocations(out));

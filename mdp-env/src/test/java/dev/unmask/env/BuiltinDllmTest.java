@@ -182,6 +182,36 @@ class BuiltinDllmTest {
     }
 
     @Test
+    void addedLayersStartAsThePassThroughAndThenLearn() {
+        BuiltinDllm base = new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 64, 7, true, true), Vocabulary.builtin());
+        BuiltinDllm grown = base.withAddedLayers(2);
+        assertEquals(3, grown.config().layers());
+        assertTrue(grown.describe().startsWith("builtin:d16-l3-h2-rope-fourier"), grown.describe());
+        var before = base.weights();
+        var after = grown.weights();
+        for (String k : before.keySet()) assertArrayEquals(before.get(k).data(), after.get(k).data(), 0f, k + " is kept");
+        assertTrue(after.containsKey("layer2.attn.q.weight") && !before.containsKey("layer1.attn.q.weight"));
+        Vocabulary v = base.vocabulary();
+        int[][] rows = {v.encode("<lag>7204=<mask>1<mask><mask>"), v.encode("<ducci>31415926,<mask><mask>")};
+        // the same function, to the bit, in the SameDiff graph and in the fast model
+        float[] a = base.logits(rows), b = grown.logits(rows);
+        assertArrayEquals(a, b, 0f);
+        assertArrayEquals(FastDllm.of(base).logits(rows), FastDllm.of(grown).logits(rows), 0f);
+
+        // a few training steps move the new layers away from the pass-through
+        DllmTrainer t = new DllmTrainer(grown, new DllmTrainConfig(List.of("sort"), 3, 8, 3e-3, 1, 1.0, 9, 10, 0.0), DllmTrainer.Kind.FAST);
+        for (int i = 0; i < 3; i++) t.trainStep();
+        var trained = t.model().weights();
+        for (String k : List.of("layer1.attn.out.weight", "layer2.mlp.out.weight", "layer2.attn.q.weight")) {
+            float[] w = trained.get(k).data(), w0 = after.get(k).data();
+            double moved = 0;
+            for (int i = 0; i < w.length; i++) moved += Math.abs(w[i] - w0[i]);
+            assertTrue(moved > 0, k + " did not move");
+        }
+        assertThrows(UnmaskException.class, () -> base.withAddedLayers(0));
+    }
+
+    @Test
     void checkpointRoundTripsBitForBit(@TempDir Path dir) throws Exception {
         BuiltinDllm m = tiny(5);
         DllmCheckpoint.save(dir.resolve("ck"), m);

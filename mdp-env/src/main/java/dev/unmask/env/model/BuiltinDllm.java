@@ -204,6 +204,36 @@ public final class BuiltinDllm implements Denoiser {
         return out;
     }
 
+    /**
+     * The same model with {@code extra} encoder layers stacked on top of its own, computing exactly the
+     * same function: each new layer's attention and MLP output projections (weights and biases) are zero,
+     * so in a pre-LN layer both residual branches add 0 and the layer passes its input through. Training
+     * then grows them from there (the output projections get gradients at once, the rest from the next
+     * step on), so a model that has learnt one task gets fresh heads for another without losing the first.
+     * The rest of the new layers' weights are a fresh model's initialisation (same seed).
+     */
+    public BuiltinDllm withAddedLayers(int extra) {
+        if (extra < 1) throw new UnmaskException("layers to add must be >= 1, got " + extra);
+        DllmConfig c = config;
+        DllmConfig grown = new DllmConfig(c.dModel(), c.layers() + extra, c.heads(), c.ffDim(), c.maxLength(), c.initSeed(), c.rotary(),
+                c.fourierDigits(), c.rotaryOnly());
+        BuiltinDllm out = new BuiltinDllm(grown, vocab);
+        Map<String, Safetensors.Tensor> fresh = out.weights(), mine = weights(), merged = new LinkedHashMap<>();
+        for (var e : fresh.entrySet()) {
+            String name = e.getKey();
+            Safetensors.Tensor kept = mine.get(name);
+            float[] data;
+            if (kept != null) data = kept.data().clone();
+            else if (name.endsWith(".attn.out.weight") || name.endsWith(".attn.out.bias") || name.endsWith(".mlp.out.weight")
+                    || name.endsWith(".mlp.out.bias")) data = new float[e.getValue().data().length];
+            else data = e.getValue().data().clone();
+            merged.put(name, new Safetensors.Tensor(e.getValue().shape(), data));
+        }
+        out.loadWeights(merged, description + " with " + extra + " added layer" + (extra == 1 ? "" : "s"));
+        out.setDescription(description.startsWith(c.label()) ? grown.label() + description.substring(c.label().length()) : grown.label() + " " + description);
+        return out;
+    }
+
     /** Replaces every weight; names and shapes must match this architecture exactly. */
     public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
         GraphWeights.load(sd, tensors, source);
