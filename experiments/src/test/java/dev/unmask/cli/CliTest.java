@@ -650,6 +650,26 @@ class CliTest {
         assertEquals(0, run(concat(tune, new String[]{"--out", fromBare.toString()})).code());
         Map<?, ?> bare = (Map<?, ?>) dev.unmask.env.io.Json.read(fromBare.resolve("manifest.json"), Map.class).get("results");
         assertFalse(bare.containsKey("init_from_train_seconds"), "no training log, no made-up zero");
+
+        // --add-layers grows the base by pass-through layers, also across a stop and --resume
+        assertOneLineError(run(concat(java.util.Arrays.copyOf(base, base.length - 2), new String[]{"--add-layers", "1", "--out", dir.resolve("bad2").toString()})),
+                "--add-layers needs --init-from");
+        assertFalse(Files.exists(dir.resolve("bad2")), "nothing written on bad input");
+        Path grown = dir.resolve("grown");
+        String[] grow = concat(tune, new String[]{"--add-layers", "1", "--out", grown.toString()});
+        assertEquals(0, run(concat(grow, new String[]{"--stop-after", "1"})).code());
+        Run resumed = run(concat(grow, new String[]{"--resume"}));
+        assertEquals(0, resumed.code(), resumed.err());
+        var grownConfig = dev.unmask.env.io.Json.read(grown.resolve("config.json"), Map.class);
+        assertEquals(2, ((Number) grownConfig.get("layers")).intValue());
+        Map<?, ?> grownResults = (Map<?, ?>) dev.unmask.env.io.Json.read(grown.resolve("manifest.json"), Map.class).get("results");
+        assertEquals(1, ((Number) grownResults.get("init_from_added_layers")).intValue());
+        var grownW = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(grown.resolve("weights.safetensors")), "grown");
+        for (String name : baseW.keySet()) {
+            float[] a = baseW.get(name).data(), b = grownW.get(name).data();
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, name + " is kept");
+        }
+        assertTrue(grownW.containsKey("layer1.attn.q.weight"));
     }
 
     private static String[] concat(String[] a, String[] b) {
