@@ -5,12 +5,18 @@ import dev.unmask.env.UnmaskException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /** Where the shipped models live: beside the launcher (it sets unmask.home), else the working directory. */
 public final class Paths {
     /** The dLLM a run gets when it names none, for the tasks of the built-in testbed (results/testbed/): the shipped model that learned each. */
     private static final Map<String, String> TESTBED_MODELS = Map.of("lag", "dllm-t1", "lag5", "dllm-t2", "lag48", "dllm-t4", "ducci", "dllm-t6");
+    /**
+     * Shipped models trained on several testbed tasks at once: the default for a command that mixes
+     * those tasks (each task alone keeps its own model above, so earlier commands mean what they meant).
+     */
+    private static final Map<String, Set<String>> MULTI_TASK_MODELS = Map.of("dllm-t8", Set.of("lag48", "ducci"));
     /** The default for every other task, and what every result made before the testbed ran on. */
     private static final String DEFAULT_MODEL = "dllm-a";
 
@@ -22,6 +28,11 @@ public final class Paths {
         return TESTBED_MODELS;
     }
 
+    /** Shipped model -> the testbed tasks it knows, for commands that mix them. */
+    public static Map<String, Set<String>> multiTaskModels() {
+        return MULTI_TASK_MODELS;
+    }
+
     public static Path home() {
         return Path.of(System.getProperty("unmask.home", "."));
     }
@@ -29,12 +40,16 @@ public final class Paths {
     /**
      * The default dLLM for these tasks: the testbed model that learned them when they are testbed
      * tasks, models/dllm-a when none is (so every command written before the testbed still means
-     * what it meant); a mix has no model that knows every task, and says so.
+     * what it meant); a mix of testbed tasks gets the multi-task model that knows them all, and a mix
+     * no shipped model knows says so.
      */
     public static Path defaultDllm(Collection<String> tasks) {
         TreeSet<String> models = new TreeSet<>();
         for (String t : tasks) models.add(TESTBED_MODELS.getOrDefault(t, DEFAULT_MODEL));
         if (models.size() > 1) {
+            for (var m : new java.util.TreeMap<>(MULTI_TASK_MODELS).entrySet()) {
+                if (m.getValue().containsAll(tasks)) return home().resolve("models").resolve(m.getKey());
+            }
             throw new UnmaskException("no shipped dLLM knows all of the tasks " + String.join(",", tasks) + " (their defaults: " + String.join(", ", models) + "); name one with --checkpoint or --dllm");
         }
         return home().resolve("models").resolve(models.isEmpty() ? DEFAULT_MODEL : models.first());

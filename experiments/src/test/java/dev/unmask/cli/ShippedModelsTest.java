@@ -71,7 +71,9 @@ class ShippedModelsTest {
             "dllm-t4, lag48, 0.70",  // trained on answers shorter than the task's: 76% in full diffusion, 92% with B = 8 on 100 validation prompts
             "dllm-t5, lag48, 0.70",  // the second lag48 model, from dllm-t2 (another seed and task): 84.0% on 500 test prompts
             "dllm-t6, ducci, 0.85",  // the second task family: 95.8% on 500 test prompts
-            "dllm-t7, ducci, 0.40"}) // the second ducci model (2 layers): 70.6% of 500 test prompts in full diffusion (98.4% with B = 8)
+            "dllm-t7, ducci, 0.40",  // the second ducci model (2 layers): 70.6% of 500 test prompts in full diffusion (98.4% with B = 8)
+            "dllm-t8, lag48, 0.70",  // the model of both families: 88% of 100 validation prompts in full diffusion (99% with B = 8)
+            "dllm-t8, ducci, 0.45"}) // and 69% (99% with B = 8)
     void eachTestbedModelDecodesItsTaskCarefully(String model, String task, double atLeast) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(model))) {
             Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of(task), 30, 7, dev.unmask.env.task.Split.TEST);
@@ -120,6 +122,16 @@ class ShippedModelsTest {
                 assertTrue(mixed.getMessage().contains("--checkpoint"), mixed.getMessage());
             }
             assertEquals(modelsDir().resolve("dllm-a"), dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", "arith")), "every command written before the testbed means what it meant");
+            // a mix of testbed tasks gets the model trained on all of them; a mix no model knows is an error
+            assertFalse(dev.unmask.runs.Paths.multiTaskModels().isEmpty());
+            for (var e : dev.unmask.runs.Paths.multiTaskModels().entrySet()) {
+                Path dir = dev.unmask.runs.Paths.defaultDllm(List.copyOf(new java.util.TreeSet<>(e.getValue())));
+                assertEquals(modelsDir().resolve(e.getKey()), dir);
+                Map<?, ?> training = (Map<?, ?>) ((Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config")).get("training");
+                assertTrue(((List<?>) training.get("tasks")).containsAll(e.getValue()), dir + " was trained on " + training.get("tasks"));
+            }
+            var unknownMix = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("lag", "ducci")));
+            assertTrue(unknownMix.getMessage().contains("no shipped dLLM knows"), unknownMix.getMessage());
         } finally {
             System.clearProperty("unmask.home");
         }
