@@ -19,6 +19,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * is deterministic; the bars sit below the 200-prompt numbers in models/README.md.
  */
 class ShippedModelsTest {
+    /** The tasks a shipped checkpoint was trained on: its manifest's training config. */
+    static List<String> trainingTasks(Path dir) {
+        Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config");
+        return ((List<?>) ((Map<?, ?>) config.get("training")).get("tasks")).stream().map(String.class::cast).toList();
+    }
+
     /** models/ of this checkout: tests run in a module folder, the launcher at the root. */
     static Path modelsDir() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
@@ -37,9 +43,8 @@ class ShippedModelsTest {
         for (Path dir : shipped) {
             try (BuiltinDllm m = DllmCheckpoint.load(dir)) {
                 // room for every prompt and default buffer of the tasks it was trained on (its manifest's training config)
-                Map<?, ?> training = (Map<?, ?>) ((Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config")).get("training");
-                for (Object name : (List<?>) training.get("tasks")) {
-                    dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName((String) name);
+                for (String name : trainingTasks(dir)) {
+                    dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName(name);
                     for (var e : task.dataset(dev.unmask.env.task.Split.TRAIN, 1, 200)) {
                         int need = dev.unmask.env.task.Task.targetSequence(m.vocabulary(), e, task.defaultGenLength()).length;
                         assertTrue(need <= m.maxLength(), dir + ": " + name + " needs " + need + " positions, the model has " + m.maxLength());
@@ -116,8 +121,7 @@ class ShippedModelsTest {
             for (var e : dev.unmask.runs.Paths.testbedModels().entrySet()) {
                 Path dir = dev.unmask.runs.Paths.defaultDllm(List.of(e.getKey()));
                 assertEquals(modelsDir().resolve(e.getValue()), dir);
-                Map<?, ?> training = (Map<?, ?>) ((Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config")).get("training");
-                assertTrue(((List<?>) training.get("tasks")).contains(e.getKey()), dir + " was trained on " + training.get("tasks"));
+                assertTrue(trainingTasks(dir).contains(e.getKey()), dir + " was trained on " + trainingTasks(dir));
                 var mixed = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", e.getKey())));
                 assertTrue(mixed.getMessage().contains("--checkpoint"), mixed.getMessage());
             }
@@ -127,8 +131,7 @@ class ShippedModelsTest {
             for (var e : dev.unmask.runs.Paths.multiTaskModels().entrySet()) {
                 Path dir = dev.unmask.runs.Paths.defaultDllm(List.copyOf(new java.util.TreeSet<>(e.getValue())));
                 assertEquals(modelsDir().resolve(e.getKey()), dir);
-                Map<?, ?> training = (Map<?, ?>) ((Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config")).get("training");
-                assertTrue(((List<?>) training.get("tasks")).containsAll(e.getValue()), dir + " was trained on " + training.get("tasks"));
+                assertTrue(trainingTasks(dir).containsAll(e.getValue()), dir + " was trained on " + trainingTasks(dir));
             }
             var unknownMix = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("lag", "ducci")));
             assertTrue(unknownMix.getMessage().contains("no shipped dLLM knows"), unknownMix.getMessage());
