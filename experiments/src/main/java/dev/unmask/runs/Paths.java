@@ -4,8 +4,11 @@ import dev.unmask.env.UnmaskException;
 
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /** Where the shipped models live: beside the launcher (it sets unmask.home), else the working directory. */
@@ -16,7 +19,8 @@ public final class Paths {
      * Shipped models trained on several testbed tasks at once: the default for a command that mixes
      * those tasks (each task alone keeps its own model above, so earlier commands mean what they meant).
      */
-    private static final Map<String, Set<String>> MULTI_TASK_MODELS = Map.of("dllm-t8", Set.of("lag48", "ducci"));
+    private static final SortedMap<String, Set<String>> MULTI_TASK_MODELS =   // sorted: the first that knows a mix wins, the same on every run
+            Collections.unmodifiableSortedMap(new TreeMap<>(Map.of("dllm-t8", Set.of("lag48", "ducci"))));
     /** The default for every other task, and what every result made before the testbed ran on. */
     private static final String DEFAULT_MODEL = "dllm-a";
 
@@ -47,7 +51,7 @@ public final class Paths {
         TreeSet<String> models = new TreeSet<>();
         for (String t : tasks) models.add(TESTBED_MODELS.getOrDefault(t, DEFAULT_MODEL));
         if (models.size() > 1) {
-            for (var m : new java.util.TreeMap<>(MULTI_TASK_MODELS).entrySet()) {
+            for (var m : MULTI_TASK_MODELS.entrySet()) {
                 if (m.getValue().containsAll(tasks)) return home().resolve("models").resolve(m.getKey());
             }
             throw new UnmaskException("no shipped dLLM knows all of the tasks " + String.join(",", tasks) + " (their defaults: " + String.join(", ", models) + "); name one with --checkpoint or --dllm");
