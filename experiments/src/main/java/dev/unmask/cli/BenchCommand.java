@@ -3,6 +3,7 @@ package dev.unmask.cli;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.env.io.Checksums;
 import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
 import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
 import dev.unmask.env.mdp.Reward;
@@ -36,7 +37,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "dLLM forward throughput (tokens/s, GFLOP/s) of each engine against Nd4j.gemm peak, measured in one run.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM checkpoint (default: a fresh model of the default architecture).")
+    @Option(names = {"--dllm", "--checkpoint"}, description = "dLLM checkpoint (--checkpoint is the older name; default: a fresh model of the default architecture).")
     Path checkpoint;
     @Option(names = "--batches", split = ",", defaultValue = "1,8,32,128") List<Integer> batches;
     @Option(names = "--length", defaultValue = "80", description = "Sequence length (prompt + buffer).") int length;
@@ -75,6 +76,7 @@ final class BenchCommand implements Callable<Integer> {
             benchPolicyUpdate();
             return 0;
         }
+        if (checkpoint != null) System.err.println(DllmLine.of(checkpoint, Checksums.sha256(Denoisers.weightsFile(checkpoint)), String.join(",", engines)));
         BuiltinDllm model = checkpoint == null ? new BuiltinDllm(DllmConfig.small(1), Vocabulary.builtin()) : DllmCheckpoint.load(checkpoint);
         System.out.printf("model %s, %,d parameters; OMP_NUM_THREADS=%s; medians of %d reps after each shape's warm-up (>= %d calls and %.0f s, until the median of 5 moves < 3%%)%n",
                 model.describe(), model.parameterCount(), System.getenv("OMP_NUM_THREADS"), reps, WARM_MIN_CALLS, WARM_MIN_NANOS / 1e9);

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Held-out accuracy of a built-in dLLM under careful and aggressive decoding.")
 final class DllmEvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json.")
+    @Option(names = {"--dllm", "--checkpoint"}, description = "dLLM (--checkpoint is the older name): a built-in checkpoint folder, or an ONNX export folder or its descriptor.json.")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith,sudoku,sort") List<String> tasks;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
@@ -39,12 +39,14 @@ final class DllmEvalCommand implements Callable<Integer> {
     public Integer call() {
         long startNanos = System.nanoTime();
         java.time.Instant started = java.time.Instant.now();
+        if (checkpoint == null) throw new dev.unmask.env.UnmaskException("missing required option --dllm DIR: the dLLM to evaluate");
         tasks.forEach(Tasks::byName);
         if (n <= 0) throw new dev.unmask.env.UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
+            DllmLine.print(checkpoint, engine.engine);
             for (String name : tasks) {
                 Task task = Tasks.byName(name);
                 int len = task.defaultGenLength();

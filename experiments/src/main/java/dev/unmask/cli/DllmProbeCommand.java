@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
 @Command(name = "probe", mixinStandardHelpOptions = true,
         description = "Per answer step: accuracy of predicting the step in one pass given the reference steps before it.")
 final class DllmProbeCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "dLLM checkpoint folder (or ONNX descriptor folder).")
+    @Option(names = {"--dllm", "--checkpoint"}, description = "dLLM checkpoint folder or ONNX descriptor folder (--checkpoint is the older name).")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith-running", description = "Tasks (default: ${DEFAULT-VALUE}).")
     List<String> tasks;
@@ -113,12 +113,14 @@ final class DllmProbeCommand implements Callable<Integer> {
     public Integer call() {
         long startNanos = System.nanoTime();
         java.time.Instant started = java.time.Instant.now();
+        if (checkpoint == null) throw new dev.unmask.env.UnmaskException("missing required option --dllm DIR: the dLLM to probe");
         tasks.forEach(Tasks::byName);
         if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
         Context ctx = Context.parse(context);
         List<StepRow> rows = new ArrayList<>();
         List<FirstPassEos> eos = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
+            DllmLine.print(checkpoint, engine.engine);
             for (String name : new LinkedHashSet<>(tasks)) {
                 rows.addAll(probe(dllm, Tasks.byName(name), split, n, seed, batch, ctx, perToken));
                 if (ctx == Context.NONE) eos.add(firstPassEos(dllm, Tasks.byName(name), split, n, seed, batch));

@@ -130,6 +130,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     private void exportDllm(Map<String, Object> report) {
+        System.err.println(DllmLine.of(dllm, DllmCheckpoint.weightsSha256(dllm), "built-in checkpoint, exported to ONNX"));
         BuiltinDllm model = DllmCheckpoint.load(dllm);
         DllmOnnxExporter.export(model, out);
         double diff;

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * held-out prompts, written as eval.csv / eval.json / eval.md with a manifest.
  */
 abstract class GridCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", description = "dLLM: a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped model that learned the tasks: models/dllm-t1 for the testbed task lag, models/dllm-t2 for lag5, models/dllm-t4 for lag48, models/dllm-t6 for ducci, models/dllm-t8 for lag48 and ducci together, models/dllm-a for the others).")
+    @Option(names = {"--dllm", "--checkpoint"}, description = "dLLM (--checkpoint is the older name): a built-in checkpoint folder, or an ONNX export folder or its descriptor.json (default: the shipped model that learned the tasks: models/dllm-t1 for the testbed task lag, models/dllm-t2 for lag5, models/dllm-t4 for lag48, models/dllm-t6 for ducci, models/dllm-t8 for lag48 and ducci together, models/dllm-a for the others).")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "sudoku",
             description = "Tasks (default: ${DEFAULT-VALUE}, the task the default dLLM solves with careful decoding).")
@@ -64,7 +64,7 @@ abstract class GridCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path ck = checkpoint == null ? Paths.defaultDllm(tasks) : checkpoint;
-        if (!Files.exists(ck)) throw new UnmaskException("checkpoint " + ck + " does not exist");
+        if (!Files.exists(ck)) throw new UnmaskException("dLLM " + ck + " does not exist");
         if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);
         if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
@@ -74,6 +74,8 @@ abstract class GridCommand implements Callable<Integer> {
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         Map<String, String> policySha = new HashMap<>();
+        Map<String, String> trainedOn = new HashMap<>();
+        Set<String> warned = new HashSet<>();
         List<SweepCell> cells = new ArrayList<>();
         for (String t : tasks) {
             Task task = Tasks.byName(t);
@@ -93,6 +95,9 @@ abstract class GridCommand implements Callable<Integer> {
                     Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
                     if (!PolicyGrid.fits(p, len, block)) continue;
                     String pSha = policySha.computeIfAbsent(p, Policies::checksum);
+                    trainedOn.computeIfAbsent(p, Policies::trainedOn);
+                    String mismatch = Policies.mismatch(p, ck, dllmSha, t, len);
+                    if (mismatch != null && warned.add(mismatch)) System.err.println("unmask: warning: " + mismatch);
                     for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, cache.engineLabel(runsOn.label())));
                 }
             }
@@ -110,6 +115,7 @@ abstract class GridCommand implements Callable<Integer> {
             BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(),
                     genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
         }
+        System.err.println(DllmLine.of(ck, dllmSha, runsOn.label()));
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", ck.toString());
         config.put("dllm_sha256", dllmSha);
@@ -131,22 +137,32 @@ abstract class GridCommand implements Callable<Integer> {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
         }
+        Map<String, String> policyDllm = Collections.unmodifiableMap(new HashMap<>(trainedOn));
         Progress bar = new Progress(kind(), cells.size());
         java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
         List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
             Denoiser d = unclaimed.getAndSet(null);
             return d != null ? d : Denoisers.load(ck, engine.engine, cache.cache);
-        }, Policies::parse, (done, total, row) -> {
+        }, Policies::parse, policyDllm::get, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
             }
         });
-        ResultTables.writeAll(out, "eval", rows);
-        List<Path> outputs = new ArrayList<>(List.of(out.resolve("eval.csv"), out.resolve("eval.json"), out.resolve("eval.md")));
-        outputs.addAll(Sweep.writeFailureTables(out, cells, rows));
-        manifest.result("rows", rows.size());
-        manifest.write(out, outputs);
+        // other writers may share the folder: the tables hold the cells of every invocation, rebuilt under the folder's lock
+        SweepFolder.Tables all = SweepFolder.locked(out, () -> {
+            SweepFolder.Tables tables = SweepFolder.record(out, manifest, dllmSha, cells);
+            ResultTables.writeAll(out, "eval", tables.rows());
+            List<Path> outputs = new ArrayList<>(List.of(out.resolve("eval.csv"), out.resolve("eval.json"), out.resolve("eval.md")));
+            outputs.addAll(Sweep.writeFailureTables(out, tables.cellIds(), tables.rows()));
+            outputs.addAll(SweepFolder.cellFiles(out, tables.cellIds()));
+            manifest.result("rows", tables.rows().size());
+            manifest.write(out, outputs);
+            return tables;
+        });
         System.out.println(ResultTables.markdown(rows));
+        if (all.rows().size() != rows.size()) {
+            System.out.println(out + " holds " + all.rows().size() + " rows from " + all.invocations() + " invocations: see eval.md");
+        }
         return 0;
     }
 

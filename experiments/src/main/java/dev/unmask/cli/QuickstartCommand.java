@@ -49,7 +49,7 @@ final class QuickstartCommand implements Callable<Integer> {
                 "--block-lengths", "8,full", "--n", Integer.toString(n), "--workers", "2", "--split", "test", "--policies",
                 "topk:steps=" + len + "|" + len / 4 + "|" + len / 8 + ",threshold:tau=0.7|0.9,factor:f=1.0,eb:gamma=0.1,"
                         + "learned:path=" + policyRun.resolve("policy") + ",learned:path=" + policyRun.resolve("policy") + ",mode=sample,temp=1.0"));
-        if (dllm != null) sweep.addAll(List.of("--checkpoint", dllm.toString()));
+        if (dllm != null) sweep.addAll(List.of("--dllm", dllm.toString()));
         run(sweep);
         System.err.println("[3/3] writing the report (tables, accuracy-vs-NFE plots, training curves)");
         run(List.of("report", out.resolve("eval").toString()));

@@ -1,13 +1,12 @@
 package dev.unmask.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.UnmaskException;
-import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.denoiser.onnx.Denoisers;
 import dev.unmask.runs.Paths;
+import dev.unmask.runs.RunFolderCheck;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -40,22 +39,35 @@ final class ReproduceCommand implements Callable<Integer> {
 
     private static final Set<String> KINDS = Set.of("eval", "sweep", "train", "dllm-eval", "dllm-probe");
 
+    @Option(names = "--files-only", description = "Only check the folder's files against the checksums its manifest records (seconds, no re-run).")
+    boolean filesOnly;
+
     @Override
     public Integer call() throws IOException {
         Path manifestFile = runDir.resolve("manifest.json");
+        if (!Files.exists(runDir)) throw new UnmaskException(runDir + " does not exist");
         if (!Files.isRegularFile(manifestFile)) throw new UnmaskException(runDir + " has no manifest.json: not a run folder");
         JsonNode manifest = Json.MAPPER.readTree(manifestFile.toFile());
         String kind = manifest.path("kind").asText();
+        // a re-run proves nothing about files that were edited after the run: check them first
+        List<String> tampered = RunFolderCheck.outputsDiffer(runDir, manifest);
+        for (String t : tampered) System.out.println(t);
+        if (!tampered.isEmpty()) {
+            System.out.printf("reproduce: %d file(s) of %s do not match the checksums its manifest records; nothing re-run%n", tampered.size(), runDir);
+            return 1;
+        }
+        if (filesOnly) {
+            System.out.printf("reproduce: the %d output files of %s match its manifest%n", manifest.path("outputs_sha256").size(), runDir);
+            return 0;
+        }
         if (!KINDS.contains(kind)) {
             throw new UnmaskException(runDir + " is a " + kind + " run; reproduce re-runs " + String.join(", ", new TreeSet<>(KINDS))
                     + (kind.equals("dllm-train") ? " (replay a dLLM training with the commands in its invocations.jsonl)" : ""));
         }
-        List<String> args = new ArrayList<>();
-        manifest.path("args").forEach(a -> args.add(a.asText()));
-        if (args.isEmpty()) throw new UnmaskException(manifestFile + " records no args to re-run");
+        List<List<String>> invocations = RunFolderCheck.invocationArgs(manifest);
+        if (invocations.isEmpty()) throw new UnmaskException(manifestFile + " records no args to re-run");
 
         // pin every recorded input by checksum
-        String dllmFlag = kind.equals("train") ? "--dllm" : "--checkpoint";
         Path dllm = null;
         for (Iterator<Map.Entry<String, JsonNode>> it = manifest.path("inputs_sha256").fields(); it.hasNext(); ) {
             var e = it.next();
@@ -77,23 +89,26 @@ final class ReproduceCommand implements Callable<Integer> {
 
         Path target = scratch != null ? scratch : Files.createTempDirectory("unmask-reproduce-");
         Path rerun = target.resolve("run");
-        setFlag(args, "--out", rerun.toString(), true);
-        setFlag(args, dllmFlag, dllm.toString(), false);
         // runs recorded before the engine was recorded ran on SameDiff
-        String engine = engineOverride != null ? dev.unmask.env.denoiser.onnx.Denoisers.Engine.parse(engineOverride).label()
+        String engine = engineOverride != null ? Denoisers.Engine.parse(engineOverride).label()
                 : manifest.path("dllm_engine").asText("samediff");
-        setFlag(args, "--dllm-engine", engine, false);
-        System.err.println("re-running: ./unmask " + String.join(" ", args));
-        int rc = Main.commandLine().execute(args.toArray(new String[0]));
-        if (rc != 0) throw new UnmaskException("the re-run failed (exit " + rc + ")");
+        for (List<String> recorded : invocations) {
+            List<String> args = new ArrayList<>(recorded);
+            setFlag(args, List.of("--out"), rerun.toString(), true);
+            setFlag(args, List.of("--dllm", "--checkpoint"), dllm.toString(), false);
+            setFlag(args, List.of("--dllm-engine"), engine, false);
+            System.err.println("re-running: ./unmask " + String.join(" ", args));
+            int rc = Main.commandLine().execute(args.toArray(new String[0]));
+            if (rc != 0) throw new UnmaskException("the re-run failed (exit " + rc + ")");
+        }
 
         JsonNode after = Json.MAPPER.readTree(rerun.resolve("manifest.json").toFile());
         List<String> configChanges = configChanges(manifest.path("config"), after.path("config"));
         int different = configChanges.size();
         for (String c : configChanges) System.out.println("config differs: " + c);
         int[] counts = switch (kind) {
-            case "eval", "sweep" -> compareRows(runDir.resolve("eval.json"), rerun.resolve("eval.json"));
-            case "dllm-eval" -> compareRows(runDir.resolve("dllm-eval.json"), rerun.resolve("dllm-eval.json"));
+            case "eval", "sweep" -> RunFolderCheck.compareTables(runDir, rerun, "eval", true);
+            case "dllm-eval" -> RunFolderCheck.compareTables(runDir, rerun, "dllm-eval", false);
             case "dllm-probe" -> compareJson(runDir.resolve("probe.json"), rerun.resolve("probe.json"));
             default -> compareTrainedWeights(manifest, after);
         };
@@ -129,21 +144,23 @@ final class ReproduceCommand implements Callable<Integer> {
                 + ") is neither there nor among " + models + "; it cannot be reproduced here");
     }
 
-    /** Sets a flag's value (replacing it where the args already have it). */
-    static void setFlag(List<String> args, String flag, String value, boolean required) {
+    /** Sets a flag's value, under whichever of its names the args use (replacing it), else adds it under the first name. */
+    static void setFlag(List<String> args, List<String> names, String value, boolean required) {
         for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).equals(flag) && i + 1 < args.size()) {
-                args.set(i + 1, value);
-                return;
-            }
-            if (args.get(i).startsWith(flag + "=")) {
-                args.set(i, flag + "=" + value);
-                return;
+            for (String flag : names) {
+                if (args.get(i).equals(flag) && i + 1 < args.size()) {
+                    args.set(i + 1, value);
+                    return;
+                }
+                if (args.get(i).startsWith(flag + "=")) {
+                    args.set(i, flag + "=" + value);
+                    return;
+                }
             }
         }
-        if (required) throw new UnmaskException("the recorded command has no " + flag + " to redirect");
+        if (required) throw new UnmaskException("the recorded command has no " + names.get(0) + " to redirect");
         // a subcommand's options follow its name(s): appending keeps them in place
-        args.add(flag);
+        args.add(names.get(0));
         args.add(value);
     }
 
@@ -157,37 +174,6 @@ final class ReproduceCommand implements Callable<Integer> {
             if (!before.get(k).equals(after.get(k))) out.add(k + " (" + before.get(k) + " -> " + after.get(k) + ")");
         }
         return out;
-    }
-
-    private static int[] compareRows(Path recorded, Path reproduced) throws IOException {
-        if (!Files.isRegularFile(recorded)) throw new UnmaskException(recorded + " is missing: nothing to compare with");
-        TypeReference<List<EvalRow>> type = new TypeReference<>() {
-        };
-        List<EvalRow> before = Json.MAPPER.readValue(recorded.toFile(), type);
-        List<EvalRow> after = Json.MAPPER.readValue(reproduced.toFile(), type);
-        Map<String, EvalRow> byKey = new HashMap<>();
-        for (EvalRow r : after) byKey.put(key(r), r);
-        int same = 0, different = 0;
-        System.out.println("| task | B | policy | split | recorded acc | reproduced acc | recorded NFE | reproduced NFE | verdict |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
-        for (EvalRow r : before) {
-            EvalRow n = byKey.get(key(r));
-            String verdict;
-            if (n == null) verdict = "MISSING";
-            else if (n.accuracy() == r.accuracy() && n.meanNfe() == r.meanNfe()) verdict = "identical";
-            else if (n.accuracy() != r.accuracy() && n.meanNfe() != r.meanNfe()) verdict = "DIFFERENT accuracy and NFE";
-            else verdict = n.accuracy() != r.accuracy() ? "DIFFERENT accuracy" : "DIFFERENT NFE";
-            if (verdict.equals("identical")) same++;
-            else different++;
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %.4f | %s | %.4f | %s | %s |%n", r.task(), r.blockLength(), r.policyParams(), r.split(),
-                    r.accuracy(), n == null ? "-" : String.format(Locale.ROOT, "%.4f", n.accuracy()), r.meanNfe(),
-                    n == null ? "-" : String.format(Locale.ROOT, "%.4f", n.meanNfe()), verdict);
-        }
-        return new int[]{same, different};
-    }
-
-    private static String key(EvalRow r) {
-        return r.task() + "|" + r.genLength() + "|" + r.blockLength() + "|" + r.policyParams() + "|" + r.seed() + "|" + r.n() + "|" + r.split();
     }
 
     /** Probe tables: every row, every number. */

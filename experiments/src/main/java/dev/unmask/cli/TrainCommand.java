@@ -124,6 +124,7 @@ final class TrainCommand implements Callable<Integer> {
         String environment = cache.engineLabel(runsOn);
         if (resume) refuseAnotherRun(config, ck, dllmSha256, environment);
         dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
+        System.err.println(DllmLine.of(ck, dllmSha256, environment));
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
         if (resume && trainer.resume(out)) System.err.println("resumed after iteration " + trainer.iteration());

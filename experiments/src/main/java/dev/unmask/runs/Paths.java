@@ -54,7 +54,7 @@ public final class Paths {
             for (var m : MULTI_TASK_MODELS.entrySet()) {
                 if (m.getValue().containsAll(tasks)) return home().resolve("models").resolve(m.getKey());
             }
-            throw new UnmaskException("no shipped dLLM knows all of the tasks " + String.join(",", tasks) + " (their defaults: " + String.join(", ", models) + "); name one with --checkpoint or --dllm");
+            throw new UnmaskException("no shipped dLLM knows all of the tasks " + String.join(",", tasks) + " (their defaults: " + String.join(", ", models) + "); name one with --dllm");
         }
         return home().resolve("models").resolve(models.isEmpty() ? DEFAULT_MODEL : models.first());
     }

@@ -8,8 +8,12 @@ import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyProvenance;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Any policy from a spec: a heuristic ({@code threshold:tau=0.9}) or a trained checkpoint
@@ -66,6 +70,46 @@ public final class Policies {
         if (dir == null) return null;
         String both = Checksums.sha256(dir.resolve(PolicyCheckpoint.WEIGHTS)) + Checksums.sha256(dir.resolve(PolicyCheckpoint.CONFIG));
         return Checksums.sha256(both.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The dLLM a learned spec's policy was trained against, as its provenance records it (path and
+     * weights SHA-256 prefix, the form of a row's dllm column), "unrecorded" for a checkpoint saved
+     * without provenance, or null for a heuristic.
+     */
+    public static String trainedOn(String spec) {
+        Path dir = checkpointOf(spec);
+        if (dir == null) return null;
+        return PolicyCheckpoint.provenance(dir)
+                .map(p -> p.dllmPath() + " weights-sha256=" + p.dllmSha256().substring(0, Math.min(16, p.dllmSha256().length())))
+                .orElse("unrecorded");
+    }
+
+    /**
+     * One line saying how a learned policy's training differs from the evaluation it is used in
+     * (dLLM, task, buffer length), or null when it does not or the spec is a heuristic. A transfer is
+     * allowed; it must not pass unnoticed.
+     */
+    public static String mismatch(String spec, Path dllm, String dllmSha256, String task, int genLength) {
+        Path dir = checkpointOf(spec);
+        if (dir == null) return null;
+        PolicyProvenance p = PolicyCheckpoint.provenance(dir).orElse(null);
+        if (p == null) {
+            return "policy " + dir + " records no provenance: the dLLM, task and buffer length it was trained on cannot be checked against this evaluation's";
+        }
+        boolean sameDllm = dllmSha256.equals(p.dllmSha256()), sameTask = task.equals(p.task()), sameLength = genLength == p.genLength();
+        if (sameDllm && sameTask && sameLength) return null;
+        List<String> differs = new ArrayList<>();
+        if (!sameDllm) differs.add("dLLM");
+        if (!sameTask) differs.add("task");
+        if (!sameLength) differs.add("buffer length");
+        return String.format(Locale.ROOT, "policy %s was trained on dLLM %s (weights sha256 %s), task %s, L=%d; this evaluation runs dLLM %s (weights sha256 %s), task %s, L=%d (%s differ)",
+                dir, p.dllmPath(), abbreviate(p.dllmSha256()), p.task(), p.genLength(), dllm, abbreviate(dllmSha256), task, genLength,
+                String.join(", ", differs));
+    }
+
+    private static String abbreviate(String sha) {
+        return sha == null ? "unknown" : sha.substring(0, Math.min(12, sha.length()));
     }
 
     /** The checkpoint folder named by a learned spec, or null for a heuristic. */

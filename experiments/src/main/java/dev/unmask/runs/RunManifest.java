@@ -70,6 +70,20 @@ public final class RunManifest {
         return this;
     }
 
+    /** This run as one invocation of a folder that several write into: its command, config and times so far. */
+    public Map<String, Object> invocation() {
+        Map<String, Object> inv = new LinkedHashMap<>();
+        for (String k : List.of("command", "args", "config", "started")) inv.put(k, root.get(k));
+        inv.put("finished", Instant.now().toString());
+        return inv;
+    }
+
+    /** Every invocation whose results the folder's tables hold, oldest first ({@link SweepFolder}). */
+    public RunManifest invocations(List<Map<String, Object>> invocations) {
+        root.put(SweepFolder.INVOCATIONS, List.copyOf(invocations));
+        return this;
+    }
+
     public RunManifest result(String key, Object value) {
         results.put(key, value);
         return this;

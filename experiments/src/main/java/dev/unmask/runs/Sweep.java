@@ -39,8 +39,11 @@ public final class Sweep {
     private Sweep() {
     }
 
+    /**
+     * @param policyTrainedOn the dLLM a policy spec was trained against (for the row's policy_dllm), or null for a rule
+     */
     public static List<EvalRow> run(Path dir, List<SweepCell> cells, int workers, Supplier<Denoiser> loadDllm,
-                                    Function<String, UnmaskPolicy> policyFactory, Listener listener) {
+                                    Function<String, UnmaskPolicy> policyFactory, Function<String, String> policyTrainedOn, Listener listener) {
         Path cellDir = dir.resolve(CELLS);
         List<SweepCell> todo = new ArrayList<>();
         for (SweepCell c : cells) if (!Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) todo.add(c);
@@ -54,7 +57,7 @@ public final class Sweep {
                     Task task = Tasks.byName(c.task());
                     Evaluator.Outcome outcome = Evaluator.evaluate(model.get(), task, c.genLength(), c.blockLength(),
                             policyFactory.apply(c.policy()), c.split(), c.seed(), c.n(), c.batch(), null);
-                    EvalRow row = outcome.row();
+                    EvalRow row = outcome.row().withPolicyDllm(policyTrainedOn.apply(c.policy()));
                     // a few decoded answers beside the numbers, to see how a rule fails (written before the cell counts as done)
                     var vocab = model.get().vocabulary();
                     StringBuilder samples = new StringBuilder();
@@ -64,6 +67,11 @@ public final class Sweep {
                                 .append("   (reference ").append(e.example().answer()).append(")");
                         if (!e.correct()) samples.append("  cause: ").append(FailureCauses.of(e, task, vocab).name().toLowerCase(Locale.ROOT));
                         samples.append("\n").append(writeOrder(e, vocab));
+                    }
+                    // another writer of the folder may have finished this cell meanwhile: keep its files, which its manifest may vouch for
+                    if (Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) {
+                        if (listener != null) listener.cellDone(done.incrementAndGet(), cells.size(), row);
+                        return;
                     }
                     AtomicFiles.writeString(cellDir.resolve(c.id() + ".samples.txt"), samples.toString());
                     Json.writeAtomically(cellDir.resolve(c.id() + FAILURES), FailureCauses.count(outcome.episodes(), task, vocab));
@@ -112,12 +120,12 @@ public final class Sweep {
      * failures.csv and failures.md: each cell's wrong answers by cause, for the cells that have a
      * count (cells finished before counts were kept have none). Returns the files written.
      */
-    public static List<Path> writeFailureTables(Path dir, List<SweepCell> cells, List<EvalRow> rows) {
+    public static List<Path> writeFailureTables(Path dir, List<String> cellIds, List<EvalRow> rows) {
         StringBuilder csv = new StringBuilder("task,mode,block_length,gen_length,policy_params,n,accuracy,mean_nfe,wrong,early_eos,before_its_dependency,other,seed,split\n");
         StringBuilder md = new StringBuilder("| task | B | policy | n | accuracy | NFE | wrong | early EOS | before its dependency | other |\n|---|---|---|---|---|---|---|---|---|---|\n");
         int written = 0;
-        for (int i = 0; i < cells.size(); i++) {
-            Path f = dir.resolve(CELLS).resolve(cells.get(i).id() + FAILURES);
+        for (int i = 0; i < cellIds.size(); i++) {
+            Path f = dir.resolve(CELLS).resolve(cellIds.get(i) + FAILURES);
             if (!Files.isRegularFile(f)) continue;
             FailureCauses.Counts k = Json.read(f, FailureCauses.Counts.class);
             EvalRow r = rows.get(i);

@@ -67,7 +67,7 @@ class CliTest {
     void usageErrorsExitTwoWithOneLine(@TempDir Path dir) {
         assertOneLineError(run("frobnicate"), "frobnicate");
         assertOneLineError(run("eval", "--no-such-flag", "--out", dir.resolve("x").toString()), "--no-such-flag");
-        assertOneLineError(run("dllm", "eval"), "--checkpoint");
+        assertOneLineError(run("dllm", "eval"), "--dllm");
     }
 
     @Test
@@ -441,10 +441,18 @@ class CliTest {
         Path evalJson = out.resolve("eval.json");
         String original = Files.readString(evalJson);
         Files.writeString(evalJson, original.replaceFirst("\"mean_nfe\" : ([0-9.]+)", "\"mean_nfe\" : 99.5"));
-        Run moved = run("reproduce", out.toString(), "--scratch", dir.resolve("s2").toString());
+        Run tampered = run("reproduce", out.toString(), "--scratch", dir.resolve("s2").toString());
+        assertEquals(1, tampered.code(), tampered.out());
+        assertTrue(tampered.out().contains("CHANGED " + evalJson), "the edit is caught by the manifest's checksum: " + tampered.out());
+        Path manifestFile = out.resolve("manifest.json");
+        String signed = Files.readString(manifestFile);
+        Files.writeString(manifestFile, signed.replace(dev.unmask.env.io.Checksums.sha256(original.getBytes(StandardCharsets.UTF_8)),
+                dev.unmask.env.io.Checksums.sha256(evalJson)));
+        Run moved = run("reproduce", out.toString(), "--scratch", dir.resolve("s2b").toString());
         assertEquals(1, moved.code(), moved.out());
         assertTrue(moved.out().contains("DIFFERENT NFE") && moved.out().contains("1 identical, 1 different"), moved.out());
         Files.writeString(evalJson, original);
+        Files.writeString(manifestFile, signed);
 
         // the dLLM is pinned by checksum: other weights at the recorded path are refused, not silently used
         DllmCheckpoint.save(ck, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 5), Vocabulary.builtin()));

@@ -123,7 +123,7 @@ class ShippedModelsTest {
                 assertEquals(modelsDir().resolve(e.getValue()), dir);
                 assertTrue(trainingTasks(dir).contains(e.getKey()), dir + " was trained on " + trainingTasks(dir));
                 var mixed = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", e.getKey())));
-                assertTrue(mixed.getMessage().contains("--checkpoint"), mixed.getMessage());
+                assertTrue(mixed.getMessage().contains("--dllm"), mixed.getMessage());
             }
             assertEquals(modelsDir().resolve("dllm-a"), dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", "arith")), "every command written before the testbed means what it meant");
             // a mix of testbed tasks gets the model trained on all of them; a mix no model knows is an error

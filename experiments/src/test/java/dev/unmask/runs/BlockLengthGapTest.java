@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class BlockLengthGapTest {
     private static EvalRow row(String policy, int block, double acc, double lo, double hi, double nfe) {
         return new EvalRow("fib", block == 128 ? "full" : "semi-ar", block, 128, policy, policy + "(" + acc + ")", 500, acc, lo, hi, nfe,
-                nfe, nfe, nfe, 128 / nfe, 0, 0, 0, "d", 1, "test");
+                nfe, nfe, nfe, 128 / nfe, 0, 0, 0, "d", 1, "test", null);
     }
 
     @Test

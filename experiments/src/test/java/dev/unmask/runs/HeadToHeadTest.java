@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class HeadToHeadTest {
     private static EvalRow row(String policy, int block, double acc, double lo, double hi, double nfe) {
         return new EvalRow("arith", block == 64 ? "full" : "semi-ar", block, 64, policy, policy + "(" + acc + ")", 100, acc, lo, hi, nfe,
-                nfe, nfe, nfe, 64 / nfe, 0, 0, 0, "d", 1, "test");
+                nfe, nfe, nfe, 64 / nfe, 0, 0, 0, "d", 1, "test", null);
     }
 
     @Test

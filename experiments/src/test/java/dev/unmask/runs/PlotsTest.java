@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class PlotsTest {
     private static EvalRow row(String policy, String params) {
-        return new EvalRow("lag48", "full", 128, 128, policy, params, 100, 0.5, 0.4, 0.6, 30, 30, 30, 30, 4, 0, 0, 0, "d", 1, "test");
+        return new EvalRow("lag48", "full", 128, 128, policy, params, 100, 0.5, 0.4, 0.6, 30, 30, 30, 30, 4, 0, 0, 0, "d", 1, "test", null);
     }
 
     @Test

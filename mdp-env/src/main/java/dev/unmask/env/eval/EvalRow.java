@@ -9,9 +9,11 @@ import java.util.Locale;
 /**
  * One configuration's result: the columns of results tables (CSV, JSON, Markdown).
  * accuracy's 95% interval is Wilson's score interval; split says which prompts (validation or test) it was measured on.
+ * policy_dllm names the dLLM a learned policy was trained against (its path and weights checksum
+ * as the policy recorded them), so a transferred policy shows as one; null for the rules.
  */
 @JsonPropertyOrder({"task", "mode", "block_length", "gen_length", "policy", "policy_params", "n", "accuracy", "acc_ci_low",
-        "acc_ci_high", "mean_nfe", "nfe_p10", "nfe_p50", "nfe_p90", "tokens_per_step", "mean_reward", "fallback_steps", "wall_ms", "dllm", "seed", "split"})
+        "acc_ci_high", "mean_nfe", "nfe_p10", "nfe_p50", "nfe_p90", "tokens_per_step", "mean_reward", "fallback_steps", "wall_ms", "dllm", "seed", "split", "policy_dllm"})
 public record EvalRow(@JsonProperty("task") String task, @JsonProperty("mode") String mode,
                       @JsonProperty("block_length") int blockLength, @JsonProperty("gen_length") int genLength,
                       @JsonProperty("policy") String policy, @JsonProperty("policy_params") String policyParams,
@@ -22,7 +24,8 @@ public record EvalRow(@JsonProperty("task") String task, @JsonProperty("mode") S
                       @JsonProperty("tokens_per_step") double tokensPerStep, @JsonProperty("mean_reward") double meanReward,
                       @JsonProperty("fallback_steps") long fallbackSteps, @JsonProperty("wall_ms") long wallMs,
                       @JsonProperty("dllm") String dllm, @JsonProperty("seed") long seed,
-                      @JsonProperty("split") String split) {
+                      @JsonProperty("split") String split,
+                      @JsonProperty("policy_dllm") String policyDllm) {
 
     /** Rows written before the validation split existed carry no split: they were all measured on test prompts. */
     public EvalRow {
@@ -31,12 +34,18 @@ public record EvalRow(@JsonProperty("task") String task, @JsonProperty("mode") S
 
     public static final List<String> COLUMNS = List.of("task", "mode", "block_length", "gen_length", "policy", "policy_params", "n",
             "accuracy", "acc_ci_low", "acc_ci_high", "mean_nfe", "nfe_p10", "nfe_p50", "nfe_p90", "tokens_per_step", "mean_reward",
-            "fallback_steps", "wall_ms", "dllm", "seed", "split");
+            "fallback_steps", "wall_ms", "dllm", "seed", "split", "policy_dllm");
 
     public List<String> csvValues() {
         return List.of(task, mode, Integer.toString(blockLength), Integer.toString(genLength), policy, policyParams, Integer.toString(n),
                 f(accuracy), f(accCiLow), f(accCiHigh), f(meanNfe), f(nfeP10), f(nfeP50), f(nfeP90), f(tokensPerStep), f(meanReward),
-                Long.toString(fallbackSteps), Long.toString(wallMs), dllm, Long.toString(seed), split);
+                Long.toString(fallbackSteps), Long.toString(wallMs), dllm, Long.toString(seed), split, policyDllm == null ? "" : policyDllm);
+    }
+
+    /** This row with the dLLM its (learned) policy was trained against. */
+    public EvalRow withPolicyDllm(String trainedOn) {
+        return new EvalRow(task, mode, blockLength, genLength, policy, policyParams, n, accuracy, accCiLow, accCiHigh, meanNfe, nfeP10,
+                nfeP50, nfeP90, tokensPerStep, meanReward, fallbackSteps, wallMs, dllm, seed, split, trainedOn);
     }
 
     private static String f(double v) {

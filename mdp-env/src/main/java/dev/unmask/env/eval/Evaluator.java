@@ -63,7 +63,7 @@ public final class Evaluator {
         String mode = blockLength == genLength ? "full" : "semi-ar";
         return new EvalRow(task, mode, blockLength, genLength, policy.name(), policy.label(), n, (double) correct / n, ci[0], ci[1],
                 meanNfe, quantile(nfes, 0.1), quantile(nfes, 0.5), quantile(nfes, 0.9), genLength / meanNfe, reward / n,
-                fallbacks, wallMs, dllm, seed, split.label());
+                fallbacks, wallMs, dllm, seed, split.label(), null);
     }
 
     private static double quantile(int[] sorted, double q) {
