@@ -23,7 +23,7 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     public static HfTokenizer load(Path tokenizerJson) {
-        if (!Files.isRegularFile(tokenizerJson)) throw new UnmaskException("tokenizer " + tokenizerJson + " does not exist");
+        dev.unmask.env.io.PathKinds.requireFile(tokenizerJson, "tokenizer", "a Hugging Face tokenizer.json file");
         try {
             // no padding or truncation: a prompt is encoded as it is
             return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of("padding", "false", "truncation", "false")), tokenizerJson);
