@@ -71,6 +71,7 @@ abstract class GridCommand implements Callable<Integer> {
         if (genLength != null && genLength <= 0) throw new UnmaskException("--gen-length must be at least 1, got " + genLength);
         Split heldOut = split == null ? defaultSplit() : split;
         if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
+        KvCacheOption.refuseFullDiffusion(cache.cache, tasks, genLength, blockLengths);
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         Map<String, String> policySha = new HashMap<>();

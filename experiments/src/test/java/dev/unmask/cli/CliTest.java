@@ -672,6 +672,24 @@ class CliTest {
         assertTrue(grownW.containsKey("layer1.attn.q.weight"));
     }
 
+    @Test
+    void aKeyValueCacheIsRefusedInFullDiffusion(@TempDir Path dir) {
+        Path ck = tinyCheckpoint(dir), out = dir.resolve("run");
+        String[] grid = {"--checkpoint", ck.toString(), "--dllm-engine", "fast", "--tasks", "sort", "--n", "2", "--policies", "topk:steps=32",
+                "--out", out.toString()};
+        assertOneLineError(run(concat(new String[]{"eval", "--cache", "prefix", "--block-lengths", "full"}, grid)),
+                "--cache prefix approximates semi-AR decoding and has no meaning in full diffusion");
+        // B = L written as a number is full diffusion too, and one such block length refuses the grid
+        assertOneLineError(run(concat(new String[]{"sweep", "--cache", "dual", "--block-lengths", "8,32"}, grid)),
+                "--block-lengths 32 is full diffusion (B = L = 32 for task sort)");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--dllm-engine", "fast", "--cache", "prefix", "--out", out.toString(),
+                "--set", "task=sort", "--set", "blockLength=32"), "the config's blockLength 32 is full diffusion (B = L = 32)");
+        assertFalse(Files.exists(out), "nothing written on bad input");
+        Run semiAr = run(concat(new String[]{"eval", "--cache", "prefix", "--block-lengths", "8"}, grid));
+        assertEquals(0, semiAr.code(), semiAr.err());
+        assertTrue(run("eval", "--help").out().replaceAll("\\s+", " ").contains("full diffusion has no block boundary"), "the help says so");
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
