@@ -33,13 +33,7 @@ public final class DllmCommand {
 
     static List<Object> readInvocations(Path out) {
         List<Object> all = new java.util.ArrayList<>();
-        try {
-            if (Files.isRegularFile(out.resolve(INVOCATIONS))) {
-                for (String line : Files.readAllLines(out.resolve(INVOCATIONS))) if (!line.isBlank()) all.add(Json.MAPPER.readValue(line, Map.class));
-            }
-        } catch (java.io.IOException e) {
-            throw new UnmaskException("cannot read " + out.resolve(INVOCATIONS) + ": " + e.getMessage());
-        }
+        if (Files.isRegularFile(out.resolve(INVOCATIONS))) all.addAll(dev.unmask.env.io.JsonLines.readObjects(out.resolve(INVOCATIONS)));
         return all;
     }
 
@@ -73,9 +67,17 @@ public final class DllmCommand {
         if (!Files.isRegularFile(metrics)) return;
         try {
             List<String> kept = new java.util.ArrayList<>();
-            for (String line : Files.readAllLines(metrics)) {
+            List<String> lines = Files.readAllLines(metrics);
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
                 if (line.isBlank()) continue;
-                if (Json.MAPPER.readTree(line).path(key).asInt() <= resumedAt) kept.add(line);
+                com.fasterxml.jackson.databind.JsonNode n;
+                try {
+                    n = Json.MAPPER.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new UnmaskException(metrics + " line " + (i + 1) + " is not a JSON object (corrupt or cut short): " + e.getOriginalMessage());
+                }
+                if (n.path(key).asInt() <= resumedAt) kept.add(line);
             }
             AtomicFiles.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.io.IOException e) {
@@ -87,20 +89,14 @@ public final class DllmCommand {
     record TrainingTotals(double finalLoss, double trainSeconds, int steps) {
         static TrainingTotals of(Path metrics, int lastSteps) {
             if (!Files.isRegularFile(metrics)) return new TrainingTotals(Double.NaN, 0, 0);
-            try {
+            {
                 List<double[]> rows = new java.util.ArrayList<>();
-                for (String line : Files.readAllLines(metrics)) {
-                    if (line.isBlank()) continue;
-                    var n = Json.MAPPER.readTree(line);
-                    rows.add(new double[]{n.path("loss").asDouble(), n.path("stepMillis").asDouble()});
-                }
+                for (var n : dev.unmask.env.io.JsonLines.readTrees(metrics)) rows.add(new double[]{n.path("loss").asDouble(), n.path("stepMillis").asDouble()});
                 double millis = 0, loss = 0;
                 for (double[] r : rows) millis += r[1];
                 int from = Math.max(0, rows.size() - lastSteps);
                 for (int i = from; i < rows.size(); i++) loss += rows.get(i)[0];
                 return new TrainingTotals(rows.isEmpty() ? Double.NaN : loss / (rows.size() - from), Math.round(millis) / 1000.0, rows.size());
-            } catch (java.io.IOException e) {
-                throw new UnmaskException("cannot read " + metrics + ": " + e.getMessage());
             }
         }
     }
@@ -175,6 +171,11 @@ public final class DllmCommand {
 
         @Override
         public Integer call() {
+            boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
+            if (resume && !hasState) {
+                throw new UnmaskException("--resume: " + out + " holds no trainer state to continue (no " + DllmTrainer.STATE_DIR
+                        + "/); to start a new run, leave out --resume" + (Files.exists(out) ? " and choose an empty or new --out" : ""));
+            }
             BuiltinDllm init = null;
             if (initFrom != null) {
                 for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length", "--rotary", "--fourier-digits", "--rotary-only")) {
@@ -200,7 +201,6 @@ public final class DllmCommand {
             if (!(suffixMaskProb >= 0 && suffixMaskProb <= 1)) throw new UnmaskException("--suffix-mask-prob must lie in [0, 1], got " + suffixMaskProb);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
-            boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }

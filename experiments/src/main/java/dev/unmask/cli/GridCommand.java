@@ -34,7 +34,7 @@ abstract class GridCommand implements Callable<Integer> {
             description = "Block lengths; 'full' = full diffusion (B = L) (default: ${DEFAULT-VALUE}).")
     List<String> blockLengths;
     @Option(names = "--policies", split = ",(?=[a-z]+(:|$))", splitSynopsisLabel = ",", defaultValue = "baseline",
-            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quoted: | is a shell pipe); 'baseline' = every heuristic with its parameter swept.")
+            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quoted: | is a shell pipe); 'baseline' = every heuristic with its parameter swept. " + PolicyGrid.DEFAULTS_HELP)
     List<String> policies;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per cell (default: ${DEFAULT-VALUE}).")
     int n;

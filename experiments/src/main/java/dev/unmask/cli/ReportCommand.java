@@ -92,11 +92,7 @@ final class ReportCommand implements Callable<Integer> {
             }
         }
         if (Files.isRegularFile(metrics)) {
-            List<Map<String, Object>> lines = new ArrayList<>();
-            for (String l : Files.readAllLines(metrics)) {
-                if (!l.isBlank()) lines.add(Json.MAPPER.readValue(l, new TypeReference<Map<String, Object>>() {
-                }));
-            }
+            List<Map<String, Object>> lines = dev.unmask.env.io.JsonLines.readObjects(metrics);
             Plots.trainingCurves(plots, "training", lines, List.of("meanReward", "accuracy", "meanNfe", "entropy", "clipFraction", "approxKl", "loss", "gradNorm"));
             md.append("## Training curves\n\n![](plots/training.png)\n\n").append(lines.size()).append(" lines in metrics.jsonl.\n");
             if (!lines.isEmpty() && lines.get(0).containsKey("updateSeconds")) {

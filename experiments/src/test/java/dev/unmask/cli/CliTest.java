@@ -690,6 +690,81 @@ class CliTest {
         assertTrue(run("eval", "--help").out().replaceAll("\\s+", " ").contains("full diffusion has no block boundary"), "the help says so");
     }
 
+    @Test
+    void aFractionForAWholeNumberKeyOrAValueOfTheWrongTypeIsNamedNotCut(@TempDir Path dir) throws Exception {
+        String ck = tinyCheckpoint(dir).toString(), out = dir.resolve("p").toString();
+        String[] base = {"train", "--dllm", ck, "--out", out, "--eval-n", "0", "--set", "task=sort", "--set", "blockLength=8",
+                "--set", "promptsPerIteration=1", "--set", "iterations=1"};
+        assertOneLineError(run(concat(base, new String[]{"--set", "groupSize=2.7"})), "--set groupSize=2.7: config key groupSize must be a whole number, got 2.7");
+        assertOneLineError(run(concat(base, new String[]{"--set", "groupSize=1.5"})), "config key groupSize must be a whole number, got 1.5");
+        assertOneLineError(run(concat(base, new String[]{"--set", "knobRange=abc"})), "config key knobRange must be a list of numbers");
+        assertOneLineError(run(concat(base, new String[]{"--set", "knobRange=abc"})), "got abc");
+        assertOneLineError(run(concat(base, new String[]{"--set", "learningRate=fast"})), "config key learningRate must be a number, got fast");
+        assertOneLineError(run(concat(base, new String[]{"--set", "shuffleRewards=2"})), "config key shuffleRewards must be true or false, got 2");
+        Path yaml = dir.resolve("c.yaml");
+        Files.writeString(yaml, "task: sort\nblockLength: 8\ngroupSize: 2.7\n");
+        assertOneLineError(run("train", "--dllm", ck, "--out", out, "--config", yaml.toString()), "c.yaml: config key groupSize must be a whole number, got 2.7");
+        Files.writeString(yaml, "task: sort\nknobRange: abc\n");
+        assertOneLineError(run("train", "--dllm", ck, "--out", out, "--config", yaml.toString()), "config key knobRange");
+        assertFalse(Files.exists(Path.of(out)), "nothing written on bad input");
+        // a whole number written as a float is still that number
+        Run r = run(concat(base, new String[]{"--set", "groupSize=2.0"}));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(Path.of(out, "config.json")).contains("\"groupSize\" : 2,"));
+    }
+
+    @Test
+    void dllmTrainResumeWithNothingToResumeIsAnError(@TempDir Path dir) throws Exception {
+        String[] common = {"dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
+                "--steps", "2", "--warmup", "1", "--eval-n", "0", "--resume"};
+        Path empty = Files.createDirectory(dir.resolve("empty")), missing = dir.resolve("missing");
+        assertOneLineError(run(concat(common, new String[]{"--out", empty.toString()})), "--resume: " + empty + " holds no trainer state to continue");
+        assertOneLineError(run(concat(common, new String[]{"--out", missing.toString()})), "leave out --resume");
+        try (var files = Files.list(empty)) {
+            assertEquals(0, files.count(), "nothing written");
+        }
+        assertFalse(Files.exists(missing), "nothing written");
+    }
+
+    @Test
+    void anEmptyAlternativeInAPolicySpecIsAnError(@TempDir Path dir) {
+        Path ck = tinyCheckpoint(dir), out = dir.resolve("run");
+        for (String spec : new String[]{"threshold:tau=0.5|", "threshold:tau=|0.5", "threshold:tau=0.5||0.9", "topk:steps=8,threshold:tau=0.5|"}) {
+            assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--policies", spec, "--out", out.toString()),
+                    "empty alternative in policy spec 'threshold:tau=");
+        }
+        assertFalse(Files.exists(out), "nothing written on bad input");
+    }
+
+    @Test
+    void thePoliciesHelpGivesEveryHeuristicsDefaults() {
+        // picocli wraps lines at punctuation too ("tau=0.\n99"): compare without any white space
+        String help = run("eval", "--help").out().replaceAll("\\s+", "");
+        assertTrue(help.contains("frontier:tau=0.99,slope=12,fallback=0"), help);
+        assertTrue(run("sweep", "--help").out().replaceAll("\\s+", "").contains("frontier:tau=0.99,slope=12"));
+        // the help says what Heuristics runs with: every rule and parameter, at its value
+        Map<String, Map<String, Double>> documented = new java.util.HashMap<>();
+        String text = dev.unmask.runs.PolicyGrid.DEFAULTS_HELP;
+        for (String part : text.substring(text.indexOf(':') + 1).replaceAll("\\.$", "").split(";")) {
+            String[] namesAndParams = part.split(": ");
+            Map<String, Double> params = new java.util.HashMap<>();
+            for (String kv : namesAndParams[1].split(", ")) params.put(kv.split("=")[0].trim(), Double.parseDouble(kv.split("=")[1]));
+            for (String name : namesAndParams[0].split(",")) documented.put(name.trim(), params);
+        }
+        assertEquals(dev.unmask.heuristics.Heuristics.names(), documented.keySet());
+        for (String name : dev.unmask.heuristics.Heuristics.names()) {
+            assertEquals(dev.unmask.heuristics.Heuristics.defaults(name), documented.get(name), name);
+        }
+    }
+
+    @Test
+    void costsOnACorruptLogNamesTheFileAndLine(@TempDir Path dir) throws Exception {
+        Path run = Files.createDirectory(dir.resolve("run"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"iteration\":1,\"updateSeconds\":1}\n{\"iteration\":2,\"upd\n");
+        assertOneLineError(run("costs", run.toString()), run.resolve("metrics.jsonl") + " line 2 is not a JSON object");
+        assertOneLineError(run("report", run.toString()), run.resolve("metrics.jsonl") + " line 2 is not a JSON object");
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
