@@ -119,6 +119,17 @@ public final class DllmCommand {
         }
     }
 
+    /** The number of encoder layers in a saved trainer state, read from its tensor names (layerK.*). */
+    static int savedLayers(Path out) {
+        Path weights = dev.unmask.env.io.CheckpointFiles.locate(out.resolve(DllmTrainer.STATE_DIR)).resolve("weights.safetensors");
+        int layers = 0;
+        for (String name : dev.unmask.env.io.Safetensors.read(weights).keySet()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^layer(\\d+)\\.").matcher(name);
+            if (m.find()) layers = Math.max(layers, Integer.parseInt(m.group(1)) + 1);
+        }
+        return layers;
+    }
+
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
     static final class Train implements java.util.concurrent.Callable<Integer> {
@@ -169,13 +180,34 @@ public final class DllmCommand {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
+        /**
+         * Resuming a run grown with --add-layers needs the same --add-layers (its state has the grown
+         * architecture): a mismatch names the flag and the value the run was grown with.
+         */
+        private void refuseOtherGrowth(int baseLayers) {
+            int saved = savedLayers(out);
+            if (saved == 0 || saved == baseLayers + addLayers) return;
+            int grownBy = saved - baseLayers;
+            String given = addLayers == 0 ? "without --add-layers" : "with --add-layers " + addLayers;
+            if (grownBy > 0) {
+                throw new UnmaskException("--resume: " + out + " was grown with --add-layers " + grownBy + " (" + saved + " layers on the " + baseLayers
+                        + " of " + initFrom + "), but this command resumes it " + given + "; pass --add-layers " + grownBy + " again");
+            }
+            throw new UnmaskException("--resume: " + out + " has " + saved + " layers, fewer than the " + baseLayers + " of --init-from " + initFrom
+                    + ": it was not started from that checkpoint; resume it with the --init-from it was started with");
+        }
+
         @Override
         public Integer call() {
+            // every flag is checked before anything is printed or written
+            if (addLayers < 0) throw new UnmaskException("--add-layers must be >= 0, got " + addLayers);
+            if (addLayers != 0 && initFrom == null) throw new UnmaskException("--add-layers needs --init-from (the checkpoint whose layers it adds to)");
             boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (resume && !hasState) {
                 throw new UnmaskException("--resume: " + out + " holds no trainer state to continue (no " + DllmTrainer.STATE_DIR
                         + "/); to start a new run, leave out --resume" + (Files.exists(out) ? " and choose an empty or new --out" : ""));
             }
+            String widened = null;
             BuiltinDllm init = null;
             if (initFrom != null) {
                 for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length", "--rotary", "--fourier-digits", "--rotary-only")) {
@@ -187,14 +219,12 @@ public final class DllmCommand {
                 // a model trained before a task's prompt token existed gets the token appended, so it can learn the task
                 Vocabulary known = init.vocabulary(), builtin = Vocabulary.builtin();
                 if (builtin.size() > known.size() && known.isExtendedBy(builtin)) {
-                    System.err.println("vocabulary of " + initFrom + " widened with " + builtin.tokens().subList(known.size(), builtin.size()));
+                    widened = "vocabulary of " + initFrom + " widened with " + builtin.tokens().subList(known.size(), builtin.size());
                     init = init.withVocabulary(builtin);
                 }
-                if (addLayers < 0) throw new UnmaskException("--add-layers must be >= 0, got " + addLayers);
                 // also on --resume: the saved state's weights need the grown architecture to load into
+                if (resume && hasState) refuseOtherGrowth(init.config().layers());
                 if (addLayers > 0) init = init.withAddedLayers(addLayers);
-            } else if (addLayers != 0) {
-                throw new UnmaskException("--add-layers needs --init-from (the checkpoint whose layers it adds to)");
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
@@ -213,6 +243,8 @@ public final class DllmCommand {
             DllmTrainer.Kind kind = saved != null ? saved : requested != null ? requested : DllmTrainer.Kind.FAST;
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
             checkTasksFit(model, cfg.tasks());
+            dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+            if (widened != null) System.err.println(widened);
             DllmTrainer trainer = new DllmTrainer(model, cfg, kind);
             boolean resumed = resume && hasState && trainer.resume(out);
             if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());

@@ -64,7 +64,7 @@ abstract class GridCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path ck = checkpoint == null ? Paths.defaultDllm(tasks) : checkpoint;
-        if (!Files.exists(ck)) throw new UnmaskException("checkpoint " + ck + " does not exist");
+        Denoisers.requireDllm(ck);
         if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);
         if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
@@ -72,6 +72,7 @@ abstract class GridCommand implements Callable<Integer> {
         Split heldOut = split == null ? defaultSplit() : split;
         if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
         KvCacheOption.refuseFullDiffusion(cache.cache, tasks, genLength, blockLengths);
+        dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         Map<String, String> policySha = new HashMap<>();

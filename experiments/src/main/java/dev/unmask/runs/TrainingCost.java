@@ -1,6 +1,5 @@
 package dev.unmask.runs;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Json;
 

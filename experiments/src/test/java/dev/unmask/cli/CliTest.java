@@ -658,6 +658,11 @@ class CliTest {
         Path grown = dir.resolve("grown");
         String[] grow = concat(tune, new String[]{"--add-layers", "1", "--out", grown.toString()});
         assertEquals(0, run(concat(grow, new String[]{"--stop-after", "1"})).code());
+        // resuming it needs the growth it was started with: the error names the flag, not tensors
+        assertOneLineError(run(concat(tune, new String[]{"--out", grown.toString(), "--resume"})),
+                "--resume: " + grown + " was grown with --add-layers 1 (2 layers on the 1 of " + dir.resolve("base") + "), but this command resumes it "
+                        + "without --add-layers; pass --add-layers 1 again");
+        assertOneLineError(run(concat(tune, new String[]{"--add-layers", "2", "--out", grown.toString(), "--resume"})), "pass --add-layers 1 again");
         Run resumed = run(concat(grow, new String[]{"--resume"}));
         assertEquals(0, resumed.code(), resumed.err());
         var grownConfig = dev.unmask.env.io.Json.read(grown.resolve("config.json"), Map.class);
@@ -763,6 +768,66 @@ class CliTest {
         Files.writeString(run.resolve("metrics.jsonl"), "{\"iteration\":1,\"updateSeconds\":1}\n{\"iteration\":2,\"upd\n");
         assertOneLineError(run("costs", run.toString()), run.resolve("metrics.jsonl") + " line 2 is not a JSON object");
         assertOneLineError(run("report", run.toString()), run.resolve("metrics.jsonl") + " line 2 is not a JSON object");
+    }
+
+    @Test
+    void addLayersIsCheckedBeforeAnythingIsPrinted(@TempDir Path dir) {
+        // a checkpoint from before the last task token existed: fine-tuning it widens its vocabulary, and says so
+        Vocabulary builtin = Vocabulary.builtin();
+        Vocabulary older = new Vocabulary(builtin.tokens().subList(0, builtin.size() - 1), "<mask>", "<eos>", "<pad>");
+        Path base = dir.resolve("base");
+        DllmCheckpoint.save(base, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 1), older));
+        Run r = run("dllm", "train", "--init-from", base.toString(), "--add-layers", "-1", "--tasks", "sort", "--out", dir.resolve("out").toString());
+        assertOneLineError(r, "--add-layers must be >= 0, got -1");
+        assertFalse(r.err().contains("widened"), r.err());
+        assertFalse(Files.exists(dir.resolve("out")), "nothing written on bad input");
+    }
+
+    @Test
+    void aPathOfTheWrongKindIsNamedForWhatItIs(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir), file = Files.writeString(dir.resolve("notes.txt"), "x"), out = dir.resolve("run");
+        assertOneLineError(run("eval", "--checkpoint", file.toString(), "--out", out.toString()),
+                "dLLM " + file + " is a file; expected a dLLM folder");
+        assertOneLineError(run("train", "--dllm", file.toString(), "--out", out.toString()), "dLLM " + file + " is a file; expected a dLLM folder");
+        assertOneLineError(run("dllm", "eval", "--checkpoint", file.toString()), "is a file; expected a dLLM folder");
+        assertOneLineError(run("dllm", "train", "--init-from", file.toString(), "--tasks", "sort", "--out", out.toString()),
+                "dLLM checkpoint " + file + " is a file; expected a built-in dLLM checkpoint folder");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--policies", "learned:path=" + file, "--out", out.toString()),
+                "policy " + file + " is a file; expected a policy checkpoint folder");
+        assertOneLineError(run("train", "--config", dir.toString(), "--out", out.toString()), "config file " + dir + " is a folder; expected a JSON or YAML file");
+        assertOneLineError(run("costs", file.toString()), "run folder " + file + " is a file; expected a policy-training run folder");
+        assertOneLineError(run("report", file.toString()), "run folder " + file + " is a file; expected a run or sweep folder");
+        assertOneLineError(run("export", "--policy", file.toString(), "--out", dir.resolve("p.onnx").toString()), "policy " + file + " is a file");
+        // what is missing is still said to be missing
+        assertOneLineError(run("eval", "--checkpoint", dir.resolve("nope").toString(), "--out", out.toString()), "dLLM " + dir.resolve("nope") + " does not exist");
+        assertOneLineError(run("train", "--config", dir.resolve("nope.yaml").toString(), "--out", out.toString()), "does not exist");
+        assertFalse(Files.exists(out), "nothing written on bad input");
+    }
+
+    @Test
+    void anOutputFolderThatCannotBeWrittenFailsBeforeAnyWork(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir), file = Files.writeString(dir.resolve("notes.txt"), "x");
+        String under = file.resolve("out").toString(), expected = "--out " + under + " cannot be created: " + file.toAbsolutePath() + " is a file, not a folder";
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--policies", "topk:steps=32", "--out", under), expected);
+        assertOneLineError(run("sweep", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--policies", "topk:steps=32", "--out", under), expected);
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", file.toString()),
+                "--out " + file + " is a file; expected a folder to write into");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", under, "--set", "task=sort"), expected);
+        assertOneLineError(run("dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--steps", "1",
+                "--out", under), expected);
+        assertOneLineError(run("dllm", "eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", under), expected);
+        assertOneLineError(run("dllm", "probe", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", under), expected);
+        Path policy = dir.resolve("policy");
+        dev.unmask.policy.PolicyCheckpoint.save(policy, new dev.unmask.policy.PolicyNet(dev.unmask.policy.PolicyConfig.defaults(1)));
+        assertOneLineError(run("export", "--policy", policy.toString(), "--format", "safetensors", "--out", under), expected);
+        assertOneLineError(run("export", "--policy", policy.toString(), "--out", file.resolve("p.onnx").toString()),
+                "--out " + file.toAbsolutePath() + " is a file; expected a folder to write into");
+        // a writable --out is checked without a trace: a run that then fails on another input has written nothing
+        Path fresh = dir.resolve("a/b/run");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--gen-length", "4", "--block-lengths", "full", "--policies", "threshold:tau=0.9",
+                "--out", fresh.toString()),
+                "--gen-length 4 is shorter");
+        assertFalse(Files.exists(dir.resolve("a")), "no folder left behind");
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -4,7 +4,6 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.unmask.env.UnmaskException;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 

@@ -3,7 +3,6 @@ package dev.unmask.env.denoiser.onnx;
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
