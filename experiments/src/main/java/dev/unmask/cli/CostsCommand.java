@@ -1,12 +1,10 @@
 package dev.unmask.cli;
 
-import dev.unmask.env.UnmaskException;
 import dev.unmask.runs.TrainingCost;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,7 +17,7 @@ final class CostsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        for (Path r : runs) if (!Files.isDirectory(r)) throw new UnmaskException("run folder " + r + " does not exist");
+        for (Path r : runs) dev.unmask.env.io.PathKinds.requireFolder(r, "run folder", "a policy-training run folder");
         System.out.print(TrainingCost.markdown(TrainingCost.of(runs)));
         return 0;
     }

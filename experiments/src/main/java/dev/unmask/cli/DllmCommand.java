@@ -33,13 +33,7 @@ public final class DllmCommand {
 
     static List<Object> readInvocations(Path out) {
         List<Object> all = new java.util.ArrayList<>();
-        try {
-            if (Files.isRegularFile(out.resolve(INVOCATIONS))) {
-                for (String line : Files.readAllLines(out.resolve(INVOCATIONS))) if (!line.isBlank()) all.add(Json.MAPPER.readValue(line, Map.class));
-            }
-        } catch (java.io.IOException e) {
-            throw new UnmaskException("cannot read " + out.resolve(INVOCATIONS) + ": " + e.getMessage());
-        }
+        if (Files.isRegularFile(out.resolve(INVOCATIONS))) all.addAll(dev.unmask.env.io.JsonLines.readObjects(out.resolve(INVOCATIONS)));
         return all;
     }
 
@@ -73,9 +67,17 @@ public final class DllmCommand {
         if (!Files.isRegularFile(metrics)) return;
         try {
             List<String> kept = new java.util.ArrayList<>();
-            for (String line : Files.readAllLines(metrics)) {
+            List<String> lines = Files.readAllLines(metrics);
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
                 if (line.isBlank()) continue;
-                if (Json.MAPPER.readTree(line).path(key).asInt() <= resumedAt) kept.add(line);
+                com.fasterxml.jackson.databind.JsonNode n;
+                try {
+                    n = Json.MAPPER.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new UnmaskException(metrics + " line " + (i + 1) + " is not a JSON object (corrupt or cut short): " + e.getOriginalMessage());
+                }
+                if (n.path(key).asInt() <= resumedAt) kept.add(line);
             }
             AtomicFiles.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.io.IOException e) {
@@ -87,20 +89,14 @@ public final class DllmCommand {
     record TrainingTotals(double finalLoss, double trainSeconds, int steps) {
         static TrainingTotals of(Path metrics, int lastSteps) {
             if (!Files.isRegularFile(metrics)) return new TrainingTotals(Double.NaN, 0, 0);
-            try {
+            {
                 List<double[]> rows = new java.util.ArrayList<>();
-                for (String line : Files.readAllLines(metrics)) {
-                    if (line.isBlank()) continue;
-                    var n = Json.MAPPER.readTree(line);
-                    rows.add(new double[]{n.path("loss").asDouble(), n.path("stepMillis").asDouble()});
-                }
+                for (var n : dev.unmask.env.io.JsonLines.readTrees(metrics)) rows.add(new double[]{n.path("loss").asDouble(), n.path("stepMillis").asDouble()});
                 double millis = 0, loss = 0;
                 for (double[] r : rows) millis += r[1];
                 int from = Math.max(0, rows.size() - lastSteps);
                 for (int i = from; i < rows.size(); i++) loss += rows.get(i)[0];
                 return new TrainingTotals(rows.isEmpty() ? Double.NaN : loss / (rows.size() - from), Math.round(millis) / 1000.0, rows.size());
-            } catch (java.io.IOException e) {
-                throw new UnmaskException("cannot read " + metrics + ": " + e.getMessage());
             }
         }
     }
@@ -121,6 +117,17 @@ public final class DllmCommand {
                         + " tokens and a " + task.defaultGenLength() + "-token buffer); the model's is " + model.maxLength() + " (--max-length)");
             }
         }
+    }
+
+    /** The number of encoder layers in a saved trainer state, read from its tensor names (layerK.*). */
+    static int savedLayers(Path out) {
+        Path weights = dev.unmask.env.io.CheckpointFiles.locate(out.resolve(DllmTrainer.STATE_DIR)).resolve("weights.safetensors");
+        int layers = 0;
+        for (String name : dev.unmask.env.io.Safetensors.read(weights).keySet()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^layer(\\d+)\\.").matcher(name);
+            if (m.find()) layers = Math.max(layers, Integer.parseInt(m.group(1)) + 1);
+        }
+        return layers;
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
@@ -173,8 +180,34 @@ public final class DllmCommand {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
+        /**
+         * Resuming a run grown with --add-layers needs the same --add-layers (its state has the grown
+         * architecture): a mismatch names the flag and the value the run was grown with.
+         */
+        private void refuseOtherGrowth(int baseLayers) {
+            int saved = savedLayers(out);
+            if (saved == 0 || saved == baseLayers + addLayers) return;
+            int grownBy = saved - baseLayers;
+            String given = addLayers == 0 ? "without --add-layers" : "with --add-layers " + addLayers;
+            if (grownBy > 0) {
+                throw new UnmaskException("--resume: " + out + " was grown with --add-layers " + grownBy + " (" + saved + " layers on the " + baseLayers
+                        + " of " + initFrom + "), but this command resumes it " + given + "; pass --add-layers " + grownBy + " again");
+            }
+            throw new UnmaskException("--resume: " + out + " has " + saved + " layers, fewer than the " + baseLayers + " of --init-from " + initFrom
+                    + ": it was not started from that checkpoint; resume it with the --init-from it was started with");
+        }
+
         @Override
         public Integer call() {
+            // every flag is checked before anything is printed or written
+            if (addLayers < 0) throw new UnmaskException("--add-layers must be >= 0, got " + addLayers);
+            if (addLayers != 0 && initFrom == null) throw new UnmaskException("--add-layers needs --init-from (the checkpoint whose layers it adds to)");
+            boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
+            if (resume && !hasState) {
+                throw new UnmaskException("--resume: " + out + " holds no trainer state to continue (no " + DllmTrainer.STATE_DIR
+                        + "/); to start a new run, leave out --resume" + (Files.exists(out) ? " and choose an empty or new --out" : ""));
+            }
+            String widened = null;
             BuiltinDllm init = null;
             if (initFrom != null) {
                 for (String archOption : List.of("--d-model", "--layers", "--heads", "--ff", "--max-length", "--rotary", "--fourier-digits", "--rotary-only")) {
@@ -186,21 +219,18 @@ public final class DllmCommand {
                 // a model trained before a task's prompt token existed gets the token appended, so it can learn the task
                 Vocabulary known = init.vocabulary(), builtin = Vocabulary.builtin();
                 if (builtin.size() > known.size() && known.isExtendedBy(builtin)) {
-                    System.err.println("vocabulary of " + initFrom + " widened with " + builtin.tokens().subList(known.size(), builtin.size()));
+                    widened = "vocabulary of " + initFrom + " widened with " + builtin.tokens().subList(known.size(), builtin.size());
                     init = init.withVocabulary(builtin);
                 }
-                if (addLayers < 0) throw new UnmaskException("--add-layers must be >= 0, got " + addLayers);
                 // also on --resume: the saved state's weights need the grown architecture to load into
+                if (resume && hasState) refuseOtherGrowth(init.config().layers());
                 if (addLayers > 0) init = init.withAddedLayers(addLayers);
-            } else if (addLayers != 0) {
-                throw new UnmaskException("--add-layers needs --init-from (the checkpoint whose layers it adds to)");
             }
             DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
             if (!(suffixMaskProb >= 0 && suffixMaskProb <= 1)) throw new UnmaskException("--suffix-mask-prob must lie in [0, 1], got " + suffixMaskProb);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
-            boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }
@@ -213,6 +243,8 @@ public final class DllmCommand {
             DllmTrainer.Kind kind = saved != null ? saved : requested != null ? requested : DllmTrainer.Kind.FAST;
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
             checkTasksFit(model, cfg.tasks());
+            dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+            if (widened != null) System.err.println(widened);
             DllmTrainer trainer = new DllmTrainer(model, cfg, kind);
             boolean resumed = resume && hasState && trainer.resume(out);
             if (stopAfter != null && stopAfter <= trainer.step()) throw new UnmaskException("--stop-after " + stopAfter + " is not after the current step " + trainer.step());

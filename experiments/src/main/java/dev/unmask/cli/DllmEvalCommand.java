@@ -43,6 +43,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         tasks.forEach(Tasks::byName);
         if (n <= 0) throw new dev.unmask.env.UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
+        if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {

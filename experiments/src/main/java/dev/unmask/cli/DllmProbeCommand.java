@@ -117,6 +117,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         tasks.forEach(Tasks::byName);
         if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
         Context ctx = Context.parse(context);
+        if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         List<StepRow> rows = new ArrayList<>();
         List<FirstPassEos> eos = new ArrayList<>();
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {

@@ -63,6 +63,9 @@ final class ExportCommand implements Callable<Integer> {
         if (Files.exists(out) && !force && !(Files.isDirectory(out) && isEmpty(out))) {
             throw new UnmaskException(out + " already exists; pass --force to replace it or choose another --out");
         }
+        // a policy exported as one .onnx file is written beside it; anything else into the folder --out
+        boolean oneFile = dllm == null && fmt.equals("onnx") && out.getFileName().toString().endsWith(".onnx");
+        dev.unmask.env.io.OutputDirs.requireWritable(oneFile ? out.toAbsolutePath().getParent() : out, "--out");
         Map<String, Object> report = new LinkedHashMap<>();
         if (dllm != null) exportDllm(report);
         else if (fmt.equals("onnx")) exportPolicyOnnx(report);

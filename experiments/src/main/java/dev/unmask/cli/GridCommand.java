@@ -34,7 +34,7 @@ abstract class GridCommand implements Callable<Integer> {
             description = "Block lengths; 'full' = full diffusion (B = L) (default: ${DEFAULT-VALUE}).")
     List<String> blockLengths;
     @Option(names = "--policies", split = ",(?=[a-z]+(:|$))", splitSynopsisLabel = ",", defaultValue = "baseline",
-            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quoted: | is a shell pipe); 'baseline' = every heuristic with its parameter swept.")
+            description = "Policy specs, e.g. \"threshold:tau=0.5|0.9,topk:steps=64\" (quoted: | is a shell pipe); 'baseline' = every heuristic with its parameter swept. " + PolicyGrid.DEFAULTS_HELP)
     List<String> policies;
     @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per cell (default: ${DEFAULT-VALUE}).")
     int n;
@@ -64,13 +64,15 @@ abstract class GridCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path ck = checkpoint == null ? Paths.defaultDllm(tasks) : checkpoint;
-        if (!Files.exists(ck)) throw new UnmaskException("dLLM " + ck + " does not exist");
+        Denoisers.requireDllm(ck);
         if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
         if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);
         if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
         if (genLength != null && genLength <= 0) throw new UnmaskException("--gen-length must be at least 1, got " + genLength);
         Split heldOut = split == null ? defaultSplit() : split;
         if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
+        KvCacheOption.refuseFullDiffusion(cache.cache, tasks, genLength, blockLengths);
+        dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         Map<String, String> policySha = new HashMap<>();

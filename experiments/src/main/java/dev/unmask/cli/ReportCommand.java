@@ -26,10 +26,11 @@ final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path evalJson = runDir.resolve("eval.json"), metrics = runDir.resolve("metrics.jsonl");
-        if (!Files.isDirectory(runDir)) throw new UnmaskException("run folder " + runDir + " does not exist");
+        dev.unmask.env.io.PathKinds.requireFolder(runDir, "run folder", "a run or sweep folder");
         if (!Files.isRegularFile(evalJson) && !Files.isRegularFile(metrics)) {
             throw new UnmaskException(runDir + " has neither eval.json nor metrics.jsonl: not a run folder");
         }
+        dev.unmask.env.io.OutputDirs.requireWritable(runDir, "run folder");
         Path plots = runDir.resolve("plots");
         StringBuilder md = new StringBuilder("# Report: ").append(runDir.getFileName()).append("\n\n");
         Path manifest = runDir.resolve("manifest.json");
@@ -92,11 +93,7 @@ final class ReportCommand implements Callable<Integer> {
             }
         }
         if (Files.isRegularFile(metrics)) {
-            List<Map<String, Object>> lines = new ArrayList<>();
-            for (String l : Files.readAllLines(metrics)) {
-                if (!l.isBlank()) lines.add(Json.MAPPER.readValue(l, new TypeReference<Map<String, Object>>() {
-                }));
-            }
+            List<Map<String, Object>> lines = dev.unmask.env.io.JsonLines.readObjects(metrics);
             Plots.trainingCurves(plots, "training", lines, List.of("meanReward", "accuracy", "meanNfe", "entropy", "clipFraction", "approxKl", "loss", "gradNorm"));
             md.append("## Training curves\n\n![](plots/training.png)\n\n").append(lines.size()).append(" lines in metrics.jsonl.\n");
             if (!lines.isEmpty() && lines.get(0).containsKey("updateSeconds")) {

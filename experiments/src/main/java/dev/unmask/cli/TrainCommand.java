@@ -116,6 +116,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
         }
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
+        KvCacheOption.refuseFullDiffusion(cache.cache, config.genLength(), config.blockLength(), "the config's blockLength " + config.blockLength());
+        dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine, cache.cache);
         String dllmSha256 = Checksums.sha256(Denoisers.weightsFile(ck));
         // what actually runs: a built-in model on SameDiff, anything else (an export, or a built-in one by default) in ONNX Runtime

@@ -27,7 +27,7 @@ public final class ConfigFiles {
         Set<String> known = new TreeSet<>();
         node.fieldNames().forEachRemaining(known::add);
         if (file != null) {
-            if (!Files.isRegularFile(file)) throw new UnmaskException("config file " + file + " does not exist");
+            dev.unmask.env.io.PathKinds.requireFile(file, "config file", "a JSON or YAML file");
             JsonNode fromFile;
             try {
                 String name = file.getFileName().toString();
@@ -39,6 +39,7 @@ public final class ConfigFiles {
             for (Iterator<Map.Entry<String, JsonNode>> it = fromFile.fields(); it.hasNext(); ) {
                 var e = it.next();
                 check(e.getKey(), known, "config file " + file);
+                checkType(type, e.getKey(), e.getValue(), "config file " + file);
                 node.set(e.getKey(), e.getValue());
             }
         }
@@ -54,6 +55,7 @@ public final class ConfigFiles {
                 parsed = Json.MAPPER.getNodeFactory().textNode(value);
             }
             if (parsed == null || parsed.isMissingNode()) parsed = Json.MAPPER.getNodeFactory().textNode(value);
+            checkType(type, key, parsed, "--set " + kv);
             node.set(key, parsed);
         }
         try {
@@ -62,10 +64,49 @@ public final class ConfigFiles {
             Throwable t = e;
             while (t.getCause() != null && !(t instanceof UnmaskException)) t = t.getCause();
             if (t instanceof UnmaskException u) throw u;
+            if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && !m.getPath().isEmpty() && m.getPath().get(0).getFieldName() != null) {
+                throw new UnmaskException("invalid config: config key " + m.getPath().get(0).getFieldName() + ": " + e.getOriginalMessage());
+            }
             throw new UnmaskException("invalid config: " + e.getOriginalMessage());
         } catch (IllegalArgumentException e) {
             throw new UnmaskException("invalid config: " + e.getMessage().split("\n")[0]);
         }
+    }
+
+    /**
+     * A value of the wrong type for its key is an error naming both, before Jackson would coerce it:
+     * a fraction given to a whole-number key would otherwise be cut silently (groupSize 2.7 -> 2).
+     */
+    private static void checkType(Class<?> type, String key, JsonNode value, String where) {
+        if (!type.isRecord()) return;
+        for (java.lang.reflect.RecordComponent c : type.getRecordComponents()) {
+            if (!c.getName().equals(key)) continue;
+            String expected = mismatch(c.getGenericType(), value);
+            if (expected != null) throw new UnmaskException(where + ": config key " + key + " must be " + expected + ", got " + show(value));
+        }
+    }
+
+    /** What the value should have been, or null when it fits the type. */
+    private static String mismatch(java.lang.reflect.Type t, JsonNode v) {
+        if (t == int.class || t == Integer.class) return isWhole(v) && v.asDouble() == (int) v.asDouble() ? null : "a whole number";
+        if (t == long.class || t == Long.class) return isWhole(v) && Math.abs(v.asDouble()) < 0x1p53 ? null : "a whole number";
+        if (t == double.class || t == Double.class || t == float.class || t == Float.class) return v.isNumber() ? null : "a number";
+        if (t == boolean.class || t == Boolean.class) return v.isBoolean() ? null : "true or false";
+        if (t instanceof java.lang.reflect.ParameterizedType p && p.getRawType() == List.class) {
+            java.lang.reflect.Type element = p.getActualTypeArguments()[0];
+            String example = element == Double.class || element == Integer.class || element == Long.class ? "a list of numbers such as [0, 12]" : "a list such as [a, b]";
+            if (!v.isArray()) return example;
+            for (JsonNode x : v) if (x.isContainerNode() || mismatch(element, x) != null) return example;
+        }
+        return null;
+    }
+
+    private static boolean isWhole(JsonNode v) {
+        return v.isIntegralNumber() || v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() == Math.rint(v.asDouble());
+    }
+
+    private static String show(JsonNode v) {
+        return v.isTextual() ? v.asText() : v.toString();
     }
 
     private static void check(String key, Set<String> known, String where) {

@@ -11,6 +11,14 @@ import java.util.List;
  * of the buffer length L, so one grid serves every L).
  */
 public final class PolicyGrid {
+    /**
+     * What a heuristic spec runs with where it leaves a parameter out (Heuristics' defaults; a test
+     * keeps the two in step), for the --policies help of eval and sweep.
+     */
+    public static final String DEFAULTS_HELP = "Parameters left out take these defaults: topk, margin, entropy, random: steps=64; "
+            + "threshold: tau=0.9; frontier: tau=0.99, slope=12, fallback=0; factor: f=1; eb: gamma=0.1; "
+            + "klass: conf=0.6, kl=0.015, history=2, steps=64.";
+
     private PolicyGrid() {
     }
 
@@ -41,8 +49,9 @@ public final class PolicyGrid {
                 continue;
             }
             String head = spec.substring(0, eq + 1);
-            for (String v : spec.substring(eq + 1).split("\\|")) {
-                if (v.isBlank()) throw new UnmaskException("empty value in policy grid '" + spec + "'");
+            // -1: keep trailing empty alternatives ("tau=0.5|"), which split would drop silently
+            for (String v : spec.substring(eq + 1).split("\\|", -1)) {
+                if (v.isBlank()) throw new UnmaskException("empty alternative in policy spec '" + spec + "': give a value between every pair of |");
                 out.add(head + v.trim());
             }
         }

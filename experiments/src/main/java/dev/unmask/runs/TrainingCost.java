@@ -1,6 +1,5 @@
 package dev.unmask.runs;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Json;
 
@@ -51,12 +50,7 @@ public final class TrainingCost {
     public static Row of(Path runDir) throws IOException {
         Path metrics = runDir.resolve("metrics.jsonl");
         if (!Files.isRegularFile(metrics)) throw new UnmaskException(runDir + " has no metrics.jsonl: not a policy-training run folder");
-        List<Map<String, Object>> lines = new ArrayList<>();
-        for (String line : Files.readAllLines(metrics)) {
-            if (!line.isBlank()) lines.add(Json.MAPPER.readValue(line, new TypeReference<Map<String, Object>>() {
-            }));
-        }
-        return of(runDir, lines);
+        return of(runDir, dev.unmask.env.io.JsonLines.readObjects(metrics));
     }
 
     /** From the run's metrics.jsonl lines already parsed (as {@code report} has them). */

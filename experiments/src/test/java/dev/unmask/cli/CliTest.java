@@ -666,6 +666,11 @@ class CliTest {
         Path grown = dir.resolve("grown");
         String[] grow = concat(tune, new String[]{"--add-layers", "1", "--out", grown.toString()});
         assertEquals(0, run(concat(grow, new String[]{"--stop-after", "1"})).code());
+        // resuming it needs the growth it was started with: the error names the flag, not tensors
+        assertOneLineError(run(concat(tune, new String[]{"--out", grown.toString(), "--resume"})),
+                "--resume: " + grown + " was grown with --add-layers 1 (2 layers on the 1 of " + dir.resolve("base") + "), but this command resumes it "
+                        + "without --add-layers; pass --add-layers 1 again");
+        assertOneLineError(run(concat(tune, new String[]{"--add-layers", "2", "--out", grown.toString(), "--resume"})), "pass --add-layers 1 again");
         Run resumed = run(concat(grow, new String[]{"--resume"}));
         assertEquals(0, resumed.code(), resumed.err());
         var grownConfig = dev.unmask.env.io.Json.read(grown.resolve("config.json"), Map.class);
@@ -678,6 +683,159 @@ class CliTest {
             for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, name + " is kept");
         }
         assertTrue(grownW.containsKey("layer1.attn.q.weight"));
+    }
+
+    @Test
+    void aKeyValueCacheIsRefusedInFullDiffusion(@TempDir Path dir) {
+        Path ck = tinyCheckpoint(dir), out = dir.resolve("run");
+        String[] grid = {"--checkpoint", ck.toString(), "--dllm-engine", "fast", "--tasks", "sort", "--n", "2", "--policies", "topk:steps=32",
+                "--out", out.toString()};
+        assertOneLineError(run(concat(new String[]{"eval", "--cache", "prefix", "--block-lengths", "full"}, grid)),
+                "--cache prefix approximates semi-AR decoding and has no meaning in full diffusion");
+        // B = L written as a number is full diffusion too, and one such block length refuses the grid
+        assertOneLineError(run(concat(new String[]{"sweep", "--cache", "dual", "--block-lengths", "8,32"}, grid)),
+                "--block-lengths 32 is full diffusion (B = L = 32 for task sort)");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--dllm-engine", "fast", "--cache", "prefix", "--out", out.toString(),
+                "--set", "task=sort", "--set", "blockLength=32"), "the config's blockLength 32 is full diffusion (B = L = 32)");
+        assertFalse(Files.exists(out), "nothing written on bad input");
+        Run semiAr = run(concat(new String[]{"eval", "--cache", "prefix", "--block-lengths", "8"}, grid));
+        assertEquals(0, semiAr.code(), semiAr.err());
+        assertTrue(run("eval", "--help").out().replaceAll("\\s+", " ").contains("full diffusion has no block boundary"), "the help says so");
+    }
+
+    @Test
+    void aFractionForAWholeNumberKeyOrAValueOfTheWrongTypeIsNamedNotCut(@TempDir Path dir) throws Exception {
+        String ck = tinyCheckpoint(dir).toString(), out = dir.resolve("p").toString();
+        String[] base = {"train", "--dllm", ck, "--out", out, "--eval-n", "0", "--set", "task=sort", "--set", "blockLength=8",
+                "--set", "promptsPerIteration=1", "--set", "iterations=1"};
+        assertOneLineError(run(concat(base, new String[]{"--set", "groupSize=2.7"})), "--set groupSize=2.7: config key groupSize must be a whole number, got 2.7");
+        assertOneLineError(run(concat(base, new String[]{"--set", "groupSize=1.5"})), "config key groupSize must be a whole number, got 1.5");
+        assertOneLineError(run(concat(base, new String[]{"--set", "knobRange=abc"})), "config key knobRange must be a list of numbers");
+        assertOneLineError(run(concat(base, new String[]{"--set", "knobRange=abc"})), "got abc");
+        assertOneLineError(run(concat(base, new String[]{"--set", "learningRate=fast"})), "config key learningRate must be a number, got fast");
+        assertOneLineError(run(concat(base, new String[]{"--set", "shuffleRewards=2"})), "config key shuffleRewards must be true or false, got 2");
+        Path yaml = dir.resolve("c.yaml");
+        Files.writeString(yaml, "task: sort\nblockLength: 8\ngroupSize: 2.7\n");
+        assertOneLineError(run("train", "--dllm", ck, "--out", out, "--config", yaml.toString()), "c.yaml: config key groupSize must be a whole number, got 2.7");
+        Files.writeString(yaml, "task: sort\nknobRange: abc\n");
+        assertOneLineError(run("train", "--dllm", ck, "--out", out, "--config", yaml.toString()), "config key knobRange");
+        assertFalse(Files.exists(Path.of(out)), "nothing written on bad input");
+        // a whole number written as a float is still that number
+        Run r = run(concat(base, new String[]{"--set", "groupSize=2.0"}));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(Path.of(out, "config.json")).contains("\"groupSize\" : 2,"));
+    }
+
+    @Test
+    void dllmTrainResumeWithNothingToResumeIsAnError(@TempDir Path dir) throws Exception {
+        String[] common = {"dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--batch", "4",
+                "--steps", "2", "--warmup", "1", "--eval-n", "0", "--resume"};
+        Path empty = Files.createDirectory(dir.resolve("empty")), missing = dir.resolve("missing");
+        assertOneLineError(run(concat(common, new String[]{"--out", empty.toString()})), "--resume: " + empty + " holds no trainer state to continue");
+        assertOneLineError(run(concat(common, new String[]{"--out", missing.toString()})), "leave out --resume");
+        try (var files = Files.list(empty)) {
+            assertEquals(0, files.count(), "nothing written");
+        }
+        assertFalse(Files.exists(missing), "nothing written");
+    }
+
+    @Test
+    void anEmptyAlternativeInAPolicySpecIsAnError(@TempDir Path dir) {
+        Path ck = tinyCheckpoint(dir), out = dir.resolve("run");
+        for (String spec : new String[]{"threshold:tau=0.5|", "threshold:tau=|0.5", "threshold:tau=0.5||0.9", "topk:steps=8,threshold:tau=0.5|"}) {
+            assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--policies", spec, "--out", out.toString()),
+                    "empty alternative in policy spec 'threshold:tau=");
+        }
+        assertFalse(Files.exists(out), "nothing written on bad input");
+    }
+
+    @Test
+    void thePoliciesHelpGivesEveryHeuristicsDefaults() {
+        // picocli wraps lines at punctuation too ("tau=0.\n99"): compare without any white space
+        String help = run("eval", "--help").out().replaceAll("\\s+", "");
+        assertTrue(help.contains("frontier:tau=0.99,slope=12,fallback=0"), help);
+        assertTrue(run("sweep", "--help").out().replaceAll("\\s+", "").contains("frontier:tau=0.99,slope=12"));
+        // the help says what Heuristics runs with: every rule and parameter, at its value
+        Map<String, Map<String, Double>> documented = new java.util.HashMap<>();
+        String text = dev.unmask.runs.PolicyGrid.DEFAULTS_HELP;
+        for (String part : text.substring(text.indexOf(':') + 1).replaceAll("\\.$", "").split(";")) {
+            String[] namesAndParams = part.split(": ");
+            Map<String, Double> params = new java.util.HashMap<>();
+            for (String kv : namesAndParams[1].split(", ")) params.put(kv.split("=")[0].trim(), Double.parseDouble(kv.split("=")[1]));
+            for (String name : namesAndParams[0].split(",")) documented.put(name.trim(), params);
+        }
+        assertEquals(dev.unmask.heuristics.Heuristics.names(), documented.keySet());
+        for (String name : dev.unmask.heuristics.Heuristics.names()) {
+            assertEquals(dev.unmask.heuristics.Heuristics.defaults(name), documented.get(name), name);
+        }
+    }
+
+    @Test
+    void costsOnACorruptLogNamesTheFileAndLine(@TempDir Path dir) throws Exception {
+        Path run = Files.createDirectory(dir.resolve("run"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"iteration\":1,\"updateSeconds\":1}\n{\"iteration\":2,\"upd\n");
+        assertOneLineError(run("costs", run.toString()), run.resolve("metrics.jsonl") + " line 2 is not a JSON object");
+        assertOneLineError(run("report", run.toString()), run.resolve("metrics.jsonl") + " line 2 is not a JSON object");
+    }
+
+    @Test
+    void addLayersIsCheckedBeforeAnythingIsPrinted(@TempDir Path dir) {
+        // a checkpoint from before the last task token existed: fine-tuning it widens its vocabulary, and says so
+        Vocabulary builtin = Vocabulary.builtin();
+        Vocabulary older = new Vocabulary(builtin.tokens().subList(0, builtin.size() - 1), "<mask>", "<eos>", "<pad>");
+        Path base = dir.resolve("base");
+        DllmCheckpoint.save(base, new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 96, 1), older));
+        Run r = run("dllm", "train", "--init-from", base.toString(), "--add-layers", "-1", "--tasks", "sort", "--out", dir.resolve("out").toString());
+        assertOneLineError(r, "--add-layers must be >= 0, got -1");
+        assertFalse(r.err().contains("widened"), r.err());
+        assertFalse(Files.exists(dir.resolve("out")), "nothing written on bad input");
+    }
+
+    @Test
+    void aPathOfTheWrongKindIsNamedForWhatItIs(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir), file = Files.writeString(dir.resolve("notes.txt"), "x"), out = dir.resolve("run");
+        assertOneLineError(run("eval", "--checkpoint", file.toString(), "--out", out.toString()),
+                "dLLM " + file + " is a file; expected a dLLM folder");
+        assertOneLineError(run("train", "--dllm", file.toString(), "--out", out.toString()), "dLLM " + file + " is a file; expected a dLLM folder");
+        assertOneLineError(run("dllm", "eval", "--checkpoint", file.toString()), "is a file; expected a dLLM folder");
+        assertOneLineError(run("dllm", "train", "--init-from", file.toString(), "--tasks", "sort", "--out", out.toString()),
+                "dLLM checkpoint " + file + " is a file; expected a built-in dLLM checkpoint folder");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--policies", "learned:path=" + file, "--out", out.toString()),
+                "policy " + file + " is a file; expected a policy checkpoint folder");
+        assertOneLineError(run("train", "--config", dir.toString(), "--out", out.toString()), "config file " + dir + " is a folder; expected a JSON or YAML file");
+        assertOneLineError(run("costs", file.toString()), "run folder " + file + " is a file; expected a policy-training run folder");
+        assertOneLineError(run("report", file.toString()), "run folder " + file + " is a file; expected a run or sweep folder");
+        assertOneLineError(run("export", "--policy", file.toString(), "--out", dir.resolve("p.onnx").toString()), "policy " + file + " is a file");
+        // what is missing is still said to be missing
+        assertOneLineError(run("eval", "--checkpoint", dir.resolve("nope").toString(), "--out", out.toString()), "dLLM " + dir.resolve("nope") + " does not exist");
+        assertOneLineError(run("train", "--config", dir.resolve("nope.yaml").toString(), "--out", out.toString()), "does not exist");
+        assertFalse(Files.exists(out), "nothing written on bad input");
+    }
+
+    @Test
+    void anOutputFolderThatCannotBeWrittenFailsBeforeAnyWork(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir), file = Files.writeString(dir.resolve("notes.txt"), "x");
+        String under = file.resolve("out").toString(), expected = "--out " + under + " cannot be created: " + file.toAbsolutePath() + " is a file, not a folder";
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--policies", "topk:steps=32", "--out", under), expected);
+        assertOneLineError(run("sweep", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--policies", "topk:steps=32", "--out", under), expected);
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", file.toString()),
+                "--out " + file + " is a file; expected a folder to write into");
+        assertOneLineError(run("train", "--dllm", ck.toString(), "--out", under, "--set", "task=sort"), expected);
+        assertOneLineError(run("dllm", "train", "--tasks", "sort", "--d-model", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--steps", "1",
+                "--out", under), expected);
+        assertOneLineError(run("dllm", "eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", under), expected);
+        assertOneLineError(run("dllm", "probe", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", under), expected);
+        Path policy = dir.resolve("policy");
+        dev.unmask.policy.PolicyCheckpoint.save(policy, new dev.unmask.policy.PolicyNet(dev.unmask.policy.PolicyConfig.defaults(1)));
+        assertOneLineError(run("export", "--policy", policy.toString(), "--format", "safetensors", "--out", under), expected);
+        assertOneLineError(run("export", "--policy", policy.toString(), "--out", file.resolve("p.onnx").toString()),
+                "--out " + file.toAbsolutePath() + " is a file; expected a folder to write into");
+        // a writable --out is checked without a trace: a run that then fails on another input has written nothing
+        Path fresh = dir.resolve("a/b/run");
+        assertOneLineError(run("eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--gen-length", "4", "--block-lengths", "full", "--policies", "threshold:tau=0.9",
+                "--out", fresh.toString()),
+                "--gen-length 4 is shorter");
+        assertFalse(Files.exists(dir.resolve("a")), "no folder left behind");
     }
 
     private static String[] concat(String[] a, String[] b) {

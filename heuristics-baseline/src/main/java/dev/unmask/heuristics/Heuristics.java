@@ -42,6 +42,13 @@ public final class Heuristics {
         return PARAMS.keySet();
     }
 
+    /** A heuristic's parameters and the values a spec that leaves them out runs with (documented in --policies' help and the user guide). */
+    public static Map<String, Double> defaults(String name) {
+        Map<String, Double> d = PARAMS.get(name);
+        if (d == null) throw new UnmaskException("unknown heuristic '" + name + "' (known: " + String.join(", ", PARAMS.keySet()) + ")");
+        return Collections.unmodifiableMap(d);
+    }
+
     public static UnmaskPolicy parse(String spec) {
         String[] parts = spec.trim().split(":", 2);
         String name = parts[0];

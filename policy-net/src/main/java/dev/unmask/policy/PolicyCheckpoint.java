@@ -55,6 +55,7 @@ public final class PolicyCheckpoint {
     }
 
     public static PolicyNet load(Path dir) {
+        dev.unmask.env.io.PathKinds.requireFolder(CheckpointFiles.locate(dir), "policy", "a policy checkpoint folder (as train writes into RUN/policy)");
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, CONFIG, WEIGHTS);
         ObjectNode configTree = configTree(dir, files.get(CONFIG));
         configTree.remove(PROVENANCE);

@@ -19,10 +19,11 @@ public final class AtomicFiles {
         Path dir = file.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            Path tmp = createTempBeside(file);
             try {
-                Files.write(tmp, content);
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(content);
+                    while (buf.hasRemaining()) ch.write(buf);
                     ch.force(true);
                 }
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -30,9 +31,28 @@ public final class AtomicFiles {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
-            throw new UnmaskException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new UnmaskException("cannot write " + file + ": " + OutputDirs.reason(e), e);
         }
     }
+
+    /**
+     * A new empty file {@code .NAME.RANDOM.tmp} beside {@code file}, created with the process's
+     * umask like any file a tool writes (Files.createTempFile would make it 0600, and the rename
+     * would keep that mode on the output).
+     */
+    static Path createTempBeside(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     public static void writeString(Path file, String content) {
         write(file, content.getBytes(StandardCharsets.UTF_8));
@@ -45,7 +65,7 @@ public final class AtomicFiles {
             Files.writeString(file, line + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
         } catch (IOException e) {
-            throw new UnmaskException("cannot append to " + file + ": " + e.getMessage(), e);
+            throw new UnmaskException("cannot append to " + file + ": " + OutputDirs.reason(e), e);
         }
     }
 }

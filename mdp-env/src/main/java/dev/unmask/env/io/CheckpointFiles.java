@@ -45,7 +45,8 @@ public final class CheckpointFiles {
         try {
             Files.createDirectories(parent);
             deleteStaleTemps(parent, name, afterEachOperation);
-            Path temp = Files.createTempDirectory(parent, name + TEMP_INFIX);
+            // not Files.createTempDirectory: its folders are 0700, and the rename would keep that mode on the checkpoint
+            Path temp = createTempFolder(parent, name + TEMP_INFIX);
             afterEachOperation.run();
             Map<String, String> sums = new TreeMap<>();
             for (var e : files.entrySet()) {
@@ -103,7 +104,7 @@ public final class CheckpointFiles {
     @SuppressWarnings("unchecked")
     public static Map<String, byte[]> readVerified(Path checkpoint, String... required) {
         Path dir = locate(checkpoint);
-        if (!Files.isDirectory(dir)) throw new UnmaskException("checkpoint " + dir + " does not exist (expected a folder)");
+        PathKinds.requireFolder(dir, "checkpoint", "a checkpoint folder");
         Path sumsFile = dir.resolve(CHECKSUMS);
         if (!Files.isRegularFile(sumsFile)) throw new UnmaskException("checkpoint " + dir + " has no " + CHECKSUMS + " (incomplete or not a checkpoint)");
         Map<String, String> sums = Json.read(sumsFile, Map.class);
@@ -128,6 +129,19 @@ public final class CheckpointFiles {
         }
         return out;
     }
+
+    /** A new folder {@code prefix + RANDOM} in {@code parent}, created with the process's umask like any folder a tool makes. */
+    private static Path createTempFolder(Path parent, String prefix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return Files.createDirectory(parent.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36)));
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private static Path previous(Path dir) {
         return dir.resolveSibling(dir.getFileName() + PREVIOUS_SUFFIX);

@@ -41,7 +41,8 @@ public final class Json {
 
     public static <T> T read(Path file, Class<T> type) {
         if (!Files.isRegularFile(file)) {
-            throw new UnmaskException("missing file: " + file);
+            String is = PathKinds.describe(file);
+            throw new UnmaskException(is == null ? "missing file: " + file : file + " is " + is + "; expected a JSON file");
         }
         try {
             return MAPPER.readValue(Files.readString(file, StandardCharsets.UTF_8), type);

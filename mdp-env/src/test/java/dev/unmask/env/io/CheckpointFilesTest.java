@@ -91,4 +91,53 @@ class CheckpointFilesTest {
         assertHolds(state("new"), CheckpointFiles.readVerified(root, NAMES), "shared folder");
         assertTrue(Files.isRegularFile(root.resolve("metrics.jsonl")));
     }
+
+    @Test
+    void writtenFilesAndCheckpointFoldersTakeTheUmaskLikeAnyOtherFile(@TempDir Path root) throws Exception {
+        java.nio.file.attribute.PosixFileAttributeView posix = Files.getFileAttributeView(root, java.nio.file.attribute.PosixFileAttributeView.class);
+        org.junit.jupiter.api.Assumptions.assumeTrue(posix != null, "a POSIX file system");
+        var plainFile = Files.getPosixFilePermissions(Files.createFile(root.resolve("plain.txt")));
+        var plainFolder = Files.getPosixFilePermissions(Files.createDirectory(root.resolve("plain")));
+        AtomicFiles.writeString(root.resolve("eval.csv"), "a,b\n");
+        assertEquals(plainFile, Files.getPosixFilePermissions(root.resolve("eval.csv")), "an atomically written file");
+        Json.writeAtomically(root.resolve("manifest.json"), Map.of("k", 1));
+        assertEquals(plainFile, Files.getPosixFilePermissions(root.resolve("manifest.json")));
+        CheckpointFiles.write(root.resolve("ck"), state("a"));
+        assertEquals(plainFolder, Files.getPosixFilePermissions(root.resolve("ck")), "a checkpoint folder");
+        assertEquals(plainFile, Files.getPosixFilePermissions(root.resolve("ck").resolve(NAMES[0])));
+        CheckpointFiles.write(root.resolve("ck"), state("b"));
+        assertEquals(plainFolder, Files.getPosixFilePermissions(root.resolve("ck")), "a replaced checkpoint folder");
+        try (var s = Files.list(root)) {
+            assertEquals(List.of("ck", "eval.csv", "manifest.json", "plain", "plain.txt"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files left");
+        }
+    }
+
+    @Test
+    void anOutputFolderIsCheckedWithoutATraceAndAWrongKindIsNamed(@TempDir Path root) throws Exception {
+        Path file = Files.writeString(root.resolve("notes.txt"), "x");
+        OutputDirs.requireWritable(root.resolve("a/b/c"), "--out");
+        assertFalse(Files.exists(root.resolve("a")), "the folders made for the check are gone again");
+        OutputDirs.requireWritable(root, "--out");
+        try (var s = Files.list(root)) {
+            assertEquals(1, s.count(), "no probe file left");
+        }
+        UnmaskException under = assertThrows(UnmaskException.class, () -> OutputDirs.requireWritable(file.resolve("out"), "--out"));
+        assertEquals("--out " + file.resolve("out") + " cannot be created: " + file + " is a file, not a folder", under.getMessage());
+        UnmaskException isFile = assertThrows(UnmaskException.class, () -> OutputDirs.requireWritable(file, "--out"));
+        assertEquals("--out " + file + " is a file; expected a folder to write into", isFile.getMessage());
+        UnmaskException notAFolder = assertThrows(UnmaskException.class, () -> CheckpointFiles.readVerified(file, NAMES));
+        assertEquals("checkpoint " + file + " is a file; expected a checkpoint folder", notAFolder.getMessage());
+        UnmaskException missing = assertThrows(UnmaskException.class, () -> CheckpointFiles.readVerified(root.resolve("nope"), NAMES));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        UnmaskException folderForFile = assertThrows(UnmaskException.class, () -> Json.read(root, Map.class));
+        assertEquals(root + " is a folder; expected a JSON file", folderForFile.getMessage());
+    }
+
+    @Test
+    void aCorruptJsonLinesLogIsNamedByFileAndLine(@TempDir Path root) throws Exception {
+        Path log = Files.writeString(root.resolve("metrics.jsonl"), "{\"step\":1}\n\n{\"step\":2,\"lo\n");
+        UnmaskException e = assertThrows(UnmaskException.class, () -> JsonLines.readObjects(log));
+        assertTrue(e.getMessage().startsWith(log + " line 3 is not a JSON object"), e.getMessage());
+        assertEquals(1, JsonLines.readTrees(Files.writeString(root.resolve("ok.jsonl"), "{\"step\":1}\n")).size());
+    }
 }

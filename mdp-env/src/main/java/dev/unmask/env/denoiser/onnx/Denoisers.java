@@ -17,9 +17,24 @@ public final class Denoisers {
 
     /** The file that holds the model's weights (ONNX file or weights.safetensors), for manifests' input checksums. */
     public static Path weightsFile(Path path) {
+        requireDllm(path);
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return DllmDescriptor.load(path).onnx();
         if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return DllmDescriptor.load(path.resolve(DllmOnnxExporter.DESCRIPTOR)).onnx();
         return path.resolve(DllmCheckpoint.WEIGHTS);
+    }
+
+    /**
+     * Throws a one-line error unless {@code path} can name a dLLM: a folder (a built-in checkpoint or
+     * an ONNX export) or a descriptor .json file; a missing path and one of another kind are told apart.
+     */
+    public static void requireDllm(Path path) {
+        if (Files.isDirectory(path) || Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return;
+        String is = dev.unmask.env.io.PathKinds.describe(path);
+        if (is == null) {
+            throw new dev.unmask.env.UnmaskException("dLLM " + path + " does not exist (expected a dLLM folder: a built-in checkpoint or an ONNX export)");
+        }
+        throw new dev.unmask.env.UnmaskException("dLLM " + path + " is " + is + "; expected a dLLM folder (a built-in checkpoint or an ONNX export) "
+                + "or an export's descriptor.json");
     }
 
     /**
@@ -57,7 +72,7 @@ public final class Denoisers {
     public static Denoiser load(Path path, Engine engine) {
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return OnnxDenoiser.load(path);
         if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return OnnxDenoiser.load(path.resolve(DllmOnnxExporter.DESCRIPTOR));
-        if (!Files.isDirectory(path)) throw new dev.unmask.env.UnmaskException("dLLM " + path + " does not exist");
+        requireDllm(path);
         return switch (engine) {
             case SAMEDIFF -> DllmCheckpoint.load(path);
             case FAST -> dev.unmask.env.model.FastDllm.ofCheckpoint(path);

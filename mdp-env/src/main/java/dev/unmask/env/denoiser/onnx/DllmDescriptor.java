@@ -42,7 +42,7 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
 
     public static DllmDescriptor load(Path file) {
         String where = "descriptor " + file;
-        if (!Files.isRegularFile(file)) throw new UnmaskException(where + " does not exist");
+        dev.unmask.env.io.PathKinds.requireFile(file, "descriptor", "a dLLM descriptor.json file");
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8));
@@ -69,7 +69,7 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
         if (maxLength <= 0) throw new UnmaskException(where + ": max_length must be positive, got " + maxLength);
         String tokenizerName = text(root, "tokenizer", where, false);
         Path tokenizer = tokenizerName == null ? null : dir.resolve(tokenizerName);
-        if (tokenizer != null && !Files.isRegularFile(tokenizer)) throw new UnmaskException(where + ": tokenizer file " + tokenizer + " does not exist");
+        if (tokenizer != null) dev.unmask.env.io.PathKinds.requireFile(tokenizer, where + ": tokenizer file", "a Hugging Face tokenizer.json file");
 
         int sources = (root.has("vocab") ? 1 : 0) + (root.has("tokens") ? 1 : 0);
         if (sources > 1) throw new UnmaskException(where + ": give the vocabulary once, as 'vocab' or 'tokens', not both");

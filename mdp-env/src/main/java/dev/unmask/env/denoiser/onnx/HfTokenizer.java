@@ -4,7 +4,6 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.unmask.env.UnmaskException;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -23,7 +22,7 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     public static HfTokenizer load(Path tokenizerJson) {
-        if (!Files.isRegularFile(tokenizerJson)) throw new UnmaskException("tokenizer " + tokenizerJson + " does not exist");
+        dev.unmask.env.io.PathKinds.requireFile(tokenizerJson, "tokenizer", "a Hugging Face tokenizer.json file");
         try {
             // no padding or truncation: a prompt is encoded as it is
             return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of("padding", "false", "truncation", "false")), tokenizerJson);

@@ -3,7 +3,6 @@ package dev.unmask.env.denoiser.onnx;
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -26,7 +25,7 @@ public final class Ort {
      * @param what     how to name the model in messages
      */
     public static OrtSession open(Path model, String provider, int deviceId, int threads, String what) {
-        if (!Files.isRegularFile(model)) throw new UnmaskException(what + ": ONNX file " + model + " does not exist");
+        dev.unmask.env.io.PathKinds.requireFile(model, what + ": ONNX file", "an .onnx file");
         try {
             return env().createSession(model.toString(), options(provider, deviceId, threads, what));
         } catch (OrtException e) {
