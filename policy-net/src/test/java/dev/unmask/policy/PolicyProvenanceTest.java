@@ -131,14 +131,13 @@ class PolicyProvenanceTest {
         throw new AssertionError("results/policies above " + Path.of("").toAbsolutePath());
     }
 
-    /** The committed policies predate provenance: they load as they are, and their bytes are still those their manifests list. */
+    /**
+     * The committed policies predate provenance: they load as they are, their bytes are still those
+     * their manifests list, and their provenance comes from the provenance.json filled in from their run folders.
+     */
     @Test
-    void committedPoliciesWithoutProvenanceStillLoad() throws Exception {
-        Path policies = null;
-        for (Path p = Path.of("").toAbsolutePath(); p != null && policies == null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("results/policies"))) policies = p.resolve("results/policies");
-        }
-        assertNotNull(policies, "results/policies above " + Path.of("").toAbsolutePath());
+    void committedPoliciesLoadUnchangedWithProvenanceFilledInBesideThem() throws Exception {
+        Path policies = repoRoot().resolve("results/policies");
         List<Path> runs;
         try (var s = Files.list(policies)) {
             runs = s.filter(r -> Files.isDirectory(r.resolve("policy"))).sorted().toList();
@@ -147,7 +146,10 @@ class PolicyProvenanceTest {
         for (Path run : runs) {
             Path ck = run.resolve("policy");
             assertNotNull(PolicyCheckpoint.load(ck), ck.toString());
-            assertEquals(Optional.empty(), PolicyCheckpoint.provenance(ck), ck.toString());
+            PolicyProvenance p = PolicyCheckpoint.provenance(ck).orElseThrow(() -> new AssertionError(ck + " exports with no provenance"));
+            assertTrue(p.recoveredFrom().startsWith("filled in after training from the run folder " + run.getFileName()), p.recoveredFrom());
+            assertEquals(List.of(), p.unrecovered(), ck.toString());
+            assertFalse(((Map<?, ?>) Json.read(ck.resolve(PolicyCheckpoint.CONFIG), Map.class)).containsKey("provenance"), "the config stays as its run wrote it");
             Map<?, ?> outputs = (Map<?, ?>) Json.read(run.resolve("manifest.json"), Map.class).get("outputs_sha256");
             for (String f : List.of(PolicyCheckpoint.CONFIG, PolicyCheckpoint.WEIGHTS)) {
                 assertEquals(outputs.get("policy/" + f), Checksums.sha256(ck.resolve(f)), run + ": " + f + " unchanged since its run");
