@@ -51,9 +51,8 @@ final class ReportCommand implements Callable<Integer> {
                 String title = any.task() + ", L=" + any.genLength() + ", " + (any.mode().equals("full") ? "full diffusion" : "semi-AR B=" + any.blockLength());
                 Plots.accuracyVsNfe(plots, name, title, e.getValue());
                 md.append("### ").append(title).append("\n\n![](plots/").append(name).append(".png)\n\n");
-                List<EvalRow> knobAndThreshold = e.getValue().stream()
-                        .filter(r -> Plots.seriesName(r).startsWith("learned knob") || r.policy().equals("threshold")).toList();
-                if (knobAndThreshold.stream().anyMatch(r -> Plots.seriesName(r).startsWith("learned knob"))) {
+                List<EvalRow> knobAndThreshold = Plots.knobComparison(e.getValue());
+                if (!knobAndThreshold.isEmpty()) {
                     Plots.accuracyVsNfe(plots, "knob-" + name, title + ": the knob's curve against the threshold sweep", knobAndThreshold);
                     md.append("The conditioned policy swept over its knob, against the threshold rule alone:\n\n![](plots/knob-").append(name).append(".png)\n\n");
                 }

@@ -167,7 +167,7 @@ final class TrainCommand implements Callable<Integer> {
             var task = Tasks.byName(config.task());
             LearnedPolicy trained = new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString());
             // a knob-conditioned policy is checked at the middle of the knob range it was trained on
-            if (!config.knobRange().isEmpty()) trained.withKnob((config.knobRange().get(0) + config.knobRange().get(1)) / 2);
+            if (!config.knobRange().isEmpty()) trained.withKnob(middleKnob(config));
             EvalRow row = Evaluator.evaluate(dllm, task, config.genLength(), config.blockLength(), trained, Split.VALIDATION, config.seed(), evalN, 64, null).row();
             ResultTables.writeAll(out, "eval", List.of(row));
             manifest.result("heldout", row);
@@ -175,7 +175,20 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println(ResultTables.markdown(List.of(row)));
         }
         manifest.write(out, outputs);
-        System.out.println("policy: " + policyDir + "  (use as --policies learned:path=" + policyDir + ")");
+        System.out.println(usageHint(policyDir, config));
         return 0;
+    }
+
+    /** The middle of a knob policy's knob range: where train checks it, and the knob its usage hint names. */
+    static double middleKnob(TrainConfig config) {
+        return (config.knobRange().get(0) + config.knobRange().get(1)) / 2;
+    }
+
+    /** The closing line: where the policy is and the --policies spec that evaluates it (a knob policy needs a knob). */
+    static String usageHint(Path policyDir, TrainConfig config) {
+        String spec = "learned:path=" + policyDir;
+        if (config.knobRange().isEmpty()) return "policy: " + policyDir + "  (use as --policies " + spec + ")";
+        return "policy: " + policyDir + "  (use as --policies " + spec + ",knob=" + middleKnob(config) + "; trained for knob in ["
+                + config.knobRange().get(0) + ", " + config.knobRange().get(1) + "])";
     }
 }

@@ -70,6 +70,23 @@ public final class Plots {
         return "learned knob: " + run.getFileName();
     }
 
+    /**
+     * The rows of the knob plot: every knob curve ({@link #seriesName} "learned knob: ...") with at
+     * least two knob settings, and the threshold rule's sweep (at least two settings) to read them
+     * against; empty, so the plot is left out, when either is missing: one knob point is no curve,
+     * and without the threshold sweep there is nothing to compare it with.
+     */
+    public static List<EvalRow> knobComparison(List<EvalRow> rows) {
+        Map<String, List<EvalRow>> knobCurves = rows.stream().filter(r -> seriesName(r).startsWith("learned knob"))
+                .collect(Collectors.groupingBy(Plots::seriesName, TreeMap::new, Collectors.toList()));
+        List<EvalRow> out = new ArrayList<>();
+        knobCurves.values().stream().filter(c -> c.stream().map(EvalRow::policyParams).distinct().count() >= 2).forEach(out::addAll);
+        List<EvalRow> threshold = rows.stream().filter(r -> r.policy().equals("threshold")).toList();
+        if (out.isEmpty() || threshold.stream().map(EvalRow::policyParams).distinct().count() < 2) return List.of();
+        out.addAll(threshold);
+        return out;
+    }
+
     /** Points that no other point beats (higher accuracy at no more NFE), by increasing NFE. */
     public static List<EvalRow> paretoFront(List<EvalRow> rows) {
         List<EvalRow> sorted = new ArrayList<>(rows);

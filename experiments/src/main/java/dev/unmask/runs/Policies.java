@@ -61,7 +61,23 @@ public final class Policies {
         if (readsKnob && Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " is conditioned on a knob: give it one, e.g. learned:path=" + path + ",knob=1.0");
         if (!readsKnob && !Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " reads no knob (its features: " + net.config().features() + "); drop knob=");
         LearnedPolicy policy = new LearnedPolicy(net, temp, mode.equals("sample"), Path.of(path).toString());
-        return readsKnob ? policy.withKnob(knob) : policy;
+        if (!readsKnob) return policy;
+        policy.withKnob(knob);
+        // a grid parses a spec once per cell: say it once
+        knobOutsideRange(Path.of(path), knob).filter(WARNED::add).ifPresent(System.err::println);
+        return policy;
+    }
+
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A warning line when {@code knob} lies outside the knob range the policy at {@code checkpoint}
+     * was trained on (its provenance's knob_range), or empty when it lies inside or no range is recorded.
+     */
+    public static java.util.Optional<String> knobOutsideRange(Path checkpoint, double knob) {
+        return PolicyCheckpoint.provenance(checkpoint).filter(p -> p.knobOutsideRange(knob)).map(p -> "warning: knob=" + knob + " lies outside ["
+                + p.knobRange().get(0) + ", " + p.knobRange().get(1) + "], the knob range " + checkpoint
+                + " was trained on: its behaviour there is an extrapolation, not a trade-off it learned");
     }
 
     /** SHA-256 over a learned spec's checkpoint (weights, then config), or null for a heuristic. */

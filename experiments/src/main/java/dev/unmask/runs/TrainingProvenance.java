@@ -19,12 +19,20 @@ public final class TrainingProvenance {
      * @param iterationsDone iterations the policy has been trained for
      */
     public static PolicyProvenance of(TrainConfig config, Path dllm, int iterationsDone) {
-        String reward = config.reward().formula();
-        // a control run learns from permuted rewards: its policy must not pass for a real one
-        if (config.shuffleRewards()) reward += ", shuffled across the batch (control run)";
         Map<String, Object> code = RunManifest.codeVersion();
         return new PolicyProvenance(Checksums.sha256(Denoisers.weightsFile(dllm)), dllm.toString(), config.task(), config.genLength(),
-                config.blockLength(), reward, config.features(), config.algorithm(), config.seed(), iterationsDone,
-                (String) code.get("git_commit"), (Boolean) code.get("git_dirty"));
+                config.blockLength(), rewardAsTrained(config), config.knobRange().isEmpty() ? null : config.knobRange(), config.features(),
+                config.algorithm(), config.seed(), iterationsDone, (String) code.get("git_commit"), (Boolean) code.get("git_dirty"), null, null);
+    }
+
+    /**
+     * The reward a run with this config trains with: the config's reward, or with a knob range the
+     * alpha form with each prompt's alpha drawn from it; a control run says its rewards are shuffled.
+     */
+    public static String rewardAsTrained(TrainConfig config) {
+        String reward = config.knobRange().isEmpty() ? config.reward().formula() : Reward.knobFormula(config.knobRange().get(0), config.knobRange().get(1));
+        // a control run learns from permuted rewards: its policy must not pass for a real one
+        if (config.shuffleRewards()) reward += PolicyProvenance.SHUFFLED_REWARD;
+        return reward;
     }
 }

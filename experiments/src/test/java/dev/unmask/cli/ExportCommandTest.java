@@ -98,4 +98,39 @@ class ExportCommandTest {
         assertFalse(Json.MAPPER.readValue(r.out(), Map.class).containsKey("provenance"), r.out());
         assertTrue(r.err().contains("records no provenance"), r.err());
     }
+
+    /**
+     * Every shipped policy exports with its provenance: the Sudoku policies under results/policies
+     * (trained before provenance was recorded) with what their run folders record, filled in beside
+     * them, and the committed knob policies with the knob range of their training config.
+     */
+    @Test
+    void everyCommittedPolicyExportsWithItsProvenance(@TempDir Path dir) throws Exception {
+        Path root = ReferenceRunConfigsTest.repoRoot();
+        List<Path> runs;
+        try (var s = Files.list(root.resolve("results/policies"))) {
+            runs = s.filter(p -> Files.isDirectory(p.resolve("policy"))).sorted().toList();
+        }
+        assertEquals(6, runs.size(), runs.toString());
+        for (Path run : runs) {
+            Path out = dir.resolve(run.getFileName().toString());
+            CliTest.Run r = run("export", "--policy", run.resolve("policy").toString(), "--format", "safetensors", "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            assertFalse(r.err().contains("records no provenance"), run + ": " + r.err());
+            PolicyProvenance printed = Json.MAPPER.convertValue(Json.MAPPER.readValue(r.out(), Map.class).get("provenance"), PolicyProvenance.class);
+            // exactly what the run folder records, nothing more
+            assertEquals(dev.unmask.runs.RecoveredProvenance.fromRunFolder(run), printed, run.toString());
+            assertEquals("af8c63709bee9b26f67d3a264920c7ef277e295a8038dbca43f1e72e60d4a336", printed.dllmSha256(), "models/dllm-a");
+            assertEquals(List.of(), printed.unrecovered(), run.toString());
+            assertEquals(run.getFileName().toString().contains("shuffled"), printed.reward().endsWith("(control run)"), printed.reward());
+        }
+        Path knob = root.resolve("results/frontier/attempt-lag48-knob2/policy");
+        CliTest.Run r = run("export", "--policy", knob.toString(), "--out", dir.resolve("knob.onnx").toString(), "--max-positions", "256");
+        assertEquals(0, r.code(), r.err());
+        try (OnnxPolicyModel onnx = OnnxPolicyModel.load(dir.resolve("knob.onnx"))) {
+            PolicyProvenance p = onnx.provenance().orElseThrow();
+            assertEquals(List.of(0.0, 12.0), p.knobRange());
+            assertTrue(p.reward().endsWith("drawn per prompt uniformly from [0.0, 12.0]"), p.reward());
+        }
+    }
 }

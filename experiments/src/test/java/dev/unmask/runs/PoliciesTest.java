@@ -28,4 +28,18 @@ class PoliciesTest {
         // a sweep over the knob is a grid like any other parameter
         assertEquals(List.of("learned:path=P,knob=0", "learned:path=P,knob=2"), PolicyGrid.expand(List.of("learned:path=P,knob=0|2"), 32));
     }
+
+    @Test
+    void aKnobOutsideTheTrainedRangeIsNamedInOneWarning(@TempDir Path dir) {
+        Path knobbed = dir.resolve("knobbed"), unknown = dir.resolve("unknown");
+        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 1));
+        PolicyCheckpoint.save(knobbed, net, new dev.unmask.policy.PolicyProvenance("ab".repeat(32), "d", "sudoku", 32, 32, "r", List.of(0.0, 4.0),
+                List.of("confidence", "knob"), "grpo", 1, 1, null, null, null, null));
+        PolicyCheckpoint.save(unknown, net);
+        assertEquals(java.util.Optional.empty(), Policies.knobOutsideRange(knobbed, 4.0));
+        assertEquals(java.util.Optional.empty(), Policies.knobOutsideRange(knobbed, 0.0));
+        String w = Policies.knobOutsideRange(knobbed, 20).orElseThrow();
+        assertTrue(w.startsWith("warning: knob=20.0 lies outside [0.0, 4.0]") && w.contains(knobbed.toString()) && !w.contains("\n"), w);
+        assertEquals(java.util.Optional.empty(), Policies.knobOutsideRange(unknown, 20), "no recorded range: nothing to warn about");
+    }
 }

@@ -1,5 +1,7 @@
 package dev.unmask.policy;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Json;
@@ -22,10 +24,18 @@ import java.util.Map;
  *
  * @param dllmSha256  SHA-256 of the dLLM's weights file (weights.safetensors, or the ONNX model)
  * @param dllmPath    the dLLM path as given to the training command
- * @param reward      the reward formula with its constants, e.g. {@code correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))}
+ * @param reward      the reward formula with its constants as trained, e.g. {@code correct * (1 - 0.5 * (nfe - 1) / max(1, L - 1))};
+ *                    for a knob policy the alpha form with the range its exponent was drawn from
+ * @param knobRange   a knob policy's valid knob values [lo, hi]: the range its alpha was drawn from in
+ *                    training; null for a policy that reads no knob (or whose range is not known)
  * @param iterations  training iterations done when the checkpoint was written
  * @param gitCommit   the code's commit, or null outside a git checkout
  * @param gitDirty    whether tracked code differed from that commit, or null when unknown
+ * @param recoveredFrom null when {@code unmask train} recorded all of this with the policy; otherwise
+ *                    which fields were filled in afterwards and from which files (a policy trained
+ *                    before provenance, or before the knob range, was recorded)
+ * @param unrecovered the fields that could not be recovered for such a policy (left null, or said so
+ *                    in the field), or null/empty when none are missing
  */
 public record PolicyProvenance(
         @JsonProperty("dllm_sha256") String dllmSha256,
@@ -34,15 +44,60 @@ public record PolicyProvenance(
         @JsonProperty("gen_length") int genLength,
         @JsonProperty("block_length") int blockLength,
         @JsonProperty("reward") String reward,
+        @JsonProperty("knob_range") @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> knobRange,
         @JsonProperty("features") List<String> features,
         @JsonProperty("algorithm") String algorithm,
         @JsonProperty("seed") long seed,
         @JsonProperty("iterations") int iterations,
         @JsonProperty("git_commit") String gitCommit,
-        @JsonProperty("git_dirty") Boolean gitDirty) {
+        @JsonProperty("git_dirty") Boolean gitDirty,
+        @JsonProperty("recovered_from") @JsonInclude(JsonInclude.Include.NON_NULL) String recoveredFrom,
+        @JsonProperty("unrecovered") @JsonInclude(JsonInclude.Include.NON_NULL) List<String> unrecovered) {
+    /** Appended to the reward of a control run, which learns from rewards permuted across the batch. */
+    public static final String SHUFFLED_REWARD = ", shuffled across the batch (control run)";
+    /** Fields whose metadata form is a comma-separated list. */
+    private static final java.util.Set<String> LISTS = java.util.Set.of("features", "knob_range", "unrecovered");
 
+    @JsonCreator
     public PolicyProvenance {
         features = List.copyOf(features);
+        if (knobRange != null) {
+            if (knobRange.size() != 2 || !(knobRange.get(0) <= knobRange.get(1))) throw new UnmaskException("provenance knob_range must be [lo, hi], got " + knobRange);
+            knobRange = List.copyOf(knobRange);
+        }
+        if (unrecovered != null) unrecovered = List.copyOf(unrecovered);
+    }
+
+    /** A policy recorded whole at training time that reads no knob. */
+    public PolicyProvenance(String dllmSha256, String dllmPath, String task, int genLength, int blockLength, String reward, List<String> features,
+                            String algorithm, long seed, int iterations, String gitCommit, Boolean gitDirty) {
+        this(dllmSha256, dllmPath, task, genLength, blockLength, reward, null, features, algorithm, seed, iterations, gitCommit, gitDirty, null, null);
+    }
+
+    /** This provenance with the knob range (and the reward as trained with it) filled in afterwards, saying from where. */
+    public PolicyProvenance withKnobRange(List<Double> range, String rewardAsTrained, String from) {
+        String note = recoveredFrom == null ? from : recoveredFrom + "; " + from;
+        return new PolicyProvenance(dllmSha256, dllmPath, task, genLength, blockLength, rewardAsTrained, range, features, algorithm, seed, iterations,
+                gitCommit, gitDirty, note, unrecovered);
+    }
+
+    /** This provenance with {@code fields} added to those that could not be recovered, and the reward replaced. */
+    public PolicyProvenance withUnrecovered(List<String> fields, String reward, String from) {
+        List<String> missing = new java.util.ArrayList<>(unrecovered == null ? List.of() : unrecovered);
+        for (String f : fields) if (!missing.contains(f)) missing.add(f);
+        String note = recoveredFrom == null ? from : recoveredFrom + "; " + from;
+        return new PolicyProvenance(dllmSha256, dllmPath, task, genLength, blockLength, reward, knobRange, features, algorithm, seed, iterations,
+                gitCommit, gitDirty, note, missing);
+    }
+
+    /** Whether the policy reads the knob input (its features list knob). */
+    public boolean readsKnob() {
+        return features.stream().anyMatch(f -> f.trim().equalsIgnoreCase(PolicyFeatures.KNOB.name()));
+    }
+
+    /** Whether {@code knob} lies outside the recorded knob range (false when no range is recorded). */
+    public boolean knobOutsideRange(double knob) {
+        return knobRange != null && (knob < knobRange.get(0) || knob > knobRange.get(1));
     }
 
     /** One string per field (features comma-separated), keys prefixed, in declaration order; null fields left out. */
@@ -64,7 +119,7 @@ public record PolicyProvenance(
         metadata.forEach((k, v) -> {
             if (!k.startsWith(prefix)) return;
             String name = k.substring(prefix.length());
-            fields.put(name, name.equals("features") ? Arrays.asList(v.split(",")) : v);
+            fields.put(name, LISTS.contains(name) ? (v.isEmpty() ? List.of() : Arrays.asList(v.split(","))) : v);
         });
         if (fields.isEmpty()) return null;
         try {

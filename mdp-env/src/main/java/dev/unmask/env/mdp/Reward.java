@@ -45,6 +45,14 @@ public record Reward(double speedWeight, double alpha) {
         return 1 - speedWeight * (nfe - 1) / Math.max(1.0, genLength - 1);
     }
 
+    /**
+     * The reward of a knob-conditioned training run (TrainConfig's knobRange): the alpha form with
+     * each prompt's own exponent, drawn uniformly from [lo, hi] and given to the policy as its knob.
+     */
+    public static String knobFormula(double lo, double hi) {
+        return "correct * ((L - min(nfe, L) + 1) / L) ^ alpha, alpha = the knob, drawn per prompt uniformly from [" + lo + ", " + hi + "]";
+    }
+
     /** What {@link #of} computes, with its parameter filled in; correct is 1 or 0, L the buffer length. */
     public String formula() {
         if (isAlpha()) return "correct * ((L - min(nfe, L) + 1) / L) ^ " + alpha;

@@ -5,6 +5,7 @@ import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.nn.TransformerBlocks;
 import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.policy.PolicyNet;
 import dev.unmask.policy.PolicyProvenance;
 
@@ -33,6 +34,14 @@ public final class SafetensorsExporter {
     }
 
     public static Map<String, Object> spec(PolicyConfig c, Map<String, Safetensors.Tensor> weights) {
+        return spec(c, weights, null);
+    }
+
+    /**
+     * The spec, with the policy's provenance (null for none) under {@code provenance}; a knob policy
+     * also gets {@code knob_range}, the knob values it was trained for (null when not recorded).
+     */
+    public static Map<String, Object> spec(PolicyConfig c, Map<String, Safetensors.Tensor> weights, PolicyProvenance provenance) {
         int d = c.dModel();
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("format", FORMAT);
@@ -44,6 +53,12 @@ public final class SafetensorsExporter {
                 : "block: the window is the active block (W = B, j = index inside the block); keys are the eligible positions");
         s.put("features", c.features());
         s.put("feature_definitions", featureDefinitions());
+        if (c.parsedFeatures().contains(PolicyFeatures.KNOB)) {
+            s.put("knob_range", provenance == null ? null : provenance.knobRange());
+            s.put("knob_range_definition", "[lo, hi]: the knob values (the reward's speed exponent alpha) the policy was trained on; "
+                    + "outside it the policy extrapolates. null: not recorded");
+        }
+        if (provenance != null) s.put("provenance", Json.MAPPER.convertValue(provenance, Map.class));
         s.put("d_model", d);
         s.put("heads", c.heads());
         s.put("head_dim", d / c.heads());
@@ -104,7 +119,7 @@ public final class SafetensorsExporter {
         if (provenance != null) metadata.putAll(provenance.toMetadata(META_PROVENANCE));
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(WEIGHTS, Safetensors.encode(w, metadata));
-        files.put(SPEC, (Json.write(spec(net.config(), w)) + "\n").getBytes(StandardCharsets.UTF_8));
+        files.put(SPEC, (Json.write(spec(net.config(), w, provenance)) + "\n").getBytes(StandardCharsets.UTF_8));
         CheckpointFiles.writeInto(dir, files);
     }
 }

@@ -434,6 +434,35 @@ class PolicyExportTest {
         assertEquals(provenance, PolicyProvenance.fromMetadata(Safetensors.metadata(raw, "st"), SafetensorsExporter.META_PROVENANCE, "st"));
     }
 
+    /** A knob policy's exports say which knob values it was trained for, and the reward it was trained with. */
+    @Test
+    void aKnobPolicysRangeTravelsInOnnxMetadataTheSafetensorsHeaderAndTheSpec(@TempDir Path dir) throws Exception {
+        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence_logodds", "knob"), 32, 2, 64, 5));
+        String reward = "correct * ((L - min(nfe, L) + 1) / L) ^ alpha, alpha = the knob, drawn per prompt uniformly from [0.0, 12.0]";
+        PolicyProvenance provenance = new PolicyProvenance("ef".repeat(32), "models/dllm-t4", "lag48", 128, 128, reward, List.of(0.0, 12.0),
+                List.of("confidence_logodds", "knob"), "grpo", 1, 40, null, null, null, null);
+        Path file = OnnxExporter.write(net, dir.resolve("policy.onnx"), 64, provenance);
+        try (OrtSession session = Ort.env().createSession(file.toString(), new OrtSession.SessionOptions())) {
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertEquals("0.0,12.0", meta.get("unmask.provenance.knob_range"));
+            assertEquals(reward, meta.get("unmask.provenance.reward"));
+        }
+        try (OnnxPolicyModel model = OnnxPolicyModel.load(file)) {
+            assertEquals(List.of(0.0, 12.0), model.provenance().orElseThrow().knobRange());
+        }
+        SafetensorsExporter.write(net, dir.resolve("st"), provenance);
+        byte[] raw = Files.readAllBytes(dir.resolve("st").resolve(SafetensorsExporter.WEIGHTS));
+        Map<String, String> header = Safetensors.metadata(raw, "st");
+        assertEquals("0.0,12.0", header.get("provenance.knob_range"));
+        assertEquals(reward, header.get("provenance.reward"));
+        JsonNode spec = Json.MAPPER.readTree(dir.resolve("st").resolve(SafetensorsExporter.SPEC).toFile());
+        assertEquals(List.of(0.0, 12.0), Json.MAPPER.convertValue(spec.get("knob_range"), List.class));
+        assertEquals(reward, spec.path("provenance").path("reward").asText());
+        // a policy that reads no knob has no knob range in its spec
+        SafetensorsExporter.write(sharp(PolicyConfig.defaults(7), 20), dir.resolve("plain"), null);
+        assertFalse(Json.MAPPER.readTree(dir.resolve("plain").resolve(SafetensorsExporter.SPEC).toFile()).has("knob_range"));
+    }
+
     @Test
     void reportsPolicyForwardTimeInBothRuntimes(@TempDir Path dir) {
         PolicyNet net = sharp(PolicyConfig.defaults(6), 17);
