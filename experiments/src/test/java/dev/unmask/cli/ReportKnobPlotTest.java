@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** {@code unmask report} draws the knob plot only when there is a knob curve and the threshold sweep to read it against. */
 class ReportKnobPlotTest {
     private static EvalRow row(String policy, String params, double acc, double nfe) {
-        return new EvalRow("sort", "semi-AR", 8, 32, policy, params, 100, acc, acc - 0.1, acc + 0.1, nfe, nfe, nfe, nfe, 32 / nfe, 0, 0, 0, "d", 1, "validation");
+        return new EvalRow("sort", "semi-AR", 8, 32, policy, params, 100, acc, acc - 0.1, acc + 0.1, nfe, nfe, nfe, nfe, 32 / nfe, 0, 0, 0, "d", 1, "validation", null);
     }
 
     private static final String KNOB = "learned(knob=%s,mode=greedy,policy=runs/k/policy,temp=1.0)";
