@@ -2,10 +2,10 @@ package dev.unmask.cli;
 
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Vocabulary;
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.io.Checksums;
-import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
-import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
+import dev.unmask.dllm.onnx.DllmOnnxExporter;
+import dev.unmask.dllm.onnx.OnnxDenoiser;
 import dev.unmask.env.mdp.Reward;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.env.mdp.UnmaskingEnv;
@@ -14,11 +14,11 @@ import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.heuristics.Heuristics;
-import dev.unmask.env.model.BuiltinDllm;
-import dev.unmask.env.model.DllmCheckpoint;
-import dev.unmask.env.model.DllmConfig;
-import dev.unmask.env.model.DllmTrainConfig;
-import dev.unmask.env.model.DllmTrainer;
+import dev.unmask.dllm.BuiltinDllm;
+import dev.unmask.dllm.DllmCheckpoint;
+import dev.unmask.dllm.DllmConfig;
+import dev.unmask.dllm.DllmTrainConfig;
+import dev.unmask.dllm.DllmTrainer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -89,7 +89,7 @@ final class BenchCommand implements Callable<Integer> {
         double peak = gemmPeak(256, reps);
         double peakLarge = gemmPeak(1024, Math.max(5, reps / 4));
         for (String engine : engines) {
-            dev.unmask.env.model.FastDllm fast = engine.equals("fast") ? dev.unmask.env.model.FastDllm.of(model) : null;
+            dev.unmask.dllm.FastDllm fast = engine.equals("fast") ? dev.unmask.dllm.FastDllm.of(model) : null;
             OnnxDenoiser ort = engine.equals("onnxruntime") ? onnxOf(model) : null;
             System.out.println();
             System.out.println("engine: " + engine + (ort != null ? " (the default inference path)" : ""));
@@ -267,8 +267,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         DllmTrainer.Batch probe = trainers.get(DllmTrainer.Kind.FAST).batch(0);
         int rows = probe.noisy().length, len = probe.targets().length / rows;
-        dev.unmask.env.nn.OffHeapFloats[] blas = {new dev.unmask.env.nn.OffHeapFloats(256 * 256), new dev.unmask.env.nn.OffHeapFloats(256 * 256),
-                new dev.unmask.env.nn.OffHeapFloats(256 * 256)};
+        dev.unmask.nn.OffHeapFloats[] blas = {new dev.unmask.nn.OffHeapFloats(256 * 256), new dev.unmask.nn.OffHeapFloats(256 * 256),
+                new dev.unmask.nn.OffHeapFloats(256 * 256)};
         for (int i = 0; i < 256 * 256; i++) {
             blas[0].set(i, (float) Math.random());
             blas[1].set(i, (float) Math.random());
@@ -276,7 +276,7 @@ final class BenchCommand implements Callable<Integer> {
         int inner = 20;
         Runnable nd4jGemm = gemm256(inner);
         Runnable blasGemm = () -> {
-            for (int i = 0; i < inner; i++) dev.unmask.env.nn.Blas.gemm(false, false, 256, 256, 256, 1f, blas[0], 0, 256, blas[1], 0, 256, 0f, blas[2], 0, 256);
+            for (int i = 0; i < inner; i++) dev.unmask.nn.Blas.gemm(false, false, 256, 256, 256, 1f, blas[0], 0, 256, blas[1], 0, 256, 0f, blas[2], 0, 256);
         };
         for (int w = 0; w < 3; w++) {
             trainers.values().forEach(DllmTrainer::trainStep);

@@ -4,7 +4,7 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
-import dev.unmask.env.model.*;
+import dev.unmask.dllm.*;
 import dev.unmask.env.task.Split;
 import dev.unmask.runs.RunManifest;
 import picocli.CommandLine.Command;
@@ -42,7 +42,7 @@ public final class DllmCommand {
      * SHA-256 and the files it wrote into {@code out}.
      */
     static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
-                                           int n, long seed, Split split, int batch, dev.unmask.env.denoiser.onnx.Denoisers.Engine engine,
+                                           int n, long seed, Split split, int batch, dev.unmask.dllm.onnx.Denoisers.Engine engine,
                                            long startNanos, java.time.Instant started, Path out, List<String> files) {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", checkpoint.toString());
@@ -52,8 +52,8 @@ public final class DllmCommand {
         config.put("split", split.label());
         config.put("batch", batch);
         RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config).startedAt(startNanos, started);
-        manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(checkpoint));
-        manifest.dllmEngine(dev.unmask.env.denoiser.onnx.Denoisers.engineFor(checkpoint, engine).label());
+        manifest.input("dllm_weights", dev.unmask.dllm.onnx.Denoisers.weightsFile(checkpoint));
+        manifest.dllmEngine(dev.unmask.dllm.onnx.Denoisers.engineFor(checkpoint, engine).label());
         manifest.write(out, files.stream().map(out::resolve).toList());
     }
 

@@ -1,6 +1,6 @@
 package dev.unmask.cli;
 
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 

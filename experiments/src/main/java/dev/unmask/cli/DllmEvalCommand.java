@@ -4,7 +4,7 @@ import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
 import dev.unmask.env.mdp.UnmaskPolicy;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
@@ -46,7 +46,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows = new ArrayList<>();
-        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
+        try (Denoiser dllm = dev.unmask.dllm.onnx.Denoisers.load(checkpoint, engine.engine)) {
             DllmLine.print(checkpoint, engine.engine);
             for (String name : tasks) {
                 Task task = Tasks.byName(name);

@@ -1,6 +1,6 @@
 package dev.unmask.cli;
 
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.io.Checksums;
 
 import java.nio.file.Path;

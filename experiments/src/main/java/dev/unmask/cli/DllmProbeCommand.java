@@ -120,7 +120,7 @@ final class DllmProbeCommand implements Callable<Integer> {
         if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         List<StepRow> rows = new ArrayList<>();
         List<FirstPassEos> eos = new ArrayList<>();
-        try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
+        try (Denoiser dllm = dev.unmask.dllm.onnx.Denoisers.load(checkpoint, engine.engine)) {
             DllmLine.print(checkpoint, engine.engine);
             for (String name : new LinkedHashSet<>(tasks)) {
                 rows.addAll(probe(dllm, Tasks.byName(name), split, n, seed, batch, ctx, perToken));

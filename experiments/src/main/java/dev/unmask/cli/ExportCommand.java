@@ -2,13 +2,13 @@ package dev.unmask.cli;
 
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
-import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
-import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
+import dev.unmask.dllm.onnx.DllmOnnxExporter;
+import dev.unmask.dllm.onnx.OnnxDenoiser;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
-import dev.unmask.env.model.BuiltinDllm;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.dllm.BuiltinDllm;
+import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyNet;
 import dev.unmask.policy.PolicyProvenance;

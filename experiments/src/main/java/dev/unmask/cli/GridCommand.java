@@ -3,7 +3,7 @@ package dev.unmask.cli;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.denoiser.Denoiser;
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.task.Split;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.runs.Paths;
 import dev.unmask.runs.RunFolderCheck;
 import picocli.CommandLine.Command;

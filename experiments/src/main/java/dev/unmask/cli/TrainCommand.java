@@ -1,14 +1,14 @@
 package dev.unmask.cli;
 
 import dev.unmask.env.UnmaskException;
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
-import dev.unmask.env.model.BuiltinDllm;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.dllm.BuiltinDllm;
+import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.policy.LearnedPolicy;
@@ -118,7 +118,7 @@ final class TrainCommand implements Callable<Integer> {
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
         KvCacheOption.refuseFullDiffusion(cache.cache, config.genLength(), config.blockLength(), "the config's blockLength " + config.blockLength());
         dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
-        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(ck, engine.engine, cache.cache);
+        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.dllm.onnx.Denoisers.load(ck, engine.engine, cache.cache);
         String dllmSha256 = Checksums.sha256(Denoisers.weightsFile(ck));
         // what actually runs: a built-in model on SameDiff, anything else (an export, or a built-in one by default) in ONNX Runtime
         String runsOn = Denoisers.engineFor(ck, engine.engine).label();
@@ -152,7 +152,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path policyDir = out.resolve("policy");
         PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
-        manifest.input("dllm_weights", dev.unmask.env.denoiser.onnx.Denoisers.weightsFile(ck));
+        manifest.input("dllm_weights", dev.unmask.dllm.onnx.Denoisers.weightsFile(ck));
         manifest.dllmEngine(runsOn);
         manifest.result("policy_parameters", trainer.net().parameterCount());
         if (dllmParams > 0) manifest.result("dllm_parameters", dllmParams);

@@ -1,6 +1,6 @@
 package dev.unmask.runs;
 
-import dev.unmask.env.denoiser.onnx.Denoisers;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.mdp.Reward;
 import dev.unmask.policy.PolicyProvenance;

@@ -1,6 +1,6 @@
 package dev.unmask.cli;
 
-import dev.unmask.env.model.DllmConfig;
+import dev.unmask.dllm.DllmConfig;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,9 +1,9 @@
 package dev.unmask.cli;
 
 import dev.unmask.env.denoiser.Vocabulary;
-import dev.unmask.env.model.BuiltinDllm;
-import dev.unmask.env.model.DllmCheckpoint;
-import dev.unmask.env.model.DllmConfig;
+import dev.unmask.dllm.BuiltinDllm;
+import dev.unmask.dllm.DllmCheckpoint;
+import dev.unmask.dllm.DllmConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -577,7 +577,7 @@ class CliTest {
         assertFalse(Files.exists(chunked.resolve("weights.safetensors")), "a stopped run is not a finished checkpoint");
         // but its last saved step can be loaded, probed and evaluated from snapshot/
         Path snapshot = chunked.resolve("snapshot");
-        var atStep2 = dev.unmask.env.model.DllmCheckpoint.load(snapshot);
+        var atStep2 = dev.unmask.dllm.DllmCheckpoint.load(snapshot);
         assertEquals(16, atStep2.config().dModel());
         var saved = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(chunked.resolve("trainer-state/weights.safetensors")), "state");
         atStep2.weights().forEach((name, t) -> assertArrayEquals(saved.get(name).data(), t.data(), name));
@@ -646,7 +646,7 @@ class CliTest {
             for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, name);
         }
         Map<?, ?> manifest = dev.unmask.env.io.Json.read(tuned.resolve("manifest.json"), Map.class);
-        String baseSha = dev.unmask.env.model.DllmCheckpoint.weightsSha256(dir.resolve("base"));
+        String baseSha = dev.unmask.dllm.DllmCheckpoint.weightsSha256(dir.resolve("base"));
         assertEquals(baseSha, ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next());
         Map<?, ?> results = (Map<?, ?>) manifest.get("results");
         assertEquals(baseSha, ((Map<?, ?>) ((List<?>) results.get("invocations")).get(0)).get("init_from_weights_sha256"));

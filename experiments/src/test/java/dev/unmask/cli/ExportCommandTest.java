@@ -1,11 +1,11 @@
 package dev.unmask.cli;
 
 import dev.unmask.env.denoiser.Vocabulary;
-import dev.unmask.env.denoiser.onnx.OnnxDenoiser;
+import dev.unmask.dllm.onnx.OnnxDenoiser;
 import dev.unmask.env.io.Json;
-import dev.unmask.env.model.BuiltinDllm;
-import dev.unmask.env.model.DllmCheckpoint;
-import dev.unmask.env.model.DllmConfig;
+import dev.unmask.dllm.BuiltinDllm;
+import dev.unmask.dllm.DllmCheckpoint;
+import dev.unmask.dllm.DllmConfig;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.env.io.Safetensors;

@@ -1,7 +1,7 @@
 package dev.unmask.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.unmask.env.denoiser.onnx.DllmOnnxExporter;
+import dev.unmask.dllm.onnx.DllmOnnxExporter;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.policy.PolicyCheckpoint;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;

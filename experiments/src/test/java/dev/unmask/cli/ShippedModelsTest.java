@@ -1,7 +1,7 @@
 package dev.unmask.cli;
 
-import dev.unmask.env.model.BuiltinDllm;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.dllm.BuiltinDllm;
+import dev.unmask.dllm.DllmCheckpoint;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -105,7 +105,7 @@ class ShippedModelsTest {
         assertEquals(trainTask, sweepTask);
         assertEquals(dev.unmask.env.task.Tasks.byName(trainTask).defaultGenLength(), dev.unmask.rollout.TrainConfig.defaults().genLength());
         System.setProperty("unmask.home", modelsDir().getParent().toString());
-        try (var m = dev.unmask.env.denoiser.onnx.Denoisers.load(dev.unmask.runs.Paths.defaultDllm(List.of(trainTask)))) {
+        try (var m = dev.unmask.dllm.onnx.Denoisers.load(dev.unmask.runs.Paths.defaultDllm(List.of(trainTask)))) {
             Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of(trainTask), 20, 7, dev.unmask.env.task.Split.VALIDATION);
             assertTrue(acc.get(trainTask) >= 0.9, acc.toString());
         } finally {
@@ -148,9 +148,9 @@ class ShippedModelsTest {
         var task = dev.unmask.env.task.Tasks.byName("sudoku");
         var prompts = task.dataset(dev.unmask.env.task.Split.TEST, 3, 24);
         var policy = dev.unmask.heuristics.Heuristics.parse("threshold:tau=0.9");
-        try (var ort = dev.unmask.env.denoiser.onnx.Denoisers.load(dir);
-             var sd = dev.unmask.env.denoiser.onnx.Denoisers.load(dir, dev.unmask.env.denoiser.onnx.Denoisers.Engine.SAMEDIFF)) {
-            assertInstanceOf(dev.unmask.env.denoiser.onnx.OnnxDenoiser.class, ort);
+        try (var ort = dev.unmask.dllm.onnx.Denoisers.load(dir);
+             var sd = dev.unmask.dllm.onnx.Denoisers.load(dir, dev.unmask.dllm.onnx.Denoisers.Engine.SAMEDIFF)) {
+            assertInstanceOf(dev.unmask.dllm.onnx.OnnxDenoiser.class, ort);
             var a = new dev.unmask.env.mdp.UnmaskingEnv(sd, task, 32, 32, 0, dev.unmask.env.mdp.Reward.DEFAULT);
             var b = new dev.unmask.env.mdp.UnmaskingEnv(ort, task, 32, 32, 0, dev.unmask.env.mdp.Reward.DEFAULT);
             a.reset(prompts, 1);

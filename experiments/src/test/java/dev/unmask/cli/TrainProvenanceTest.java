@@ -1,7 +1,7 @@
 package dev.unmask.cli;
 
 import dev.unmask.env.io.Checksums;
-import dev.unmask.env.model.DllmCheckpoint;
+import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyProvenance;
 import dev.unmask.runs.RunManifest;

@@ -15,7 +15,7 @@ import java.util.Map;
  * its confidence is a fixed function of the position, so tests can predict every decision.
  * Counts its forward passes.
  */
-final class FakeDenoiser implements Denoiser {
+public final class FakeDenoiser implements Denoiser {
     private final Vocabulary vocab = Vocabulary.builtin();
     private final Map<String, int[]> targets = new HashMap<>();
     int calls;
@@ -23,7 +23,7 @@ final class FakeDenoiser implements Denoiser {
     /** When distributions are asked for: the mass on the right token at the n-th forward pass (1-based); the rest goes to EOS (or to token 0 where EOS is right). */
     java.util.function.IntToDoubleFunction rightMassAtCall = call -> 0.9;
 
-    FakeDenoiser(Task task, List<Example> examples, int genLength) {
+    public FakeDenoiser(Task task, List<Example> examples, int genLength) {
         for (Example e : examples) {
             int[] seq = Task.targetSequence(vocab, e, genLength);
             targets.put(key(seq, vocab.encode(e.prompt()).length), seq);

@@ -210,26 +210,4 @@ class UnmaskingEnvTest {
         assertEquals(1 - 0.25 * 9 / 63, r.of(true, 10, 64), 1e-12);
         assertEquals(1, r.of(true, 1, 1), 1e-12, "L = 1: the max(1, .) keeps it finite");
     }
-
-    @Test
-    void rl4jMdpDrivesAFullEpisode() {
-        Rl4jUnmaskingMdp mdp = new Rl4jUnmaskingMdp(new FakeDenoiser(task, examples, 32), task, 32, 8, examples, 3);
-        assertArrayEquals(new int[]{32, Rl4jUnmaskingMdp.FEATURES}, mdp.getObservationSpace().getShape());
-        var obs = mdp.reset();
-        assertEquals(1.0, obs.getData().getDouble(0, 2), "position 0 is eligible");
-        assertEquals(0.0, obs.getData().getDouble(8, 2), "position 8 is in the next block");
-        int steps = 0;
-        double total = 0;
-        while (!mdp.isDone()) {
-            var reply = mdp.step(steps % 2 == 0 ? mdp.getActionSpace().noOp() : mdp.getActionSpace().randomAction());
-            total += reply.getReward();
-            steps++;
-        }
-        EpisodeResult r = mdp.lastEpisode();
-        assertEquals(steps, r.nfe());
-        assertTrue(r.correct());
-        assertEquals(r.reward(), total, 1e-12);
-        assertTrue(steps < 32, "random actions unmask several positions at once");
-        assertNotNull(mdp.newInstance().reset());
-    }
 }

@@ -1,9 +1,9 @@
 package dev.unmask.rollout;
 
-import dev.unmask.env.nn.Blas;
-import dev.unmask.env.nn.FloatKernels;
-import dev.unmask.env.nn.OffHeapFloats;
-import dev.unmask.env.nn.TransformerBlocks;
+import dev.unmask.nn.Blas;
+import dev.unmask.nn.FloatKernels;
+import dev.unmask.nn.OffHeapFloats;
+import dev.unmask.nn.TransformerBlocks;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,8 +1,8 @@
 package dev.unmask.policy.export;
 
 import dev.unmask.env.UnmaskException;
-import dev.unmask.env.denoiser.onnx.OnnxGraph;
-import dev.unmask.env.denoiser.onnx.OnnxOps;
+import dev.unmask.nn.onnx.OnnxGraph;
+import dev.unmask.nn.onnx.OnnxOps;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.io.Checksums;

@@ -2,7 +2,7 @@ package dev.unmask.policy.export;
 
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
-import dev.unmask.env.denoiser.onnx.Ort;
+import dev.unmask.nn.onnx.Ort;
 import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.policy.PolicyProvenance;
 

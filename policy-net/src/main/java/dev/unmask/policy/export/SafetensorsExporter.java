@@ -3,7 +3,7 @@ package dev.unmask.policy.export;
 import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
-import dev.unmask.env.nn.TransformerBlocks;
+import dev.unmask.nn.TransformerBlocks;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.policy.PolicyNet;
