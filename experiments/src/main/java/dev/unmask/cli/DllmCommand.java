@@ -6,6 +6,7 @@ import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.model.*;
 import dev.unmask.env.task.Split;
+import dev.unmask.runs.DllmEval;
 import dev.unmask.runs.RunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -305,7 +306,7 @@ public final class DllmCommand {
             }
             if (evalN > 0) {
                 manifest.result("heldout_split", Split.VALIDATION.label());
-                manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed, Split.VALIDATION));
+                manifest.result("heldout_accuracy_careful", DllmEval.carefulAccuracy(model, tasks, evalN, seed, Split.VALIDATION));
             }
             manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
             System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));

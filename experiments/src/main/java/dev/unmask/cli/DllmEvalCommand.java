@@ -2,13 +2,9 @@ package dev.unmask.cli;
 
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.eval.EvalRow;
-import dev.unmask.env.eval.Evaluator;
-import dev.unmask.env.mdp.UnmaskPolicy;
-import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.task.Split;
-import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.heuristics.Heuristics;
+import dev.unmask.runs.DllmEval;
 import dev.unmask.runs.ResultTables;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,31 +41,10 @@ final class DllmEvalCommand implements Callable<Integer> {
         if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
         if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
-        List<EvalRow> rows = new ArrayList<>();
+        List<EvalRow> rows;
         try (Denoiser dllm = dev.unmask.env.denoiser.onnx.Denoisers.load(checkpoint, engine.engine)) {
             DllmLine.print(checkpoint, engine.engine);
-            for (String name : tasks) {
-                Task task = Tasks.byName(name);
-                int len = task.defaultGenLength();
-                List<dev.unmask.env.task.Example> heldOut = task.dataset(split, seed, n);
-                // careful: one token per step, most confident first (full diffusion and semi-AR B=8);
-                // aggressive: a fixed 4 and 8 tokens per step, and Fast-dLLM's threshold 0.9
-                String[][] grid = {
-                        {"topk:steps=" + len, Integer.toString(len)},
-                        {"topk:steps=" + len, "8"},
-                        {"topk:steps=" + len / 4, Integer.toString(len)},
-                        {"topk:steps=" + len / 4, "8"},
-                        {"topk:steps=" + len / 8, Integer.toString(len)},
-                        {"topk:steps=" + len / 8, "8"},
-                        {"threshold:tau=0.9", Integer.toString(len)},
-                        {"threshold:tau=0.9", "8"},
-                };
-                for (String[] g : grid) {
-                    UnmaskPolicy policy = Heuristics.parse(g[0]);
-                    rows.add(Evaluator.evaluate(dllm, task, len, Integer.parseInt(g[1]), policy, heldOut, split, batch, seed, null).row());
-                    System.err.println(ResultTables.shortLine(rows.get(rows.size() - 1)));
-                }
-            }
+            rows = DllmEval.rows(dllm, tasks, split, seed, n, batch, row -> System.err.println(ResultTables.shortLine(row)));
         }
         System.out.println(ResultTables.markdown(rows));
         if (out != null) {
@@ -79,17 +54,4 @@ final class DllmEvalCommand implements Callable<Integer> {
         }
         return 0;
     }
-
-    /** Held-out accuracy per task with one token per step, most confident first, full diffusion. */
-    static Map<String, Double> carefulAccuracy(Denoiser dllm, List<String> tasks, int n, long seed, Split split) {
-        Map<String, Double> acc = new TreeMap<>();
-        for (String name : new TreeSet<>(tasks)) { // a task may be listed twice to weight training
-            Task task = Tasks.byName(name);
-            int len = task.defaultGenLength();
-            UnmaskPolicy careful = Heuristics.parse("topk:steps=" + len);
-            acc.put(name, Evaluator.evaluate(dllm, task, len, len, careful, split, seed, n, 64, null).row().accuracy());
-        }
-        return acc;
-    }
-
 }
