@@ -6,6 +6,7 @@ import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.runs.DllmEval;
 import dev.unmask.runs.ResultTables;
+import dev.unmask.runs.CheckpointRunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,7 +50,7 @@ final class DllmEvalCommand implements Callable<Integer> {
         System.out.println(ResultTables.markdown(rows));
         if (out != null) {
             ResultTables.writeAll(out, "dllm-eval", rows);
-            DllmCommand.writeCheckpointRunManifest("dllm-eval", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out,
+            CheckpointRunManifest.write("dllm-eval", spec.commandLine().getParseResult().originalArgs(), checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out,
                     List.of("dllm-eval.csv", "dllm-eval.json", "dllm-eval.md"));
         }
         return 0;

@@ -7,6 +7,7 @@ import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.runs.probe.FirstPassEos;
 import dev.unmask.runs.probe.StepProbe;
+import dev.unmask.runs.CheckpointRunManifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,7 +73,7 @@ final class DllmProbeCommand implements Callable<Integer> {
                 Json.writeAtomically(out.resolve("first-pass-eos.json"), eos);
                 files.add("first-pass-eos.json");
             }
-            DllmCommand.writeCheckpointRunManifest("dllm-probe", spec, checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out, files);
+            CheckpointRunManifest.write("dllm-probe", spec.commandLine().getParseResult().originalArgs(), checkpoint, tasks, n, seed, split, batch, engine.engine, startNanos, started, out, files);
         }
         return 0;
     }

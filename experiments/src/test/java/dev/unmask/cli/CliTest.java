@@ -4,6 +4,7 @@ import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.model.BuiltinDllm;
 import dev.unmask.env.model.DllmCheckpoint;
 import dev.unmask.env.model.DllmConfig;
+import dev.unmask.runs.DllmTrainRun;
 import dev.unmask.runs.probe.FirstPassEos;
 import dev.unmask.runs.probe.StepProbe;
 import org.junit.jupiter.api.Test;
@@ -611,7 +612,7 @@ class CliTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.err().contains("with the samediff trainer"), resumed.err());
         assertEquals(0, run(concat(common, new String[]{"--out", fast.toString()})).code());
-        List<Object> sdInvocations = DllmCommand.readInvocations(sd), fastInvocations = DllmCommand.readInvocations(fast);
+        List<Object> sdInvocations = DllmTrainRun.readInvocations(sd), fastInvocations = DllmTrainRun.readInvocations(fast);
         assertEquals(List.of("samediff", "samediff"), sdInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList());
         assertEquals(List.of("fast"), fastInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList(), "fast is the default");
         Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(fast.resolve("manifest.json"), Map.class).get("config");
