@@ -33,7 +33,8 @@ public final class DllmCommand {
         @Option(names = "--lr", defaultValue = "1e-3") double lr;
         @Option(names = "--warmup", defaultValue = "200") int warmup;
         @Option(names = "--clip", defaultValue = "1.0") double clip;
-        @Option(names = "--seed", defaultValue = "1") long seed;
+        @picocli.CommandLine.Mixin
+        SeedOption seed = new SeedOption();
         @Option(names = "--d-model", defaultValue = "128") int dModel;
         @Option(names = "--layers", defaultValue = "4") int layers;
         @Option(names = "--heads", defaultValue = "4") int heads;
@@ -117,10 +118,10 @@ public final class DllmCommand {
                 if (resume && hasState) refuseOtherGrowth(init.config().layers());
                 if (addLayers > 0) init = init.withAddedLayers(addLayers);
             }
-            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
+            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed.seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
             if (!(suffixMaskProb >= 0 && suffixMaskProb <= 1)) throw new UnmaskException("--suffix-mask-prob must lie in [0, 1], got " + suffixMaskProb);
-            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
+            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed.seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
@@ -196,7 +197,7 @@ public final class DllmCommand {
             }
             if (evalN > 0) {
                 manifest.result("heldout_split", Split.VALIDATION.label());
-                manifest.result("heldout_accuracy_careful", DllmEval.carefulAccuracy(model, tasks, evalN, seed, Split.VALIDATION));
+                manifest.result("heldout_accuracy_careful", DllmEval.carefulAccuracy(model, tasks, evalN, seed.seed, Split.VALIDATION));
             }
             manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
             System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));

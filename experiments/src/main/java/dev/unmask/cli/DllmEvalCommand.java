@@ -20,9 +20,10 @@ final class DllmEvalCommand implements Callable<Integer> {
     @Option(names = {"--dllm", "--checkpoint"}, description = "dLLM (--checkpoint is the older name): a built-in checkpoint folder, or an ONNX export folder or its descriptor.json.")
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith,sudoku,sort") List<String> tasks;
-    @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
-    @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
+    @picocli.CommandLine.Mixin
+    HeldOutOptions heldOut = new HeldOutOptions();
+    @picocli.CommandLine.Mixin
+    EpisodeBatchOption episodes = new EpisodeBatchOption();
     @Option(names = "--split", defaultValue = "test", converter = Splits.class,
             description = "Held-out prompts: validation (to tune on) or test (to report once) (default: ${DEFAULT-VALUE}).")
     Split split;
@@ -38,8 +39,10 @@ final class DllmEvalCommand implements Callable<Integer> {
         java.time.Instant started = java.time.Instant.now();
         if (checkpoint == null) throw new dev.unmask.env.UnmaskException("missing required option --dllm DIR: the dLLM to evaluate");
         tasks.forEach(Tasks::byName);
+        int n = heldOut.n;
+        long seed = heldOut.seed();
         if (n <= 0) throw new dev.unmask.env.UnmaskException("--n must be at least 1, got " + n);
-        if (batch <= 0) throw new dev.unmask.env.UnmaskException("--batch must be at least 1, got " + batch);
+        int batch = episodes.checked();
         if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows;

@@ -26,8 +26,8 @@ final class DllmProbeCommand implements Callable<Integer> {
     Path checkpoint;
     @Option(names = "--tasks", split = ",", defaultValue = "arith-running", description = "Tasks (default: ${DEFAULT-VALUE}).")
     List<String> tasks;
-    @Option(names = "--n", defaultValue = "200", description = "Held-out prompts per task.") int n;
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @picocli.CommandLine.Mixin
+    HeldOutOptions heldOut = new HeldOutOptions();
     @Option(names = "--batch", defaultValue = "64", description = "Sequences per forward pass (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--split", defaultValue = "test", converter = Splits.class,
             description = "Held-out prompts: validation or test (default: ${DEFAULT-VALUE}).")
@@ -50,6 +50,8 @@ final class DllmProbeCommand implements Callable<Integer> {
         java.time.Instant started = java.time.Instant.now();
         if (checkpoint == null) throw new dev.unmask.env.UnmaskException("missing required option --dllm DIR: the dLLM to probe");
         tasks.forEach(Tasks::byName);
+        int n = heldOut.n;
+        long seed = heldOut.seed();
         if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
         StepProbe.Context ctx = StepProbe.Context.parse(context);
         if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");

@@ -44,7 +44,8 @@ abstract class GridCommand implements Callable<Integer> {
     @Option(names = "--split", converter = Splits.class,
             description = "Held-out prompts: validation (tune on it) or test (report on it once) (default: test for eval, validation for sweep).")
     Split split;
-    @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
+    @CommandLine.Mixin
+    EpisodeBatchOption episodes = new EpisodeBatchOption();
     @Option(names = "--out", required = true, description = "Run folder for results, manifest and cells.")
     Path out;
     @CommandLine.Mixin
@@ -66,7 +67,7 @@ abstract class GridCommand implements Callable<Integer> {
         Path ck = checkpoint == null ? Paths.defaultDllm(tasks) : checkpoint;
         Denoisers.requireDllm(ck);
         if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
-        if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);
+        int batch = episodes.checked();
         if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
         if (genLength != null && genLength <= 0) throw new UnmaskException("--gen-length must be at least 1, got " + genLength);
         Split heldOut = split == null ? defaultSplit() : split;
