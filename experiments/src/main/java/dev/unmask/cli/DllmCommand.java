@@ -6,7 +6,11 @@ import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.dllm.*;
 import dev.unmask.env.task.Split;
+import dev.unmask.runs.DllmEval;
+import dev.unmask.runs.DllmTrainRun;
+import dev.unmask.runs.MetricsLog;
 import dev.unmask.runs.RunManifest;
+import dev.unmask.runs.TrainingTotals;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,119 +21,6 @@ import java.util.*;
 @Command(name = "dllm", mixinStandardHelpOptions = true, description = "Train or evaluate a built-in dLLM.",
         subcommands = {DllmCommand.Train.class, DllmEvalCommand.class, DllmProbeCommand.class, DllmTasksCommand.class})
 public final class DllmCommand {
-    /** One JSON line per process that trained the run (arguments, start step). */
-    public static final String INVOCATIONS = "invocations.jsonl";
-    /** Sub-folder of a run in progress holding the weights of its last saved step as a checkpoint. */
-    public static final String SNAPSHOT = "snapshot";
-
-    static void deleteFolder(Path dir) {
-        if (!Files.isDirectory(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        } catch (java.io.IOException e) {
-            throw new UnmaskException("cannot remove " + dir + ": " + e.getMessage());
-        }
-    }
-
-    static List<Object> readInvocations(Path out) {
-        List<Object> all = new java.util.ArrayList<>();
-        if (Files.isRegularFile(out.resolve(INVOCATIONS))) all.addAll(dev.unmask.env.io.JsonLines.readObjects(out.resolve(INVOCATIONS)));
-        return all;
-    }
-
-    /**
-     * Manifest of a read-only look at a dLLM (eval, probe): the command, its settings, the weights'
-     * SHA-256 and the files it wrote into {@code out}.
-     */
-    static void writeCheckpointRunManifest(String kind, picocli.CommandLine.Model.CommandSpec spec, Path checkpoint, List<String> tasks,
-                                           int n, long seed, Split split, int batch, dev.unmask.dllm.onnx.Denoisers.Engine engine,
-                                           long startNanos, java.time.Instant started, Path out, List<String> files) {
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("checkpoint", checkpoint.toString());
-        config.put("tasks", tasks);
-        config.put("n", n);
-        config.put("seed", seed);
-        config.put("split", split.label());
-        config.put("batch", batch);
-        RunManifest manifest = new RunManifest(kind, spec.commandLine().getParseResult().originalArgs(), config).startedAt(startNanos, started);
-        manifest.input("dllm_weights", dev.unmask.dllm.onnx.Denoisers.weightsFile(checkpoint));
-        manifest.dllmEngine(dev.unmask.dllm.onnx.Denoisers.engineFor(checkpoint, engine).label());
-        manifest.write(out, files.stream().map(out::resolve).toList());
-    }
-
-    /** Drops metric lines beyond the resumed step: a killed process may have logged steps its state never saved. */
-    static void trimMetrics(Path metrics, int resumedStep) {
-        trimMetrics(metrics, "step", resumedStep);
-    }
-
-    /** Drops the lines a killed process logged after the state it is resumed from (their {@code key} is past {@code resumedAt}). */
-    static void trimMetrics(Path metrics, String key, int resumedAt) {
-        if (!Files.isRegularFile(metrics)) return;
-        try {
-            List<String> kept = new java.util.ArrayList<>();
-            List<String> lines = Files.readAllLines(metrics);
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i);
-                if (line.isBlank()) continue;
-                com.fasterxml.jackson.databind.JsonNode n;
-                try {
-                    n = Json.MAPPER.readTree(line);
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new UnmaskException(metrics + " line " + (i + 1) + " is not a JSON object (corrupt or cut short): " + e.getOriginalMessage());
-                }
-                if (n.path(key).asInt() <= resumedAt) kept.add(line);
-            }
-            AtomicFiles.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        } catch (java.io.IOException e) {
-            throw new UnmaskException("cannot read " + metrics + ": " + e.getMessage());
-        }
-    }
-
-    /** Whole-run totals from metrics.jsonl: mean loss over the last steps and the summed step time. */
-    record TrainingTotals(double finalLoss, double trainSeconds, int steps) {
-        static TrainingTotals of(Path metrics, int lastSteps) {
-            if (!Files.isRegularFile(metrics)) return new TrainingTotals(Double.NaN, 0, 0);
-            {
-                List<double[]> rows = new java.util.ArrayList<>();
-                for (var n : dev.unmask.env.io.JsonLines.readTrees(metrics)) rows.add(new double[]{n.path("loss").asDouble(), n.path("stepMillis").asDouble()});
-                double millis = 0, loss = 0;
-                for (double[] r : rows) millis += r[1];
-                int from = Math.max(0, rows.size() - lastSteps);
-                for (int i = from; i < rows.size(); i++) loss += rows.get(i)[0];
-                return new TrainingTotals(rows.isEmpty() ? Double.NaN : loss / (rows.size() - from), Math.round(millis) / 1000.0, rows.size());
-            }
-        }
-    }
-
-    /**
-     * Fails before any step when a task's prompt plus its buffer does not fit the model (the trace
-     * tasks need 137 positions, the default --max-length is 96): otherwise the trainer would shorten
-     * the buffer and stop with an error at the first answer that no longer fits.
-     */
-    static void checkTasksFit(BuiltinDllm model, List<String> tasks) {
-        for (String name : new java.util.LinkedHashSet<>(tasks)) {
-            dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName(name);
-            int longestPrompt = 0;
-            for (var e : task.dataset(Split.TRAIN, 1, 200)) longestPrompt = Math.max(longestPrompt, model.vocabulary().encode(e.prompt()).length);
-            int needed = longestPrompt + task.defaultGenLength();
-            if (needed > model.maxLength()) {
-                throw new UnmaskException("task " + name + " needs a max length of at least " + needed + " (prompts of up to " + longestPrompt
-                        + " tokens and a " + task.defaultGenLength() + "-token buffer); the model's is " + model.maxLength() + " (--max-length)");
-            }
-        }
-    }
-
-    /** The number of encoder layers in a saved trainer state, read from its tensor names (layerK.*). */
-    static int savedLayers(Path out) {
-        Path weights = dev.unmask.env.io.CheckpointFiles.locate(out.resolve(DllmTrainer.STATE_DIR)).resolve("weights.safetensors");
-        int layers = 0;
-        for (String name : dev.unmask.env.io.Safetensors.read(weights).keySet()) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^layer(\\d+)\\.").matcher(name);
-            if (m.find()) layers = Math.max(layers, Integer.parseInt(m.group(1)) + 1);
-        }
-        return layers;
-    }
-
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train the built-in masked-diffusion transformer on the verifiable tasks.")
     static final class Train implements java.util.concurrent.Callable<Integer> {
@@ -142,7 +33,8 @@ public final class DllmCommand {
         @Option(names = "--lr", defaultValue = "1e-3") double lr;
         @Option(names = "--warmup", defaultValue = "200") int warmup;
         @Option(names = "--clip", defaultValue = "1.0") double clip;
-        @Option(names = "--seed", defaultValue = "1") long seed;
+        @picocli.CommandLine.Mixin
+        SeedOption seed = new SeedOption();
         @Option(names = "--d-model", defaultValue = "128") int dModel;
         @Option(names = "--layers", defaultValue = "4") int layers;
         @Option(names = "--heads", defaultValue = "4") int heads;
@@ -185,7 +77,7 @@ public final class DllmCommand {
          * architecture): a mismatch names the flag and the value the run was grown with.
          */
         private void refuseOtherGrowth(int baseLayers) {
-            int saved = savedLayers(out);
+            int saved = DllmTrainRun.savedLayers(out);
             if (saved == 0 || saved == baseLayers + addLayers) return;
             int grownBy = saved - baseLayers;
             String given = addLayers == 0 ? "without --add-layers" : "with --add-layers " + addLayers;
@@ -226,10 +118,10 @@ public final class DllmCommand {
                 if (resume && hasState) refuseOtherGrowth(init.config().layers());
                 if (addLayers > 0) init = init.withAddedLayers(addLayers);
             }
-            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
+            DllmConfig arch = init != null ? init.config() : new DllmConfig(dModel, layers, heads, ff, maxLength, seed.seed, rotary || rotaryOnly, fourierDigits, rotaryOnly);
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
             if (!(suffixMaskProb >= 0 && suffixMaskProb <= 1)) throw new UnmaskException("--suffix-mask-prob must lie in [0, 1], got " + suffixMaskProb);
-            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
+            DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed.seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
             cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
@@ -242,7 +134,7 @@ public final class DllmCommand {
             }
             DllmTrainer.Kind kind = saved != null ? saved : requested != null ? requested : DllmTrainer.Kind.FAST;
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
-            checkTasksFit(model, cfg.tasks());
+            DllmTrainRun.checkTasksFit(model, cfg.tasks());
             dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
             if (widened != null) System.err.println(widened);
             DllmTrainer trainer = new DllmTrainer(model, cfg, kind);
@@ -251,7 +143,7 @@ public final class DllmCommand {
             if (resumed) System.err.println("resumed at step " + trainer.step());
             System.err.printf("dLLM %s: %,d parameters; training %d steps on %s with the %s trainer%n", model.describe(), model.parameterCount(), steps, tasks, kind.label());
             Path metrics = out.resolve("metrics.jsonl");
-            trimMetrics(metrics, trainer.step());
+            MetricsLog.trim(metrics, "step", trainer.step());
             // Every process that touches the run is recorded, so a run trained in chunks (or resumed with other
             // arguments) can be replayed exactly: same arguments, same start steps, same stop steps.
             Map<String, Object> invocation = new LinkedHashMap<>();
@@ -260,7 +152,7 @@ public final class DllmCommand {
             invocation.put("code", RunManifest.codeVersion());
             invocation.put("trainer", kind.label()); // a line without it (older runs) was the samediff trainer
             if (initFrom != null) invocation.put("init_from_weights_sha256", DllmCheckpoint.weightsSha256(initFrom));
-            AtomicFiles.appendLine(out.resolve(INVOCATIONS), Json.writeLine(invocation));
+            AtomicFiles.appendLine(out.resolve(DllmTrainRun.INVOCATIONS), Json.writeLine(invocation));
             int last = stopAfter == null ? steps : Math.min(steps, stopAfter);
             Progress bar = new Progress("dllm train", steps, trainer.step());
             double ema = Double.NaN; // progress display only
@@ -276,7 +168,7 @@ public final class DllmCommand {
                     // a loadable copy of the weights at every saved step, so a run in progress can be probed or
                     // evaluated (dllm probe --checkpoint OUT/snapshot); the run folder itself becomes a checkpoint
                     // only when training finishes
-                    DllmCheckpoint.save(out.resolve(SNAPSHOT), trainer.model());
+                    DllmCheckpoint.save(out.resolve(DllmTrainRun.SNAPSHOT), trainer.model());
                 }
             }
             if (last < steps) {
@@ -285,7 +177,7 @@ public final class DllmCommand {
             }
             model = trainer.model();
             DllmCheckpoint.saveInto(out, model);
-            deleteFolder(out.resolve(SNAPSHOT)); // superseded by the finished checkpoint
+            DllmTrainRun.removeSnapshot(out); // superseded by the finished checkpoint
             RunManifest manifest = new RunManifest("dllm-train", spec.commandLine().getParseResult().originalArgs(), Map.of("architecture", arch, "training", cfg, "trainer", kind.label()));
             if (initFrom != null) {
                 manifest.input("init_from", initFrom.resolve(DllmCheckpoint.WEIGHTS));
@@ -293,7 +185,7 @@ public final class DllmCommand {
                 if (addLayers > 0) manifest.result("init_from_added_layers", addLayers);
             }
             manifest.result("parameters", model.parameterCount());
-            manifest.result("invocations", readInvocations(out));
+            manifest.result("invocations", DllmTrainRun.readInvocations(out));
             // Read back from metrics.jsonl, not this process: a run trained in chunks ends in a process that may run few steps.
             TrainingTotals totals = TrainingTotals.of(metrics, 50);
             manifest.result("final_loss_mean_last_50_steps", totals.finalLoss());
@@ -305,7 +197,7 @@ public final class DllmCommand {
             }
             if (evalN > 0) {
                 manifest.result("heldout_split", Split.VALIDATION.label());
-                manifest.result("heldout_accuracy_careful", DllmEvalCommand.carefulAccuracy(model, tasks, evalN, seed, Split.VALIDATION));
+                manifest.result("heldout_accuracy_careful", DllmEval.carefulAccuracy(model, tasks, evalN, seed.seed, Split.VALIDATION));
             }
             manifest.write(out, List.of(out.resolve(DllmCheckpoint.CONFIG), out.resolve(DllmCheckpoint.VOCAB), out.resolve(DllmCheckpoint.WEIGHTS)));
             System.out.println(Json.write(Json.read(out.resolve(RunManifest.FILE), Map.class).get("results")));

@@ -25,7 +25,8 @@ final class DllmTasksCommand implements Callable<Integer> {
     boolean stats;
     @Option(names = "--n", defaultValue = "2000", description = "Distinct instances per task for --stats (default: ${DEFAULT-VALUE}).")
     int n;
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @picocli.CommandLine.Mixin
+    SeedOption seed = new SeedOption();
     @Option(names = "--split", defaultValue = "train", converter = Splits.class, description = "Split to draw from (default: ${DEFAULT-VALUE}).")
     Split split;
     @Option(names = "--out", description = "Also write tasks.md and tasks.json into this folder.")
@@ -40,14 +41,14 @@ final class DllmTasksCommand implements Callable<Integer> {
         StringBuilder md = new StringBuilder("| task | buffer | example prompt | its answer | answer tokens | steps |\n|---|---|---|---|---|---|\n");
         for (String name : names) {
             Task t = Tasks.byName(name);
-            Example e = t.dataset(split, seed, 1).get(0);
+            Example e = t.dataset(split, seed.seed, 1).get(0);
             md.append(String.format(Locale.ROOT, "| `%s` | %d | `%s` | `%s` | %d | %d |%n", name, t.defaultGenLength(), e.prompt().replace("|", "\\|"),
                     e.answer().replace("|", "\\|"), vocab.encode(e.answer()).length, t.steps(e.answer())));
         }
         List<LengthStats.Report> reports = new ArrayList<>();
         if (stats) {
             for (String name : names) {
-                LengthStats.Report r = LengthStats.of(Tasks.byName(name), vocab, split, seed, n);
+                LengthStats.Report r = LengthStats.of(Tasks.byName(name), vocab, split, seed.seed, n);
                 reports.add(r);
                 md.append('\n').append(LengthStats.markdown(r));
             }

@@ -44,7 +44,8 @@ abstract class GridCommand implements Callable<Integer> {
     @Option(names = "--split", converter = Splits.class,
             description = "Held-out prompts: validation (tune on it) or test (report on it once) (default: test for eval, validation for sweep).")
     Split split;
-    @Option(names = "--batch", defaultValue = "64", description = "Episodes decoded together (default: ${DEFAULT-VALUE}).") int batch;
+    @CommandLine.Mixin
+    EpisodeBatchOption episodes = new EpisodeBatchOption();
     @Option(names = "--out", required = true, description = "Run folder for results, manifest and cells.")
     Path out;
     @CommandLine.Mixin
@@ -66,7 +67,7 @@ abstract class GridCommand implements Callable<Integer> {
         Path ck = checkpoint == null ? Paths.defaultDllm(tasks) : checkpoint;
         Denoisers.requireDllm(ck);
         if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
-        if (batch <= 0) throw new UnmaskException("--batch must be at least 1, got " + batch);
+        int batch = episodes.checked();
         if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
         if (genLength != null && genLength <= 0) throw new UnmaskException("--gen-length must be at least 1, got " + genLength);
         Split heldOut = split == null ? defaultSplit() : split;
@@ -75,35 +76,9 @@ abstract class GridCommand implements Callable<Integer> {
         dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
-        Map<String, String> policySha = new HashMap<>();
-        Map<String, String> trainedOn = new HashMap<>();
-        Set<String> warned = new HashSet<>();
-        List<SweepCell> cells = new ArrayList<>();
-        for (String t : tasks) {
-            Task task = Tasks.byName(t);
-            int len = genLength == null ? task.defaultGenLength() : genLength;
-            for (String b : blockLengths) {
-                int block;
-                if (b.equals("full")) block = len;
-                else {
-                    try {
-                        block = Integer.parseInt(b.trim());
-                    } catch (NumberFormatException e) {
-                        throw new UnmaskException("block length '" + b + "' is neither a number nor 'full'");
-                    }
-                }
-                if (block <= 0 || len % block != 0) throw new UnmaskException("block length " + block + " does not divide the buffer length " + len + " of task " + t);
-                for (String p : PolicyGrid.expand(policies, len)) {
-                    Policies.parse(p); // fail fast on a bad spec or a missing checkpoint, before any work
-                    if (!PolicyGrid.fits(p, len, block)) continue;
-                    String pSha = policySha.computeIfAbsent(p, Policies::checksum);
-                    trainedOn.computeIfAbsent(p, Policies::trainedOn);
-                    String mismatch = Policies.mismatch(p, ck, dllmSha, t, len);
-                    if (mismatch != null && warned.add(mismatch)) System.err.println("unmask: warning: " + mismatch);
-                    for (long s : seeds) cells.add(new SweepCell(t, len, block, p, s, n, heldOut, dllmSha, pSha, batch, cache.engineLabel(runsOn.label())));
-                }
-            }
-        }
+        GridPlan plan = GridPlan.of(tasks, genLength, blockLengths, policies, seeds, n, heldOut, ck, dllmSha, batch, cache.engineLabel(runsOn.label()),
+                mismatch -> System.err.println("unmask: warning: " + mismatch));
+        List<SweepCell> cells = plan.cells();
         if (Files.exists(out.resolve(RunManifest.FILE))) {
             String kind = Json.read(out.resolve(RunManifest.FILE), Map.class).get("kind") instanceof String k ? k : "unknown";
             if (!kind.equals("eval") && !kind.equals("sweep")) throw new UnmaskException(out + " holds a " + kind + " run; choose another --out");
@@ -139,13 +114,12 @@ abstract class GridCommand implements Callable<Integer> {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
         }
-        Map<String, String> policyDllm = Collections.unmodifiableMap(new HashMap<>(trainedOn));
         Progress bar = new Progress(kind(), cells.size());
         java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
         List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
             Denoiser d = unclaimed.getAndSet(null);
             return d != null ? d : Denoisers.load(ck, engine.engine, cache.cache);
-        }, Policies::parse, policyDllm::get, (done, total, row) -> {
+        }, Policies::parse, plan.trainedOn()::get, (done, total, row) -> {
             synchronized (bar) {
                 bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
             }

@@ -1,21 +1,12 @@
 package dev.unmask.cli;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import dev.unmask.env.UnmaskException;
-import dev.unmask.env.eval.EvalRow;
-import dev.unmask.env.io.AtomicFiles;
-import dev.unmask.env.io.Json;
-import dev.unmask.runs.Plots;
-import dev.unmask.runs.ResultTables;
+import dev.unmask.runs.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.*;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Turn a run or sweep folder into report.md with tables and plots (PNG + SVG).")
@@ -25,82 +16,8 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path evalJson = runDir.resolve("eval.json"), metrics = runDir.resolve("metrics.jsonl");
-        dev.unmask.env.io.PathKinds.requireFolder(runDir, "run folder", "a run or sweep folder");
-        if (!Files.isRegularFile(evalJson) && !Files.isRegularFile(metrics)) {
-            throw new UnmaskException(runDir + " has neither eval.json nor metrics.jsonl: not a run folder");
-        }
-        dev.unmask.env.io.OutputDirs.requireWritable(runDir, "run folder");
-        Path plots = runDir.resolve("plots");
-        StringBuilder md = new StringBuilder("# Report: ").append(runDir.getFileName()).append("\n\n");
-        Path manifest = runDir.resolve("manifest.json");
-        if (Files.isRegularFile(manifest)) {
-            Map<?, ?> m = Json.read(manifest, Map.class);
-            md.append("Made by `").append(m.get("command")).append("` (code ").append(m.get("code")).append(").\n\n");
-        }
-        if (Files.isRegularFile(evalJson)) {
-            List<EvalRow> rows = Json.MAPPER.readValue(evalJson.toFile(), new TypeReference<List<EvalRow>>() {
-            });
-            Map<String, List<EvalRow>> byConfig = rows.stream().collect(Collectors.groupingBy(
-                    r -> r.task() + "|" + r.genLength() + "|" + r.blockLength(), TreeMap::new, Collectors.toList()));
-            md.append("## Accuracy against NFE\n\nEach rule is a curve over its parameter; `learned` points are trained policies; "
-                    + "the black line is the Pareto front (no other point is more accurate at no more NFE). 95% Wilson intervals in the tables.\n\n");
-            for (var e : byConfig.entrySet()) {
-                EvalRow any = e.getValue().get(0);
-                String name = "acc-vs-nfe-" + any.task() + "-L" + any.genLength() + "-B" + any.blockLength();
-                String title = any.task() + ", L=" + any.genLength() + ", " + (any.mode().equals("full") ? "full diffusion" : "semi-AR B=" + any.blockLength());
-                Plots.accuracyVsNfe(plots, name, title, e.getValue());
-                md.append("### ").append(title).append("\n\n![](plots/").append(name).append(".png)\n\n");
-                List<EvalRow> knobAndThreshold = Plots.knobComparison(e.getValue());
-                if (!knobAndThreshold.isEmpty()) {
-                    Plots.accuracyVsNfe(plots, "knob-" + name, title + ": the knob's curve against the threshold sweep", knobAndThreshold);
-                    md.append("The conditioned policy swept over its knob, against the threshold rule alone:\n\n![](plots/knob-").append(name).append(".png)\n\n");
-                }
-                List<EvalRow> sorted = new ArrayList<>(e.getValue());
-                sorted.sort(Comparator.comparing(EvalRow::policy).thenComparingDouble(EvalRow::meanNfe));
-                md.append(ResultTables.markdown(sorted)).append("\nPareto front: ")
-                        .append(Plots.paretoFront(e.getValue()).stream().map(r -> String.format(Locale.ROOT, "%s (%.3f @ %.1f NFE)", r.policyParams(), r.accuracy(), r.meanNfe()))
-                                .collect(Collectors.joining(", "))).append("\n\n");
-            }
-            List<dev.unmask.runs.HeadToHead.Verdict> verdicts = dev.unmask.runs.HeadToHead.compare(rows);
-            if (!verdicts.isEmpty()) {
-                md.append("## Learned policies against the heuristics\n\nFor each learned point: the most accurate heuristic setting that spends no more NFE "
-                        + "(\"separated\" = the learned policy's 95% interval lies above that setting's), the cheapest heuristic setting that is at least as accurate, "
-                        + "and the most accurate published rule that spends no more NFE (every heuristic but this project's `frontier`).\n\n")
-                        .append(dev.unmask.runs.HeadToHead.markdown(verdicts)).append("\n");
-            }
-            List<dev.unmask.runs.BlockLengthGap.Gap> gaps = dev.unmask.runs.BlockLengthGap.gaps(rows, 32);
-            if (gaps.stream().anyMatch(g -> g.bestFullAtNoMoreNfe().isPresent())) {
-                long atTen = gaps.stream().filter(g -> g.gap() >= 0.10).count();
-                md.append("## Full diffusion against semi-AR at no more NFE\n\nEach semi-AR point (B <= 32, confidence heuristics: every rule but random) "
-                        + "against the most accurate full-diffusion confidence-heuristic point that spends no more NFE. ")
-                        .append(atTen).append(" of ").append(gaps.size()).append(" semi-AR points sit 10 points or more above it:\n\n")
-                        .append(dev.unmask.runs.BlockLengthGap.markdown(gaps, 0.10)).append("\n");
-                for (String t : rows.stream().map(EvalRow::task).distinct().sorted().toList()) {
-                    dev.unmask.runs.BlockLengthGap.plotFronts(plots, "fronts-by-block-" + t, t, rows);
-                    md.append("![](plots/fronts-by-block-").append(t).append(".png)\n\n");
-                }
-            }
-            Map<String, List<EvalRow>> byTask = rows.stream().collect(Collectors.groupingBy(r -> r.task() + "|" + r.genLength(), TreeMap::new, Collectors.toList()));
-            for (var e : byTask.entrySet()) {
-                if (e.getValue().stream().map(EvalRow::blockLength).distinct().count() < 2) continue;
-                String t = e.getValue().get(0).task();
-                md.append("## ").append(t).append(": against block length\n\n");
-                Plots.metricVsBlockLength(plots, "acc-vs-block-" + t, t + ": accuracy against block length", "accuracy", e.getValue(), EvalRow::accuracy);
-                Plots.metricVsBlockLength(plots, "nfe-vs-block-" + t, t + ": mean NFE against block length", "mean NFE", e.getValue(), EvalRow::meanNfe);
-                md.append("![](plots/acc-vs-block-").append(t).append(".png)\n\n![](plots/nfe-vs-block-").append(t).append(".png)\n\n");
-            }
-        }
-        if (Files.isRegularFile(metrics)) {
-            List<Map<String, Object>> lines = dev.unmask.env.io.JsonLines.readObjects(metrics);
-            Plots.trainingCurves(plots, "training", lines, List.of("meanReward", "accuracy", "meanNfe", "entropy", "clipFraction", "approxKl", "loss", "gradNorm"));
-            md.append("## Training curves\n\n![](plots/training.png)\n\n").append(lines.size()).append(" lines in metrics.jsonl.\n");
-            if (!lines.isEmpty() && lines.get(0).containsKey("updateSeconds")) {
-                md.append("\n## Cost\n\n").append(dev.unmask.runs.TrainingCost.markdown(List.of(dev.unmask.runs.TrainingCost.of(runDir, lines))));
-            }
-        }
-        AtomicFiles.writeString(runDir.resolve("report.md"), md.toString());
-        System.out.println("wrote " + runDir.resolve("report.md") + " and " + plots);
+        Report.write(runDir);
+        System.out.println("wrote " + runDir.resolve(Report.FILE) + " and " + runDir.resolve(Report.PLOTS));
         return 0;
     }
 }

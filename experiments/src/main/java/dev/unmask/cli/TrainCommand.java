@@ -16,6 +16,7 @@ import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.rollout.PolicyTrainer;
 import dev.unmask.rollout.TrainConfig;
 import dev.unmask.runs.ConfigFiles;
+import dev.unmask.runs.MetricsLog;
 import dev.unmask.runs.Paths;
 import dev.unmask.runs.ResultTables;
 import dev.unmask.runs.RunManifest;
@@ -137,7 +138,7 @@ final class TrainCommand implements Callable<Integer> {
                 config.algorithm(), config.task(), config.genLength(), config.blockLength());
         Path metrics = out.resolve("metrics.jsonl");
         // iterations a killed process logged after its last saved state are run again: keep each iteration once
-        DllmCommand.trimMetrics(metrics, "iteration", trainer.iteration());
+        MetricsLog.trim(metrics, "iteration", trainer.iteration());
         Progress bar = new Progress("train " + config.algorithm(), config.iterations(), trainer.iteration());
         double rollout = 0, forward = 0, update = 0;
         PolicyTrainer.IterationReport last = null;

@@ -4,6 +4,7 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.heuristics.Heuristics;
+import dev.unmask.heuristics.PolicySpec;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyFeatures;
@@ -16,7 +17,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Any policy from a spec: a heuristic ({@code threshold:tau=0.9}) or a trained checkpoint
+ * Any policy from a spec ({@link PolicySpec}): a heuristic ({@code threshold:tau=0.9}) or a trained checkpoint
  * ({@code learned:path=runs/p1/policy,temp=1.0,mode=greedy}). Learned policies run greedy
  * (unmask where p >= 0.5) unless mode=sample; temp divides the logits.
  */
@@ -28,30 +29,14 @@ public final class Policies {
         if (!spec.startsWith("learned")) return Heuristics.parse(spec);
         String path = null, mode = "greedy";
         double temp = 1.0, knob = Double.NaN;
-        String[] parts = spec.split(":", 2);
-        if (parts.length == 2) {
-            for (String kv : parts[1].split(",")) {
-                String[] p = kv.split("=", 2);
-                if (p.length != 2) throw new UnmaskException("learned policy spec: expected key=value, got '" + kv + "'");
-                switch (p[0].trim()) {
-                    case "path" -> path = p[1].trim();
-                    case "temp" -> {
-                        try {
-                            temp = Double.parseDouble(p[1].trim());
-                        } catch (NumberFormatException e) {
-                            throw new UnmaskException("learned policy spec: temp must be a number, got '" + p[1] + "'");
-                        }
-                    }
-                    case "mode" -> mode = p[1].trim();
-                    case "knob" -> {
-                        try {
-                            knob = Double.parseDouble(p[1].trim());
-                        } catch (NumberFormatException e) {
-                            throw new UnmaskException("learned policy spec: knob must be a number, got '" + p[1] + "'");
-                        }
-                    }
-                    default -> throw new UnmaskException("learned policy spec: unknown key '" + p[0] + "' (known: path, temp, mode, knob)");
-                }
+        for (PolicySpec.Param p : PolicySpec.parse(spec).params()) {
+            if (!p.isPair()) throw new UnmaskException("learned policy spec: expected key=value, got '" + p.text() + "'");
+            switch (p.key()) {
+                case "path" -> path = p.value();
+                case "temp" -> temp = p.number("learned policy spec: ");
+                case "mode" -> mode = p.value();
+                case "knob" -> knob = p.number("learned policy spec: ");
+                default -> throw new UnmaskException("learned policy spec: unknown key '" + p.rawKey() + "' (known: path, temp, mode, knob)");
             }
         }
         if (path == null) throw new UnmaskException("learned policy spec needs path=CHECKPOINT, e.g. learned:path=runs/p1/policy");
@@ -130,8 +115,9 @@ public final class Policies {
 
     /** The checkpoint folder named by a learned spec, or null for a heuristic. */
     public static Path checkpointOf(String spec) {
-        if (!spec.startsWith("learned:")) return null;
-        for (String kv : spec.substring(8).split(",")) if (kv.startsWith("path=")) return Path.of(kv.substring(5));
-        return null;
+        PolicySpec parsed = PolicySpec.parse(spec);
+        if (!parsed.name().equals("learned")) return null;
+        String path = parsed.value("path");
+        return path == null ? null : Path.of(path);
     }
 }

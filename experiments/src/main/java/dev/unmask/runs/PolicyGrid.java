@@ -1,6 +1,7 @@
 package dev.unmask.runs;
 
 import dev.unmask.env.UnmaskException;
+import dev.unmask.heuristics.PolicySpec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -60,9 +61,9 @@ public final class PolicyGrid {
 
     /** Whether a fixed step budget fits the block structure (a multiple of the number of blocks). */
     public static boolean fits(String spec, int genLength, int blockLength) {
-        int at = spec.indexOf("steps=");
-        if (at < 0) return true;
-        double steps = Double.parseDouble(spec.substring(at + 6).split(",")[0]);
+        String given = PolicySpec.parse(spec).value("steps");
+        if (given == null) return true;
+        double steps = Double.parseDouble(given);
         int blocks = genLength / blockLength;
         return steps >= blocks && steps % blocks == 0;
     }

@@ -1,7 +1,6 @@
 /**
- * What a run leaves on disk and how it is made reproducible: config resolution (file plus {@code --set}),
- * policy specs and their sweeps, the parallel resumable sweep, result tables, plots, head-to-head
- * comparisons of learned policies with the heuristics, run manifests and the provenance stored with a
- * trained policy.
+ * What the commands do and what a run leaves on disk: config resolution, policy specs and their grids,
+ * the parallel resumable sweep, dLLM evaluation and training-run folders, result tables, plots, reports,
+ * head-to-head comparisons, run manifests and the provenance stored with a trained policy.
  */
 package dev.unmask.runs;

@@ -1,6 +1,7 @@
 package dev.unmask.cli;
 
 import dev.unmask.dllm.DllmConfig;
+import dev.unmask.runs.bench.Flops;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,9 +15,9 @@ class BenchCommandTest {
         DllmConfig rotary = new DllmConfig(d, layers, 4, 256, maxLength, 1, true, false, false);
         DllmConfig rotaryOnly = new DllmConfig(d, layers, 4, 256, maxLength, 1, true, false, true);
         // rotate-half of queries and keys: two [n, d] x [d, d] products per layer
-        assertEquals(layers * 2 * 2 * n * d * d, BenchCommand.forwardFlops(rotary, vocab, batch, len) - BenchCommand.forwardFlops(plain, vocab, batch, len), 1e-3);
+        assertEquals(layers * 2 * 2 * n * d * d, Flops.forwardFlops(rotary, vocab, batch, len) - Flops.forwardFlops(plain, vocab, batch, len), 1e-3);
         // no position table: its one-hot product is gone
-        assertEquals(2 * n * maxLength * d, BenchCommand.forwardFlops(rotary, vocab, batch, len) - BenchCommand.forwardFlops(rotaryOnly, vocab, batch, len), 1e-3);
+        assertEquals(2 * n * maxLength * d, Flops.forwardFlops(rotary, vocab, batch, len) - Flops.forwardFlops(rotaryOnly, vocab, batch, len), 1e-3);
     }
 
     @Test
@@ -25,6 +26,6 @@ class BenchCommandTest {
         DllmConfig rotary = new DllmConfig(64, 2, 4, 256, maxLength, 1, true, false, false);
         double n = batch * len;
         double skipped = 2 * 2 * 2 * n * 64 * 64 + 2 * n * (vocab + maxLength) * 64; // rotate-half per layer, one-hot embeddings
-        assertEquals(3 * (BenchCommand.forwardFlops(rotary, vocab, batch, len) - skipped), BenchCommand.trainStepFlops(rotary, vocab, batch, len), 1e-3);
+        assertEquals(3 * (Flops.forwardFlops(rotary, vocab, batch, len) - skipped), Flops.trainStepFlops(rotary, vocab, batch, len), 1e-3);
     }
 }

@@ -4,6 +4,9 @@ import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.dllm.DllmConfig;
+import dev.unmask.runs.DllmTrainRun;
+import dev.unmask.runs.probe.FirstPassEos;
+import dev.unmask.runs.probe.StepProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,13 +86,13 @@ class CliTest {
 
     @Test
     void probeCutsAnswersIntoStepsAndScoresEachGivenTheOnesBefore(@TempDir Path dir) throws Exception {
-        assertEquals(List.of(0, 6, 12, 18), DllmProbeCommand.stepStarts(dev.unmask.env.task.Tasks.byName("arith"), "3+5=08,-2=06,+7=13>13"));
-        assertEquals(List.of(0), DllmProbeCommand.stepStarts(dev.unmask.env.task.Tasks.byName("sudoku"), "1234|3412|2143|4321"));
-        assertEquals(List.of(0, 1, 2, 3), DllmProbeCommand.stepStarts(dev.unmask.env.task.Tasks.byName("lag"), "1337"), "one step per digit");
+        assertEquals(List.of(0, 6, 12, 18), StepProbe.stepStarts(dev.unmask.env.task.Tasks.byName("arith"), "3+5=08,-2=06,+7=13>13"));
+        assertEquals(List.of(0), StepProbe.stepStarts(dev.unmask.env.task.Tasks.byName("sudoku"), "1234|3412|2143|4321"));
+        assertEquals(List.of(0, 1, 2, 3), StepProbe.stepStarts(dev.unmask.env.task.Tasks.byName("lag"), "1337"), "one step per digit");
         // an oracle that knows every reference answer gets every step exactly, with confidence 1
         dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
         var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
-        var rows = DllmProbeCommand.probe(oracle, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.LEFT, false);
+        var rows = StepProbe.probe(oracle, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.LEFT, false);
         assertEquals("final answer", rows.get(rows.size() - 1).step());
         for (var r : rows) {
             assertEquals(1.0, r.exactMatch(), r.toString());
@@ -123,8 +126,8 @@ class CliTest {
                 return p;
             }
         };
-        for (var r : DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.LEFT, false)) assertEquals(0.0, r.exactMatch(), r.toString());
-        var bothSides = DllmProbeCommand.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.ALL, false);
+        for (var r : StepProbe.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.LEFT, false)) assertEquals(0.0, r.exactMatch(), r.toString());
+        var bothSides = StepProbe.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.ALL, false);
         // every step but the final answer has visible text after it (the final answer is followed by padding, also given)
         for (var r : bothSides) assertEquals(1.0, r.exactMatch(), r.toString());
         // wrong only on the last token of each step (a units digit): the token rows say exactly which
@@ -141,11 +144,11 @@ class CliTest {
                 return p;
             }
         };
-        var tokens = DllmProbeCommand.probe(unitsBlind, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, DllmProbeCommand.Context.ALL, true);
-        var step2 = tokens.stream().filter(r -> r.step().startsWith("step 2 token")).map(DllmProbeCommand.StepRow::step).toList();
+        var tokens = StepProbe.probe(unitsBlind, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.ALL, true);
+        var step2 = tokens.stream().filter(r -> r.step().startsWith("step 2 token")).map(StepProbe.StepRow::step).toList();
         assertEquals(List.of("step 2 token 1", "step 2 token 2", "step 2 token 3", "step 2 token 4", "step 2 token 5", "step 2 token 6"), step2,
                 "',+5=08' has six tokens, in order");
-        java.util.Set<String> labels = new java.util.HashSet<>(tokens.stream().map(DllmProbeCommand.StepRow::step).toList());
+        java.util.Set<String> labels = new java.util.HashSet<>(tokens.stream().map(StepProbe.StepRow::step).toList());
         for (var r : tokens) {
             int place = Integer.parseInt(r.step().substring(r.step().lastIndexOf(' ') + 1));
             boolean lastOfStep = !labels.contains(r.step().substring(0, r.step().lastIndexOf(' ') + 1) + (place + 1));
@@ -247,11 +250,11 @@ class CliTest {
                 return 140;
             }
         };
-        for (var r : DllmProbeCommand.probe(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7, DllmProbeCommand.Context.NONE, false)) {
+        for (var r : StepProbe.probe(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7, StepProbe.Context.NONE, false)) {
             assertEquals(1.0, r.exactMatch(), r.toString());
         }
         // the oracle knows every length: p(EOS) is 1 exactly where the answer has ended, nothing is cut short
-        var sure = DllmProbeCommand.firstPassEos(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
+        var sure = FirstPassEos.measure(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
         assertEquals(128, sure.rows().size());
         assertEquals(0.0, sure.summary().meanAbsGap(), 1e-9);
         sure.summary().truncatedInFirstPassAtTau().values().forEach(v -> assertEquals(0.0, v));
@@ -283,12 +286,12 @@ class CliTest {
                 return p;
             }
         };
-        var cut = DllmProbeCommand.firstPassEos(blind, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
+        var cut = FirstPassEos.measure(blind, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
         assertEquals(Map.of("0.5", 1.0, "0.7", 1.0, "0.9", 1.0, "0.95", 1.0, "0.99", 0.0), cut.summary().truncatedInFirstPassAtTau());
         var first = cut.rows().get(0);
         assertEquals(0.96, first.meanEosProb(), 1e-6);
         assertEquals(1.0, first.prematureAbove09(), "position 1 ends no answer");
-        assertTrue(DllmProbeCommand.eosMarkdown(cut).contains("tau 0.9: 100.0%, tau 0.95: 100.0%, tau 0.99: 0.0%"), DllmProbeCommand.eosMarkdown(cut));
+        assertTrue(cut.markdown().contains("tau 0.9: 100.0%, tau 0.95: 100.0%, tau 0.99: 0.0%"), cut.markdown());
     }
 
     @Test
@@ -609,7 +612,7 @@ class CliTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.err().contains("with the samediff trainer"), resumed.err());
         assertEquals(0, run(concat(common, new String[]{"--out", fast.toString()})).code());
-        List<Object> sdInvocations = DllmCommand.readInvocations(sd), fastInvocations = DllmCommand.readInvocations(fast);
+        List<Object> sdInvocations = DllmTrainRun.readInvocations(sd), fastInvocations = DllmTrainRun.readInvocations(fast);
         assertEquals(List.of("samediff", "samediff"), sdInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList());
         assertEquals(List.of("fast"), fastInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList(), "fast is the default");
         Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(fast.resolve("manifest.json"), Map.class).get("config");

@@ -2,6 +2,7 @@ package dev.unmask.cli;
 
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
+import dev.unmask.runs.DllmEval;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ class ShippedModelsTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-c", "dllm-d"})
     void rotaryModelsDoArithmeticAndSudokuWithCarefulDecoding(String name) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(name))) {
-            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
             assertTrue(acc.get("arith-chain") >= 0.85, acc.toString());
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
@@ -81,7 +82,7 @@ class ShippedModelsTest {
             "dllm-t8, ducci, 0.45"}) // and 69% (99% with B = 8)
     void eachTestbedModelDecodesItsTaskCarefully(String model, String task, double atLeast) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(model))) {
-            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of(task), 30, 7, dev.unmask.env.task.Split.TEST);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(task), 30, 7, dev.unmask.env.task.Split.TEST);
             assertTrue(acc.get(task) >= atLeast, acc.toString());
         }
     }
@@ -90,7 +91,7 @@ class ShippedModelsTest {
     void dllmADecodesSudoku() {
         // the documented state of the default model: every committed policy result decodes Sudoku with it
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-a"))) {
-            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of("sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of("sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
     }
@@ -106,7 +107,7 @@ class ShippedModelsTest {
         assertEquals(dev.unmask.env.task.Tasks.byName(trainTask).defaultGenLength(), dev.unmask.rollout.TrainConfig.defaults().genLength());
         System.setProperty("unmask.home", modelsDir().getParent().toString());
         try (var m = dev.unmask.dllm.onnx.Denoisers.load(dev.unmask.runs.Paths.defaultDllm(List.of(trainTask)))) {
-            Map<String, Double> acc = DllmEvalCommand.carefulAccuracy(m, List.of(trainTask), 20, 7, dev.unmask.env.task.Split.VALIDATION);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(trainTask), 20, 7, dev.unmask.env.task.Split.VALIDATION);
             assertTrue(acc.get(trainTask) >= 0.9, acc.toString());
         } finally {
             System.clearProperty("unmask.home");

@@ -6,7 +6,7 @@ import dev.unmask.env.mdp.UnmaskPolicy;
 import java.util.*;
 
 /**
- * Builds a heuristic from a spec string {@code name[:key=value,...]}, e.g. {@code threshold:tau=0.9},
+ * Builds a heuristic from a spec string {@code name[:key=value,...]} ({@link PolicySpec}), e.g. {@code threshold:tau=0.9},
  * {@code topk:steps=64}, {@code eb:gamma=0.1}. The same strings appear in result tables.
  */
 public final class Heuristics {
@@ -50,28 +50,19 @@ public final class Heuristics {
     }
 
     public static UnmaskPolicy parse(String spec) {
-        String[] parts = spec.trim().split(":", 2);
-        String name = parts[0];
+        PolicySpec parsed = PolicySpec.parse(spec);
+        String name = parsed.name();
         Map<String, Double> defaults = PARAMS.get(name);
         if (defaults == null) throw new UnmaskException("unknown heuristic '" + name + "' (known: " + String.join(", ", PARAMS.keySet()) + ")");
         Map<String, Double> v = new LinkedHashMap<>(defaults);
-        if (parts.length == 2 && !parts[1].isBlank()) {
-            for (String kv : parts[1].split(",")) {
-                String[] p = kv.split("=", 2);
-                if (p.length != 2 || !defaults.containsKey(p[0].trim())) {
-                    throw new UnmaskException("heuristic '" + name + "' takes " + String.join(", ", defaults.keySet().stream().map(k -> k + "=VALUE").toList())
-                            + "; got '" + kv + "'");
-                }
-                String key = p[0].trim();
-                double value;
-                try {
-                    value = Double.parseDouble(p[1].trim());
-                } catch (NumberFormatException e) {
-                    throw new UnmaskException("heuristic '" + name + "': " + key + " must be a number, got '" + p[1] + "'");
-                }
-                if (!Double.isFinite(value)) throw new UnmaskException("heuristic '" + name + "': " + key + " must be finite");
-                v.put(key, value);
+        for (PolicySpec.Param p : parsed.params()) {
+            if (!p.isPair() || !defaults.containsKey(p.key())) {
+                throw new UnmaskException("heuristic '" + name + "' takes " + String.join(", ", defaults.keySet().stream().map(k -> k + "=VALUE").toList())
+                        + "; got '" + p.text() + "'");
             }
+            double value = p.number("heuristic '" + name + "': ");
+            if (!Double.isFinite(value)) throw new UnmaskException("heuristic '" + name + "': " + p.key() + " must be finite");
+            v.put(p.key(), value);
         }
         return switch (name) {
             case "random" -> new ScheduledTopK(ScheduledTopK.Score.RANDOM, steps(v.get("steps")));
