@@ -136,6 +136,7 @@ public final class DllmCommand {
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
             DllmTrainRun.checkTasksFit(model, cfg.tasks());
             dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+            if (initFrom != null) System.err.println(DllmLine.of(initFrom, DllmCheckpoint.weightsSha256(initFrom), "starting weights, trained with the " + kind.label() + " trainer"));
             if (widened != null) System.err.println(widened);
             DllmTrainer trainer = new DllmTrainer(model, cfg, kind);
             boolean resumed = resume && hasState && trainer.resume(out);
