@@ -106,7 +106,7 @@ public final class Policies {
         if (!sameLength) differs.add("buffer length");
         return String.format(Locale.ROOT, "policy %s was trained on dLLM %s (weights sha256 %s), task %s, L=%d; this evaluation runs dLLM %s (weights sha256 %s), task %s, L=%d (%s differ)",
                 dir, p.dllmPath(), abbreviate(p.dllmSha256()), p.task(), p.genLength(), dllm, abbreviate(dllmSha256), task, genLength,
-                String.join(", ", differs));
+                String.join(" and ", differs) + (differs.size() == 1 ? " differs" : " differ"));
     }
 
     private static String abbreviate(String sha) {

@@ -172,7 +172,7 @@ class RunFolderTest {
         List<String> warnings = transfer.err().lines().filter(l -> l.startsWith("unmask: warning: policy " + policy)).toList();
         assertEquals(1, warnings.size(), transfer.err());
         assertTrue(warnings.get(0).contains("trained on dLLM " + other) && warnings.get(0).contains("this evaluation runs dLLM " + ck)
-                && warnings.get(0).contains("(dLLM differ)"), warnings.get(0));
+                && warnings.get(0).contains("(dLLM differs)"), warnings.get(0));
         JsonNode row = Json.read(dir.resolve("transfer/eval.json"), JsonNode.class).get(0);
         assertEquals(other + " weights-sha256=" + DllmCheckpoint.weightsSha256(other).substring(0, 16), row.get("policy_dllm").asText());
 
