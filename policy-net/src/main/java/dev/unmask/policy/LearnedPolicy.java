@@ -59,11 +59,17 @@ public final class LearnedPolicy implements UnmaskPolicy {
         return this;
     }
 
-    /** This policy with every episode's knob set to {@code value} (evaluation); the rows' label carries knob=value. */
+    /**
+     * A copy of this policy with every episode's knob set to {@code value} (evaluation); the rows'
+     * label carries knob=value. This policy is left as it was; the copy shares its network.
+     */
     public LearnedPolicy withKnob(double value) {
         if (!(value >= 0) || !Double.isFinite(value)) throw new UnmaskException("policy knob must be a finite number >= 0, got " + value);
-        this.knob = value;
-        return this;
+        LearnedPolicy copy = new LearnedPolicy(net, temperature, sample, label);
+        copy.knob = value;
+        copy.knobByEpisode = knobByEpisode;
+        copy.allowEmpty = allowEmpty;
+        return copy;
     }
 
     /** This policy with a knob per episode id, as the environment numbers episodes (training: drawn per prompt). */

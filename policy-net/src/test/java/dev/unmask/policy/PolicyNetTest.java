@@ -149,8 +149,16 @@ class PolicyNetTest {
         assertNotEquals(net.logits(win)[0][0], net.logits(net.window(o, new float[]{0f}))[0][0], "the knob moves the logits");
         UnmaskException e = assertThrows(UnmaskException.class, () -> net.window(o));
         assertTrue(e.getMessage().contains("no knob was given"), e.getMessage());
-        LearnedPolicy fixed = new LearnedPolicy(net, 1.0, false, "p").withKnob(2.5);
+        LearnedPolicy unset = new LearnedPolicy(net, 1.0, false, "p");
+        LearnedPolicy fixed = unset.withKnob(2.5);
         assertEquals(2.5, fixed.params().get("knob"));
+        // a copy: the policy it came from still has no knob, and a second copy leaves the first alone
+        assertNotSame(unset, fixed);
+        assertFalse(unset.params().containsKey("knob"), unset.params().toString());
+        assertThrows(UnmaskException.class, () -> unset.decide(o), "the original still reads no knob");
+        LearnedPolicy other = fixed.withKnob(0.0);
+        assertEquals(2.5, fixed.params().get("knob"));
+        assertEquals(0.0, other.params().get("knob"));
         assertTrue(fixed.label().contains("knob=2.5"), fixed.label());
         // per episode (training): row r reads the knob of its episode id
         LearnedPolicy perEpisode = new LearnedPolicy(net, 1.0, false, "p").withEpisodeKnobs(new float[]{2.5f});
