@@ -123,7 +123,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
             boolean[] action = new boolean[obs.genLength()], taken = stayEmpty ? d.sampled() : d.taken();
             for (int j = 0; j < win.width(); j++) if (taken[j]) action[win.blockStart()[r] + j] = true;
             out[r] = new Decision(action, d.sampled(), d.fallback() >= 0 && !stayEmpty, d.logProb());
-            if (d.fallback() >= 0 && !stayEmpty) obs.reportFallback(r);
+            if (d.fallback() >= 0 && !stayEmpty) obs.fallbacks().report(r);
         }
         return new StepDecisions(win, out, fwd.values());
     }

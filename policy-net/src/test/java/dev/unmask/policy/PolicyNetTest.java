@@ -24,9 +24,9 @@ class PolicyNetTest {
             margin[i] = masked[i] ? conf[i] / 2 : Float.NaN;
             entropy[i] = masked[i] ? 1 - conf[i] : Float.NaN;
         }
-        return new StepObservation(len, blockLength, len / blockLength, new float[][]{conf}, new float[][]{margin}, new float[][]{entropy},
-                new boolean[][]{masked}, new boolean[][]{eligible}, new int[]{block * blockLength}, new int[]{block}, new int[]{0},
-                new int[]{blockLength}, new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0});
+        return StepObservation.builder(len, blockLength).statistics(new float[][]{conf}, new float[][]{margin}, new float[][]{entropy})
+                .masks(new boolean[][]{masked}, new boolean[][]{eligible}).blocks(new int[]{block * blockLength}, new int[]{block}, new int[]{0}, new int[]{blockLength})
+                .episodes(new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0}).build();
     }
 
     static float[] conf(int len, long seed) {
@@ -125,8 +125,7 @@ class PolicyNetTest {
         float n = Float.NaN;
         StepObservation plain = obs(new float[]{n, 0.5f, 0.9f, 0.2f}, 4, 0, 1);
         boolean[][] topIsEos = {{true, false, true, true}}; // position 0 is not masked: no prediction to read
-        StepObservation o = new StepObservation(4, 4, 1, plain.confidence(), plain.margin(), plain.entropy(), plain.masked(), plain.eligible(),
-                plain.blockStart(), plain.blockIndex(), plain.stepInBlock(), plain.maskedAtBlockStart(), plain.step(), plain.rng(), plain.episodeIds(), null, topIsEos);
+        StepObservation o = plain.toBuilder().topIsEos(topIsEos).build();
         assertEquals(0f, PolicyFeatures.TOP_IS_EOS.value(o, 0, 1, 3));
         assertEquals(1f, PolicyFeatures.TOP_IS_EOS.value(o, 0, 2, 3));
         PolicyInputs in = PolicyInputs.of(List.of(PolicyFeatures.CONFIDENCE, PolicyFeatures.TOP_IS_EOS), o, null, true);
