@@ -101,4 +101,15 @@ class StepObservationTest {
         }
         assertFalse(policy.freshReports.contains(false), "a report never carries over to the next step's observation");
     }
+
+    @Test
+    void theEnvironmentSaysTheDllmsVocabularySize() {
+        Task task = Tasks.byName("sort");
+        List<Example> examples = task.dataset(Split.TEST, 4, 2);
+        FakeDenoiser dllm = new FakeDenoiser(task, examples, 32);
+        UnmaskingEnv env = new UnmaskingEnv(dllm, task, 32, 8, 0, Reward.DEFAULT);
+        env.reset(examples, 1);
+        assertEquals(dllm.vocabulary().size(), env.observe().vocabularySize());
+        assertEquals(0, oneRow(8, 4).build().vocabularySize(), "0 when nobody said");
+    }
 }

@@ -26,7 +26,7 @@ class PolicyNetTest {
         }
         return StepObservation.builder(len, blockLength).statistics(new float[][]{conf}, new float[][]{margin}, new float[][]{entropy})
                 .masks(new boolean[][]{masked}, new boolean[][]{eligible}).blocks(new int[]{block * blockLength}, new int[]{block}, new int[]{0}, new int[]{blockLength})
-                .episodes(new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0}).build();
+                .episodes(new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0}).vocabularySize(24).build();
     }
 
     static float[] conf(int len, long seed) {
@@ -118,6 +118,21 @@ class PolicyNetTest {
             assertEquals(expected[pos] / 8f, PolicyFeatures.MASKED_BEFORE.value(o, 0, pos, 4), 0f, "position " + pos);
         }
         assertEquals(List.of(PolicyFeatures.MASKED_BEFORE), PolicyFeatures.parse(List.of("masked_before")));
+    }
+
+    @Test
+    void entropyIsScaledByTheLogOfTheDllmsVocabularySize() {
+        StepObservation o24 = obs(conf(8, 3), 8, 0, 1);
+        for (int pos = 0; pos < 8; pos++) {
+            float h = o24.entropy()[0][pos];
+            // the shipped dllm-a to dllm-d have 24 tokens: exactly the value of the old fixed ln 24
+            assertEquals(Float.floatToIntBits((float) (h / Math.log(24))), Float.floatToIntBits(PolicyFeatures.ENTROPY.value(o24, 0, pos, 8)));
+            StepObservation o32 = o24.toBuilder().vocabularySize(32).build();
+            assertEquals((float) (h / Math.log(32)), PolicyFeatures.ENTROPY.value(o32, 0, pos, 8));
+        }
+        StepObservation unknown = o24.toBuilder().vocabularySize(0).build();
+        UnmaskException e = assertThrows(UnmaskException.class, () -> PolicyFeatures.ENTROPY.value(unknown, 0, 0, 8));
+        assertTrue(e.getMessage().contains("vocabulary size"), e.getMessage());
     }
 
     @Test

@@ -20,6 +20,8 @@ import java.util.SplittableRandom;
  *       position has not been observed that often yet (KLASS's stability test needs it).</li>
  *   <li>topIsEos: where the dLLM's most probable token is the end-of-sequence token, or null when the
  *       environment did not say (observations built by hand in tests).</li>
+ *   <li>vocabularySize: the size of the dLLM's vocabulary, the bound ln(vocabularySize) of the entropy;
+ *       0 when the environment did not say.</li>
  * </ul>
  *
  * <p>The one thing a policy writes rather than reads goes to {@link #fallbacks()}: a report,
@@ -35,6 +37,7 @@ public final class StepObservation {
     private final int[] episodeIds;
     private final float[][][] recentKl;
     private final boolean[][] topIsEos;
+    private final int vocabularySize;
     private final FallbackReport fallbacks;
 
     private StepObservation(Builder b) {
@@ -54,6 +57,7 @@ public final class StepObservation {
         this.episodeIds = b.episodeIds;
         this.recentKl = b.recentKl;
         this.topIsEos = b.topIsEos;
+        this.vocabularySize = b.vocabularySize;
         this.fallbacks = new FallbackReport(b.confidence.length);
     }
 
@@ -66,7 +70,7 @@ public final class StepObservation {
     public Builder toBuilder() {
         return builder(genLength, blockLength).statistics(confidence, margin, entropy).masks(masked, eligible)
                 .blocks(blockStart, blockIndex, stepInBlock, maskedAtBlockStart).episodes(step, rng, episodeIds)
-                .recentKl(recentKl).topIsEos(topIsEos);
+                .recentKl(recentKl).topIsEos(topIsEos).vocabularySize(vocabularySize);
     }
 
     /**
@@ -92,7 +96,7 @@ public final class StepObservation {
         }
     }
 
-    /** Builds a {@link StepObservation}; statistics, masks, blocks and episodes are required, recentKl and topIsEos optional (null). */
+    /** Builds a {@link StepObservation}; statistics, masks, blocks and episodes are required, recentKl and topIsEos optional (null), vocabularySize optional (0). */
     public static final class Builder {
         private final int genLength, blockLength;
         private float[][] confidence, margin, entropy;
@@ -103,6 +107,7 @@ public final class StepObservation {
         private int[] episodeIds;
         private float[][][] recentKl;
         private boolean[][] topIsEos;
+        private int vocabularySize;
 
         private Builder(int genLength, int blockLength) {
             this.genLength = genLength;
@@ -147,6 +152,12 @@ public final class StepObservation {
 
         public Builder topIsEos(boolean[][] topIsEos) {
             this.topIsEos = topIsEos;
+            return this;
+        }
+
+        /** The dLLM's vocabulary size (what the entropy feature is scaled by). */
+        public Builder vocabularySize(int vocabularySize) {
+            this.vocabularySize = vocabularySize;
             return this;
         }
 
@@ -228,6 +239,11 @@ public final class StepObservation {
     /** Null when the environment did not say (observations built by hand). */
     public boolean[][] topIsEos() {
         return topIsEos;
+    }
+
+    /** The dLLM's vocabulary size, or 0 when the environment did not say (observations built by hand). */
+    public int vocabularySize() {
+        return vocabularySize;
     }
 
     /** Where the policy reports the rows whose selection was its own fallback. */

@@ -178,7 +178,7 @@ public final class UnmaskingEnv {
         }
         float[][][] kl = recentKl != null ? updateKl(masked) : null;
         observed = StepObservation.builder(genLength, blockLength).statistics(conf, margin, ent).masks(masked, eligible)
-                .blocks(bStart, bIdx, sib, mabs).episodes(st, rr, ids).recentKl(kl).topIsEos(topIsEos).build();
+                .blocks(bStart, bIdx, sib, mabs).episodes(st, rr, ids).recentKl(kl).topIsEos(topIsEos).vocabularySize(vocab.size()).build();
         return observed;
     }
 
