@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.mdp.Reward;
 import dev.unmask.env.io.Json;
+import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyFeatures;
 
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ import java.util.Map;
  * @param warmupIterations   iterations of linear warm-up from learningRate / warmupIterations, before the schedule
  * @param weightDecay        AdamW's decoupled weight decay (the paper: 0.1); 0 is plain Adam
  * @param policyContext      what the policy sees: "block" (default: the active block) or "buffer"
- *                           (the whole generation buffer, as in the paper; {@link dev.unmask.policy.PolicyConfig})
+ *                           (the whole generation buffer, as in the paper; {@link PolicyConfig})
  * @param knobRange          empty (default), or [lo, hi]: train one policy for a range of speed/accuracy
  *                           trade-offs. Each prompt draws a knob alpha uniformly from [lo, hi]; its
  *                           rollouts are rewarded correct * ((L - min(NFE, L) + 1) / L)^alpha and the
@@ -187,13 +188,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         nonNegative("maxGradNorm", maxGradNorm);
         closedUnit("speedWeight", speedWeight);
         atLeast("checkpointEvery", checkpointEvery, 1);
-        atLeast("dModel", dModel, 2);
-        atLeast("heads", heads, 1);
-        atLeast("ffDim", ffDim, 1);
-        if (dModel % heads != 0) throw new UnmaskException("dModel " + dModel + " is not divisible by heads " + heads);
-        if (dModel % 2 != 0) throw new UnmaskException("dModel must be even (sinusoidal position encoding), got " + dModel);
-        if (features == null) throw new UnmaskException("features must list at least one policy feature");
-        List<PolicyFeatures> parsedFeatures = PolicyFeatures.parse(features);
+        List<PolicyFeatures> parsedFeatures = PolicyConfig.checkShape(features, dModel, heads, ffDim);
         features = List.copyOf(features);
         openUnit("initUnmaskProb", initUnmaskProb);
         if (!List.of(PER_STEP, PER_EPISODE, PER_TOKEN).contains(lossNormalisation)) {
@@ -258,6 +253,11 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
     /** The config of {@link #DEFAULTS}. */
     public static TrainConfig defaults() {
         return DEFAULT;
+    }
+
+    /** The policy this config trains: its features, shape and context, initialised from the seed. */
+    public PolicyConfig policyConfig() {
+        return new PolicyConfig(features, dModel, heads, ffDim, seed, policyContext);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

@@ -97,6 +97,15 @@ class TrainConfigTest {
             }
         });
         assertEquals("checkpointEvery must be >= 1, got 0", assertThrows(UnmaskException.class, () -> with("checkpointEvery", 0)).getMessage());
+        // the policy's shape is checked by PolicyConfig, with the same line as a stored policy config would get
+        for (Object[] shape : new Object[][]{{"dModel", 33}, {"heads", 5}, {"dModel", 0}, {"ffDim", 0}}) {
+            TrainConfig d = TrainConfig.defaults();
+            int dModel = shape[0].equals("dModel") ? (int) shape[1] : d.dModel(), heads = shape[0].equals("heads") ? (int) shape[1] : d.heads();
+            int ffDim = shape[0].equals("ffDim") ? (int) shape[1] : d.ffDim();
+            String fromPolicy = assertThrows(UnmaskException.class, () -> dev.unmask.policy.PolicyConfig.checkShape(d.features(), dModel, heads, ffDim)).getMessage();
+            assertEquals(fromPolicy, assertThrows(UnmaskException.class, () -> with(shape[0], shape[1])).getMessage());
+        }
+        assertEquals(new dev.unmask.policy.PolicyConfig(List.of("confidence"), 32, 2, 64, 1, "block"), TrainConfig.defaults().policyConfig());
         assertEquals("learningRate must be a finite number > 0, got NaN",
                 assertThrows(UnmaskException.class, () -> with("learningRate", Double.NaN)).getMessage());
         assertThrows(UnmaskException.class, () -> with("features", List.of()));
