@@ -168,7 +168,7 @@ final class TrainCommand implements Callable<Integer> {
             var task = Tasks.byName(config.task());
             LearnedPolicy trained = new LearnedPolicy(trainer.net(), 1.0, false, policyDir.toString());
             // a knob-conditioned policy is checked at the middle of the knob range it was trained on
-            if (!config.knobRange().isEmpty()) trained.withKnob(middleKnob(config));
+            if (!config.knobRange().isEmpty()) trained = trained.withKnob(middleKnob(config));
             EvalRow row = Evaluator.evaluate(dllm, task, config.genLength(), config.blockLength(), trained, Split.VALIDATION, config.seed(), evalN, 64, null).row();
             ResultTables.writeAll(out, "eval", List.of(row));
             manifest.result("heldout", row);

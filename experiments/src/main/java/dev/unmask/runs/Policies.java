@@ -47,7 +47,7 @@ public final class Policies {
         if (!readsKnob && !Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " reads no knob (its features: " + net.config().features() + "); drop knob=");
         LearnedPolicy policy = new LearnedPolicy(net, temp, mode.equals("sample"), Path.of(path).toString());
         if (!readsKnob) return policy;
-        policy.withKnob(knob);
+        policy = policy.withKnob(knob);
         // a grid parses a spec once per cell: say it once
         knobOutsideRange(Path.of(path), knob).filter(WARNED::add).ifPresent(System.err::println);
         return policy;

@@ -3,6 +3,7 @@ package dev.unmask.cli;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.runs.DllmEval;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -17,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * README says they decode. Guards the graph code: a change to attention, rotary positions or the
  * embeddings that silently altered a shipped model's forward pass would fail here. Careful decoding
  * (one token per step, most confident first) on 20 held-out prompts, a fixed draw, so the result
- * is deterministic; the bars sit below the 200-prompt numbers in models/README.md.
+ * is deterministic; the bars sit below the 200-prompt numbers in models/README.md. The accuracy checks
+ * are the slow tier ({@code mvn -B test -Pslow}); {@link ShippedModelAnswersTest} is their fast guard.
  */
 class ShippedModelsTest {
     /** The tasks a shipped checkpoint was trained on: its manifest's training config. */
@@ -59,6 +61,7 @@ class ShippedModelsTest {
         }
     }
 
+    @Tag("slow")
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-c", "dllm-d"})
     void rotaryModelsDoArithmeticAndSudokuWithCarefulDecoding(String name) {
@@ -69,6 +72,7 @@ class ShippedModelsTest {
         }
     }
 
+    @Tag("slow")
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({
             "dllm-t1, lag, 0.85",   // 95.4% on 500 test prompts in full diffusion, one token per step (results/testbed/)
@@ -87,6 +91,7 @@ class ShippedModelsTest {
         }
     }
 
+    @Tag("slow")
     @Test
     void dllmADecodesSudoku() {
         // the documented state of the default model: every committed policy result decodes Sudoku with it

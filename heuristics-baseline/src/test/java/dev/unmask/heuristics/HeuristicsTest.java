@@ -152,9 +152,7 @@ class HeuristicsTest {
 
     /** A one-row observation with a KL history per position (most recent first). */
     private static StepObservation withKl(StepObservation o, float[][] kl) {
-        return new StepObservation(o.genLength(), o.blockLength(), o.numBlocks(), o.confidence(), o.margin(), o.entropy(), o.masked(),
-                o.eligible(), o.blockStart(), o.blockIndex(), o.stepInBlock(), o.maskedAtBlockStart(), o.step(), o.rng(), o.episodeIds(),
-                new float[][][]{kl});
+        return o.toBuilder().recentKl(new float[][][]{kl}).build();
     }
 
     @Test

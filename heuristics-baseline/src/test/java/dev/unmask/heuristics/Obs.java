@@ -23,9 +23,9 @@ final class Obs {
             margin[i] = masked[i] ? conf[i] / 2 : Float.NaN;
             entropy[i] = masked[i] ? 1 - conf[i] : Float.NaN;
         }
-        return new StepObservation(len, blockLength, len / blockLength, new float[][]{conf}, new float[][]{margin}, new float[][]{entropy},
-                new boolean[][]{masked}, new boolean[][]{eligible}, new int[]{block * blockLength}, new int[]{block},
-                new int[]{stepInBlock}, new int[]{maskedAtBlockStart}, new int[]{0}, new SplittableRandom[]{new SplittableRandom(1)}, new int[]{0});
+        return StepObservation.builder(len, blockLength).statistics(new float[][]{conf}, new float[][]{margin}, new float[][]{entropy})
+                .masks(new boolean[][]{masked}, new boolean[][]{eligible}).blocks(new int[]{block * blockLength}, new int[]{block}, new int[]{stepInBlock}, new int[]{maskedAtBlockStart})
+                .episodes(new int[]{0}, new SplittableRandom[]{new SplittableRandom(1)}, new int[]{0}).build();
     }
 
     static StepObservation full(float... conf) {

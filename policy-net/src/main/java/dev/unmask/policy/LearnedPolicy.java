@@ -59,11 +59,17 @@ public final class LearnedPolicy implements UnmaskPolicy {
         return this;
     }
 
-    /** This policy with every episode's knob set to {@code value} (evaluation); the rows' label carries knob=value. */
+    /**
+     * A copy of this policy with every episode's knob set to {@code value} (evaluation); the rows'
+     * label carries knob=value. This policy is left as it was; the copy shares its network.
+     */
     public LearnedPolicy withKnob(double value) {
         if (!(value >= 0) || !Double.isFinite(value)) throw new UnmaskException("policy knob must be a finite number >= 0, got " + value);
-        this.knob = value;
-        return this;
+        LearnedPolicy copy = new LearnedPolicy(net, temperature, sample, label);
+        copy.knob = value;
+        copy.knobByEpisode = knobByEpisode;
+        copy.allowEmpty = allowEmpty;
+        return copy;
     }
 
     /** This policy with a knob per episode id, as the environment numbers episodes (training: drawn per prompt). */
@@ -117,7 +123,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
             boolean[] action = new boolean[obs.genLength()], taken = stayEmpty ? d.sampled() : d.taken();
             for (int j = 0; j < win.width(); j++) if (taken[j]) action[win.blockStart()[r] + j] = true;
             out[r] = new Decision(action, d.sampled(), d.fallback() >= 0 && !stayEmpty, d.logProb());
-            if (d.fallback() >= 0 && !stayEmpty) obs.reportFallback(r);
+            if (d.fallback() >= 0 && !stayEmpty) obs.fallbacks().report(r);
         }
         return new StepDecisions(win, out, fwd.values());
     }

@@ -21,13 +21,26 @@ public record PolicyConfig(List<String> features, int dModel, int heads, int ffD
     public static final String BLOCK = "block", BUFFER = "buffer";
 
     public PolicyConfig {
-        PolicyFeatures.parse(features);
+        checkShape(features, dModel, heads, ffDim);
         features = List.copyOf(features);
-        if (dModel <= 0 || heads <= 0 || ffDim <= 0) throw new UnmaskException("policy config needs positive dModel, heads, ffDim");
-        if (dModel % heads != 0) throw new UnmaskException("policy dModel " + dModel + " is not divisible by heads " + heads);
-        if (dModel % 2 != 0) throw new UnmaskException("policy dModel must be even (sinusoidal position encoding)");
         if (context == null) context = BLOCK;
         if (!context.equals(BLOCK) && !context.equals(BUFFER)) throw new UnmaskException("policy context must be block or buffer, got '" + context + "'");
+    }
+
+    /**
+     * The checks on a policy's shape, wherever it is given (a stored policy-config.json, a training
+     * config's keys): one line naming the key that is wrong.
+     *
+     * @return the parsed features
+     */
+    public static List<PolicyFeatures> checkShape(List<String> features, int dModel, int heads, int ffDim) {
+        if (dModel < 2) throw new UnmaskException("dModel must be >= 2, got " + dModel);
+        if (heads < 1) throw new UnmaskException("heads must be >= 1, got " + heads);
+        if (ffDim < 1) throw new UnmaskException("ffDim must be >= 1, got " + ffDim);
+        if (dModel % heads != 0) throw new UnmaskException("dModel " + dModel + " is not divisible by heads " + heads);
+        if (dModel % 2 != 0) throw new UnmaskException("dModel must be even (sinusoidal position encoding), got " + dModel);
+        if (features == null) throw new UnmaskException("features must list at least one policy feature");
+        return PolicyFeatures.parse(features);
     }
 
     /** A policy that sees the active block. */

@@ -21,7 +21,7 @@ public enum PolicyFeatures {
     CONFIDENCE_LOGODDS,
     /** p(top-1) - p(top-2). */
     MARGIN,
-    /** entropy of the dLLM's distribution, divided by ln(vocabulary) ~ ln 24 to stay near [0, 1]. */
+    /** entropy of the dLLM's distribution, divided by ln(V), V the dLLM's vocabulary size, to stay in [0, 1]. */
     ENTROPY,
     /** fraction of the active block still masked. */
     MASKED_FRACTION,
@@ -80,7 +80,10 @@ public enum PolicyFeatures {
             }
             case CONFIDENCE, CONFIDENCE_LOGODDS -> ofConfidence(o.confidence()[row][pos]);
             case MARGIN -> o.margin()[row][pos];
-            case ENTROPY -> (float) (o.entropy()[row][pos] / Math.log(24));
+            case ENTROPY -> {
+                if (o.vocabularySize() < 2) throw new UnmaskException("the policy reads entropy but the observation does not say the dLLM's vocabulary size");
+                yield (float) (o.entropy()[row][pos] / Math.log(o.vocabularySize()));
+            }
             case MASKED_FRACTION -> (float) maskedInBlock / o.blockLength();
             case STEP_FRACTION -> (float) o.stepInBlock()[row] / o.blockLength();
             case MASK_BIT -> o.masked()[row][pos] ? 1f : 0f;

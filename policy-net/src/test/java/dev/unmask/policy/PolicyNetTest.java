@@ -24,9 +24,9 @@ class PolicyNetTest {
             margin[i] = masked[i] ? conf[i] / 2 : Float.NaN;
             entropy[i] = masked[i] ? 1 - conf[i] : Float.NaN;
         }
-        return new StepObservation(len, blockLength, len / blockLength, new float[][]{conf}, new float[][]{margin}, new float[][]{entropy},
-                new boolean[][]{masked}, new boolean[][]{eligible}, new int[]{block * blockLength}, new int[]{block}, new int[]{0},
-                new int[]{blockLength}, new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0});
+        return StepObservation.builder(len, blockLength).statistics(new float[][]{conf}, new float[][]{margin}, new float[][]{entropy})
+                .masks(new boolean[][]{masked}, new boolean[][]{eligible}).blocks(new int[]{block * blockLength}, new int[]{block}, new int[]{0}, new int[]{blockLength})
+                .episodes(new int[]{0}, new SplittableRandom[]{new SplittableRandom(seed)}, new int[]{0}).vocabularySize(24).build();
     }
 
     static float[] conf(int len, long seed) {
@@ -121,12 +121,26 @@ class PolicyNetTest {
     }
 
     @Test
+    void entropyIsScaledByTheLogOfTheDllmsVocabularySize() {
+        StepObservation o24 = obs(conf(8, 3), 8, 0, 1);
+        for (int pos = 0; pos < 8; pos++) {
+            float h = o24.entropy()[0][pos];
+            // the shipped dllm-a to dllm-d have 24 tokens: exactly the value of the old fixed ln 24
+            assertEquals(Float.floatToIntBits((float) (h / Math.log(24))), Float.floatToIntBits(PolicyFeatures.ENTROPY.value(o24, 0, pos, 8)));
+            StepObservation o32 = o24.toBuilder().vocabularySize(32).build();
+            assertEquals((float) (h / Math.log(32)), PolicyFeatures.ENTROPY.value(o32, 0, pos, 8));
+        }
+        StepObservation unknown = o24.toBuilder().vocabularySize(0).build();
+        UnmaskException e = assertThrows(UnmaskException.class, () -> PolicyFeatures.ENTROPY.value(unknown, 0, 0, 8));
+        assertTrue(e.getMessage().contains("vocabulary size"), e.getMessage());
+    }
+
+    @Test
     void topIsEosIsOneWhereTheDllmsTopTokenIsEosAndZeroWhereThePositionHoldsAToken() {
         float n = Float.NaN;
         StepObservation plain = obs(new float[]{n, 0.5f, 0.9f, 0.2f}, 4, 0, 1);
         boolean[][] topIsEos = {{true, false, true, true}}; // position 0 is not masked: no prediction to read
-        StepObservation o = new StepObservation(4, 4, 1, plain.confidence(), plain.margin(), plain.entropy(), plain.masked(), plain.eligible(),
-                plain.blockStart(), plain.blockIndex(), plain.stepInBlock(), plain.maskedAtBlockStart(), plain.step(), plain.rng(), plain.episodeIds(), null, topIsEos);
+        StepObservation o = plain.toBuilder().topIsEos(topIsEos).build();
         assertEquals(0f, PolicyFeatures.TOP_IS_EOS.value(o, 0, 1, 3));
         assertEquals(1f, PolicyFeatures.TOP_IS_EOS.value(o, 0, 2, 3));
         PolicyInputs in = PolicyInputs.of(List.of(PolicyFeatures.CONFIDENCE, PolicyFeatures.TOP_IS_EOS), o, null, true);
@@ -149,8 +163,16 @@ class PolicyNetTest {
         assertNotEquals(net.logits(win)[0][0], net.logits(net.window(o, new float[]{0f}))[0][0], "the knob moves the logits");
         UnmaskException e = assertThrows(UnmaskException.class, () -> net.window(o));
         assertTrue(e.getMessage().contains("no knob was given"), e.getMessage());
-        LearnedPolicy fixed = new LearnedPolicy(net, 1.0, false, "p").withKnob(2.5);
+        LearnedPolicy unset = new LearnedPolicy(net, 1.0, false, "p");
+        LearnedPolicy fixed = unset.withKnob(2.5);
         assertEquals(2.5, fixed.params().get("knob"));
+        // a copy: the policy it came from still has no knob, and a second copy leaves the first alone
+        assertNotSame(unset, fixed);
+        assertFalse(unset.params().containsKey("knob"), unset.params().toString());
+        assertThrows(UnmaskException.class, () -> unset.decide(o), "the original still reads no knob");
+        LearnedPolicy other = fixed.withKnob(0.0);
+        assertEquals(2.5, fixed.params().get("knob"));
+        assertEquals(0.0, other.params().get("knob"));
         assertTrue(fixed.label().contains("knob=2.5"), fixed.label());
         // per episode (training): row r reads the knob of its episode id
         LearnedPolicy perEpisode = new LearnedPolicy(net, 1.0, false, "p").withEpisodeKnobs(new float[]{2.5f});

@@ -16,7 +16,6 @@ import dev.unmask.env.task.Tasks;
 import dev.unmask.policy.BernoulliDecision;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
-import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -64,7 +63,7 @@ public final class PolicyTrainer {
         this.config = config;
         this.dllm = dllm;
         this.task = Tasks.byName(config.task());
-        this.net = new PolicyNet(new PolicyConfig(config.features(), config.dModel(), config.heads(), config.ffDim(), config.seed(), config.policyContext()));
+        this.net = new PolicyNet(config.policyConfig());
         // start from a policy that unmasks a few positions per step (see TrainConfig.initUnmaskProb)
         double p0 = config.initUnmaskProb();
         net.graph().getVariable("head.bias").getArr().assign(Math.log(p0 / (1 - p0)));

@@ -5,15 +5,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.mdp.Reward;
 import dev.unmask.env.io.Json;
+import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyFeatures;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Everything a policy-training run depends on. Defaults in {@link #defaults()}; every field can be
- * set from a config file or the command line. Every field is checked here, so a bad value from a
+ * Everything a policy-training run depends on. Each key's default sits next to it in
+ * {@link #DEFAULTS} ({@link #defaults()} is that config); every field can be set from a config
+ * file or the command line. Every field is checked here, so a bad value from a
  * file or {@code --set} fails with one line naming the key before anything is written.
  *
  * @param algorithm          "grpo" (group-relative advantages, no critic) or "ppo" (value head + GAE)
@@ -60,7 +64,7 @@ import java.util.Map;
  * @param warmupIterations   iterations of linear warm-up from learningRate / warmupIterations, before the schedule
  * @param weightDecay        AdamW's decoupled weight decay (the paper: 0.1); 0 is plain Adam
  * @param policyContext      what the policy sees: "block" (default: the active block) or "buffer"
- *                           (the whole generation buffer, as in the paper; {@link dev.unmask.policy.PolicyConfig})
+ *                           (the whole generation buffer, as in the paper; {@link PolicyConfig})
  * @param knobRange          empty (default), or [lo, hi]: train one policy for a range of speed/accuracy
  *                           trade-offs. Each prompt draws a knob alpha uniformly from [lo, hi]; its
  *                           rollouts are rewarded correct * ((L - min(NFE, L) + 1) / L)^alpha and the
@@ -110,6 +114,58 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP, "policyUpdate", SAMEDIFF_UPDATE);
 
+    /** Every key's default, in the order of the record's components (a config file or --set overrides them). */
+    public static final Map<String, Object> DEFAULTS = defaultsByKey();
+
+    private static Map<String, Object> defaultsByKey() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("algorithm", "grpo");
+        d.put("task", "sudoku");
+        d.put("genLength", 32);
+        d.put("blockLength", 32);
+        d.put("iterations", 60);
+        d.put("promptsPerIteration", 16);
+        d.put("groupSize", 8);
+        d.put("epochs", 2);
+        d.put("minibatch", 256);
+        d.put("learningRate", 3e-3);
+        d.put("clipEpsilon", 0.2);
+        d.put("entropyCoef", 0.001);
+        d.put("valueCoef", 0.5);
+        d.put("gamma", 1.0);
+        d.put("gaeLambda", 0.95);
+        d.put("klCoef", 0.0);
+        d.put("maxGradNorm", 1.0);
+        d.put("speedWeight", 0.5);
+        d.put("seed", 1L);
+        d.put("checkpointEvery", 10);
+        d.put("shuffleRewards", false);
+        d.put("dModel", 32);
+        d.put("heads", 2);
+        d.put("ffDim", 64);
+        d.put("features", List.of("confidence"));
+        d.put("initUnmaskProb", 0.1);
+        d.put("groupStdScaling", false);
+        d.put("lossNormalisation", PER_EPISODE);
+        d.put("rewardForm", "linear");
+        d.put("rewardAlpha", 1.0);
+        d.put("lrSchedule", "linear");
+        d.put("warmupIterations", 0);
+        d.put("weightDecay", 0.0);
+        d.put("policyContext", "block");
+        d.put("knobRange", List.of());
+        d.put("emptySteps", false);
+        d.put("initThreshold", 0.0);
+        d.put("initFrontierSlope", 0.0);
+        d.put("initKnobGain", 0.0);
+        d.put("policyUpdate", FAST_UPDATE);
+        List<String> keys = java.util.Arrays.stream(TrainConfig.class.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
+        if (!keys.equals(List.copyOf(d.keySet()))) throw new IllegalStateException("TrainConfig.DEFAULTS must list every key once, in order: " + keys);
+        return Collections.unmodifiableMap(d);
+    }
+
+    private static final TrainConfig DEFAULT = Json.MAPPER.convertValue(DEFAULTS, TrainConfig.class);
+
     public TrainConfig {
         if (!"grpo".equals(algorithm) && !"ppo".equals(algorithm)) throw new UnmaskException("algorithm must be grpo or ppo, got '" + algorithm + "'");
         if (task == null || task.isBlank()) throw new UnmaskException("task must be set");
@@ -132,13 +188,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         nonNegative("maxGradNorm", maxGradNorm);
         closedUnit("speedWeight", speedWeight);
         atLeast("checkpointEvery", checkpointEvery, 1);
-        atLeast("dModel", dModel, 2);
-        atLeast("heads", heads, 1);
-        atLeast("ffDim", ffDim, 1);
-        if (dModel % heads != 0) throw new UnmaskException("dModel " + dModel + " is not divisible by heads " + heads);
-        if (dModel % 2 != 0) throw new UnmaskException("dModel must be even (sinusoidal position encoding), got " + dModel);
-        if (features == null) throw new UnmaskException("features must list at least one policy feature");
-        List<PolicyFeatures> parsedFeatures = PolicyFeatures.parse(features);
+        List<PolicyFeatures> parsedFeatures = PolicyConfig.checkShape(features, dModel, heads, ffDim);
         features = List.copyOf(features);
         openUnit("initUnmaskProb", initUnmaskProb);
         if (!List.of(PER_STEP, PER_EPISODE, PER_TOKEN).contains(lossNormalisation)) {
@@ -200,9 +250,14 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (!(value >= 0 && value <= 1)) throw new UnmaskException(key + " must lie in [0, 1], got " + value);
     }
 
+    /** The config of {@link #DEFAULTS}. */
     public static TrainConfig defaults() {
-        return new TrainConfig("grpo", "sudoku", 32, 32, 60, 16, 8, 2, 256, 3e-3, 0.2, 0.001, 0.5, 1.0, 0.95, 0.0, 1.0, 0.5,
-                1, 10, false, 32, 2, 64, List.of("confidence"), 0.1, false, PER_EPISODE, "linear", 1.0, "linear", 0, 0.0, "block", List.of(), false, 0.0, 0.0, 0.0, FAST_UPDATE);
+        return DEFAULT;
+    }
+
+    /** The policy this config trains: its features, shape and context, initialised from the seed. */
+    public PolicyConfig policyConfig() {
+        return new PolicyConfig(features, dModel, heads, ffDim, seed, policyContext);
     }
 
     /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */

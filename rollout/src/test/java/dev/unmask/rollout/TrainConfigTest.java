@@ -33,6 +33,26 @@ class TrainConfigTest {
     }
 
     @Test
+    void theDefaultsAreTheOnesEveryRunWithoutAConfigFileHasUsed() throws Exception {
+        // pinned: a run that leaves a key out gets this value, and committed runs recorded it
+        String expected = "{\"algorithm\":\"grpo\",\"task\":\"sudoku\",\"genLength\":32,\"blockLength\":32,\"iterations\":60,"
+                + "\"promptsPerIteration\":16,\"groupSize\":8,\"epochs\":2,\"minibatch\":256,\"learningRate\":0.003,"
+                + "\"clipEpsilon\":0.2,\"entropyCoef\":0.001,\"valueCoef\":0.5,\"gamma\":1.0,\"gaeLambda\":0.95,"
+                + "\"klCoef\":0.0,\"maxGradNorm\":1.0,\"speedWeight\":0.5,\"seed\":1,\"checkpointEvery\":10,"
+                + "\"shuffleRewards\":false,\"dModel\":32,\"heads\":2,\"ffDim\":64,\"features\":[\"confidence\"],"
+                + "\"initUnmaskProb\":0.1,\"groupStdScaling\":false,\"lossNormalisation\":\"episode\","
+                + "\"rewardForm\":\"linear\",\"rewardAlpha\":1.0,\"lrSchedule\":\"linear\",\"warmupIterations\":0,"
+                + "\"weightDecay\":0.0,\"policyContext\":\"block\",\"knobRange\":[],\"emptySteps\":false,"
+                + "\"initThreshold\":0.0,\"initFrontierSlope\":0.0,\"initKnobGain\":0.0,\"policyUpdate\":\"fast\"}";
+        assertEquals(expected, dev.unmask.env.io.Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsString(TrainConfig.defaults()));
+        List<String> keys = Arrays.stream(TrainConfig.class.getRecordComponents()).map(RecordComponent::getName).toList();
+        assertEquals(keys, List.copyOf(TrainConfig.DEFAULTS.keySet()), "one default per key, in the record's order");
+        assertSame(TrainConfig.defaults(), TrainConfig.defaults());
+        assertThrows(UnsupportedOperationException.class, () -> TrainConfig.DEFAULTS.put("task", "arith"));
+    }
+
+    @Test
     void everyNumericFieldRejectsABadValueWithOneLineNamingIt() {
         Map<String, List<Object>> bad = new LinkedHashMap<>();
         bad.put("genLength", List.of(0));
@@ -77,6 +97,15 @@ class TrainConfigTest {
             }
         });
         assertEquals("checkpointEvery must be >= 1, got 0", assertThrows(UnmaskException.class, () -> with("checkpointEvery", 0)).getMessage());
+        // the policy's shape is checked by PolicyConfig, with the same line as a stored policy config would get
+        for (Object[] shape : new Object[][]{{"dModel", 33}, {"heads", 5}, {"dModel", 0}, {"ffDim", 0}}) {
+            TrainConfig d = TrainConfig.defaults();
+            int dModel = shape[0].equals("dModel") ? (int) shape[1] : d.dModel(), heads = shape[0].equals("heads") ? (int) shape[1] : d.heads();
+            int ffDim = shape[0].equals("ffDim") ? (int) shape[1] : d.ffDim();
+            String fromPolicy = assertThrows(UnmaskException.class, () -> dev.unmask.policy.PolicyConfig.checkShape(d.features(), dModel, heads, ffDim)).getMessage();
+            assertEquals(fromPolicy, assertThrows(UnmaskException.class, () -> with(shape[0], shape[1])).getMessage());
+        }
+        assertEquals(new dev.unmask.policy.PolicyConfig(List.of("confidence"), 32, 2, 64, 1, "block"), TrainConfig.defaults().policyConfig());
         assertEquals("learningRate must be a finite number > 0, got NaN",
                 assertThrows(UnmaskException.class, () -> with("learningRate", Double.NaN)).getMessage());
         assertThrows(UnmaskException.class, () -> with("features", List.of()));

@@ -4,7 +4,7 @@ import java.util.SplittableRandom;
 
 /**
  * What a policy sees at one step, for each still-running episode (row), indexed by position in
- * the generation buffer (0..L-1).
+ * the generation buffer (0..L-1). Built one way, with {@link #builder(int, int)}.
  *
  * <ul>
  *   <li>confidence, margin, entropy: the dLLM's statistics at masked positions (NaN elsewhere);</li>
@@ -20,52 +20,235 @@ import java.util.SplittableRandom;
  *       position has not been observed that often yet (KLASS's stability test needs it).</li>
  *   <li>topIsEos: where the dLLM's most probable token is the end-of-sequence token, or null when the
  *       environment did not say (observations built by hand in tests).</li>
- *   <li>fallbackReported: written by the policy, not read by it: see {@link #reportFallback(int)}.</li>
+ *   <li>vocabularySize: the size of the dLLM's vocabulary, the bound ln(vocabularySize) of the entropy;
+ *       0 when the environment did not say.</li>
  * </ul>
+ *
+ * <p>The one thing a policy writes rather than reads goes to {@link #fallbacks()}: a report,
+ * fresh with every observation, of the rows whose selection was the policy's own fallback.
  */
-public record StepObservation(int genLength, int blockLength, int numBlocks,
-                              float[][] confidence, float[][] margin, float[][] entropy,
-                              boolean[][] masked, boolean[][] eligible,
-                              int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
-                              int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl,
-                              boolean[] fallbackReported, boolean[][] topIsEos) {
-    /** With KL history and where the top token is EOS, and no fallback reported yet (what the environment builds). */
-    public StepObservation(int genLength, int blockLength, int numBlocks,
-                           float[][] confidence, float[][] margin, float[][] entropy,
-                           boolean[][] masked, boolean[][] eligible,
-                           int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
-                           int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl, boolean[][] topIsEos) {
-        this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
-                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, recentKl, new boolean[confidence.length], topIsEos);
+public final class StepObservation {
+    private final int genLength, blockLength;
+    private final float[][] confidence, margin, entropy;
+    private final boolean[][] masked, eligible;
+    private final int[] blockStart, blockIndex, stepInBlock, maskedAtBlockStart;
+    private final int[] step;
+    private final SplittableRandom[] rng;
+    private final int[] episodeIds;
+    private final float[][][] recentKl;
+    private final boolean[][] topIsEos;
+    private final int vocabularySize;
+    private final FallbackReport fallbacks;
+
+    private StepObservation(Builder b) {
+        this.genLength = b.genLength;
+        this.blockLength = b.blockLength;
+        this.confidence = b.confidence;
+        this.margin = b.margin;
+        this.entropy = b.entropy;
+        this.masked = b.masked;
+        this.eligible = b.eligible;
+        this.blockStart = b.blockStart;
+        this.blockIndex = b.blockIndex;
+        this.stepInBlock = b.stepInBlock;
+        this.maskedAtBlockStart = b.maskedAtBlockStart;
+        this.step = b.step;
+        this.rng = b.rng;
+        this.episodeIds = b.episodeIds;
+        this.recentKl = b.recentKl;
+        this.topIsEos = b.topIsEos;
+        this.vocabularySize = b.vocabularySize;
+        this.fallbacks = new FallbackReport(b.confidence.length);
     }
 
-    /** With KL history, and no fallback reported yet. */
-    public StepObservation(int genLength, int blockLength, int numBlocks,
-                           float[][] confidence, float[][] margin, float[][] entropy,
-                           boolean[][] masked, boolean[][] eligible,
-                           int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
-                           int[] step, SplittableRandom[] rng, int[] episodeIds, float[][][] recentKl) {
-        this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
-                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, recentKl, new boolean[confidence.length], null);
+    /** An observation of a buffer of genLength positions decoded in blocks of blockLength. */
+    public static Builder builder(int genLength, int blockLength) {
+        return new Builder(genLength, blockLength);
     }
 
-    /** Without KL history (what every policy but KLASS sees). */
-    public StepObservation(int genLength, int blockLength, int numBlocks,
-                           float[][] confidence, float[][] margin, float[][] entropy,
-                           boolean[][] masked, boolean[][] eligible,
-                           int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart,
-                           int[] step, SplittableRandom[] rng, int[] episodeIds) {
-        this(genLength, blockLength, numBlocks, confidence, margin, entropy, masked, eligible, blockStart, blockIndex,
-                stepInBlock, maskedAtBlockStart, step, rng, episodeIds, null);
+    /** A builder holding everything this observation holds (a fresh fallback report comes with what it builds). */
+    public Builder toBuilder() {
+        return builder(genLength, blockLength).statistics(confidence, margin, entropy).masks(masked, eligible)
+                .blocks(blockStart, blockIndex, stepInBlock, maskedAtBlockStart).episodes(step, rng, episodeIds)
+                .recentKl(recentKl).topIsEos(topIsEos).vocabularySize(vocabularySize);
     }
 
     /**
-     * A policy calls this when its selection for a row is its own fallback (its rule chose nothing
-     * and it picked a position anyway, as the learned policy does), so the environment counts the
-     * step as a fallback just as it counts an empty selection it has to fill itself.
+     * Which rows' selections were the policy's own fallback (its rule chose nothing and it picked a
+     * position anyway, as the learned policy does). The policy writes it, the environment reads it
+     * when it applies the step, and counts those steps as fallbacks just as it counts an empty
+     * selection it has to fill itself.
      */
-    public void reportFallback(int row) {
-        fallbackReported[row] = true;
+    public static final class FallbackReport {
+        private final boolean[] reported;
+
+        FallbackReport(int rows) {
+            this.reported = new boolean[rows];
+        }
+
+        /** Row {@code row}'s selection is the policy's own fallback. */
+        public void report(int row) {
+            reported[row] = true;
+        }
+
+        public boolean reported(int row) {
+            return reported[row];
+        }
+    }
+
+    /** Builds a {@link StepObservation}; statistics, masks, blocks and episodes are required, recentKl and topIsEos optional (null), vocabularySize optional (0). */
+    public static final class Builder {
+        private final int genLength, blockLength;
+        private float[][] confidence, margin, entropy;
+        private boolean[][] masked, eligible;
+        private int[] blockStart, blockIndex, stepInBlock, maskedAtBlockStart;
+        private int[] step;
+        private SplittableRandom[] rng;
+        private int[] episodeIds;
+        private float[][][] recentKl;
+        private boolean[][] topIsEos;
+        private int vocabularySize;
+
+        private Builder(int genLength, int blockLength) {
+            this.genLength = genLength;
+            this.blockLength = blockLength;
+        }
+
+        /** The dLLM's statistics per row and buffer position. */
+        public Builder statistics(float[][] confidence, float[][] margin, float[][] entropy) {
+            this.confidence = confidence;
+            this.margin = margin;
+            this.entropy = entropy;
+            return this;
+        }
+
+        public Builder masks(boolean[][] masked, boolean[][] eligible) {
+            this.masked = masked;
+            this.eligible = eligible;
+            return this;
+        }
+
+        /** Per row: the active block's first position and index, steps spent in it, and its masked positions when it became active. */
+        public Builder blocks(int[] blockStart, int[] blockIndex, int[] stepInBlock, int[] maskedAtBlockStart) {
+            this.blockStart = blockStart;
+            this.blockIndex = blockIndex;
+            this.stepInBlock = stepInBlock;
+            this.maskedAtBlockStart = maskedAtBlockStart;
+            return this;
+        }
+
+        /** Per row: steps so far in the episode, the episode's random stream, and its id in the environment. */
+        public Builder episodes(int[] step, SplittableRandom[] rng, int[] episodeIds) {
+            this.step = step;
+            this.rng = rng;
+            this.episodeIds = episodeIds;
+            return this;
+        }
+
+        public Builder recentKl(float[][][] recentKl) {
+            this.recentKl = recentKl;
+            return this;
+        }
+
+        public Builder topIsEos(boolean[][] topIsEos) {
+            this.topIsEos = topIsEos;
+            return this;
+        }
+
+        /** The dLLM's vocabulary size (what the entropy feature is scaled by). */
+        public Builder vocabularySize(int vocabularySize) {
+            this.vocabularySize = vocabularySize;
+            return this;
+        }
+
+        public StepObservation build() {
+            if (confidence == null || margin == null || entropy == null) throw new IllegalStateException("an observation needs the statistics");
+            if (masked == null || eligible == null) throw new IllegalStateException("an observation needs the masks");
+            if (blockStart == null || blockIndex == null || stepInBlock == null || maskedAtBlockStart == null) throw new IllegalStateException("an observation needs the blocks");
+            if (step == null || rng == null || episodeIds == null) throw new IllegalStateException("an observation needs the episodes");
+            return new StepObservation(this);
+        }
+    }
+
+    public int genLength() {
+        return genLength;
+    }
+
+    public int blockLength() {
+        return blockLength;
+    }
+
+    /** Blocks in the buffer: genLength / blockLength. */
+    public int numBlocks() {
+        return genLength / blockLength;
+    }
+
+    public float[][] confidence() {
+        return confidence;
+    }
+
+    public float[][] margin() {
+        return margin;
+    }
+
+    public float[][] entropy() {
+        return entropy;
+    }
+
+    public boolean[][] masked() {
+        return masked;
+    }
+
+    public boolean[][] eligible() {
+        return eligible;
+    }
+
+    public int[] blockStart() {
+        return blockStart;
+    }
+
+    public int[] blockIndex() {
+        return blockIndex;
+    }
+
+    public int[] stepInBlock() {
+        return stepInBlock;
+    }
+
+    public int[] maskedAtBlockStart() {
+        return maskedAtBlockStart;
+    }
+
+    public int[] step() {
+        return step;
+    }
+
+    public SplittableRandom[] rng() {
+        return rng;
+    }
+
+    public int[] episodeIds() {
+        return episodeIds;
+    }
+
+    /** Null unless the policy asked for a KL history. */
+    public float[][][] recentKl() {
+        return recentKl;
+    }
+
+    /** Null when the environment did not say (observations built by hand). */
+    public boolean[][] topIsEos() {
+        return topIsEos;
+    }
+
+    /** The dLLM's vocabulary size, or 0 when the environment did not say (observations built by hand). */
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** Where the policy reports the rows whose selection was its own fallback. */
+    public FallbackReport fallbacks() {
+        return fallbacks;
     }
 
     public int rows() {

@@ -9,7 +9,7 @@ import java.util.Map;
  * <p>An implementation may return an empty selection for a row; the environment then unmasks
  * its deterministic fallback (the most confident eligible position) and records that it did. A
  * policy that falls back by itself (its rule chose nothing, so it picks a position) says so with
- * {@link StepObservation#reportFallback(int)}, and the step is counted the same way.
+ * {@link StepObservation#fallbacks()}, and the step is counted the same way.
  */
 public interface UnmaskPolicy {
     /** A short stable name, e.g. "threshold". */

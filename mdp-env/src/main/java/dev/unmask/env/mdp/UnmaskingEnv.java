@@ -177,8 +177,8 @@ public final class UnmaskingEnv {
             ids[r] = e;
         }
         float[][][] kl = recentKl != null ? updateKl(masked) : null;
-        observed = new StepObservation(genLength, blockLength, numBlocks, conf, margin, ent, masked, eligible,
-                bStart, bIdx, sib, mabs, st, rr, ids, kl, topIsEos);
+        observed = StepObservation.builder(genLength, blockLength).statistics(conf, margin, ent).masks(masked, eligible)
+                .blocks(bStart, bIdx, sib, mabs).episodes(st, rr, ids).recentKl(kl).topIsEos(topIsEos).vocabularySize(vocab.size()).build();
         return observed;
     }
 
@@ -221,7 +221,7 @@ public final class UnmaskingEnv {
      * Applies the decisions for the rows of the last observation. A selected position that is not
      * eligible is an error; an empty selection unmasks the most confident eligible position
      * (lowest position on ties) and is recorded as a fallback, as is a row the policy reported as
-     * its own fallback on the observation ({@link StepObservation#reportFallback(int)}). With
+     * its own fallback on the observation ({@link StepObservation#fallbacks()}). With
      * {@link #allowEmptySteps} an empty selection may stay empty.
      */
     public StepRecord step(boolean[][] actions) {
@@ -254,7 +254,7 @@ public final class UnmaskingEnv {
                 applied[r][best] = true;
                 unmasked[r] = 1;
                 fallback[r] = true;
-            } else if (observed.fallbackReported()[r]) {
+            } else if (observed.fallbacks().reported(r)) {
                 fallback[r] = true;
             }
             if (fallback[r]) fallbacks[e]++;

@@ -22,33 +22,20 @@ import java.util.SplittableRandom;
  * answer would not fit a 128-token buffer (15 rows or more) are drawn again, as are the starts
  * that are already all zeros. The verifier asks for the whole trace (it is unique).
  */
-public final class DucciTask implements Task {
-    static final int GEN_LENGTH = 128;
+public final class DucciTask extends TraceTask {
     static final int WIDTH = 8;
 
-    @Override
-    public String name() {
-        return "ducci";
+    public DucciTask() {
+        super("ducci");
     }
 
     @Override
-    public int defaultGenLength() {
-        return GEN_LENGTH;
-    }
-
-    @Override
-    public Example sample(Split split, SplittableRandom rng) {
-        return Task.inSplit(split, rng, this::draw);
-    }
-
-    private Example draw(SplittableRandom rng) {
-        while (true) {
-            String key = String.format(Locale.ROOT, "%08d", rng.nextInt(100_000_000));
-            if (key.equals("00000000")) continue;
-            String answer = trace(key);
-            if (answer.length() > GEN_LENGTH) continue;
-            return new Example(name(), key, "<ducci>" + key + ",", answer);
-        }
+    Example drawOnce(SplittableRandom rng) {
+        String key = String.format(Locale.ROOT, "%08d", rng.nextInt(100_000_000));
+        if (key.equals("00000000")) return null;
+        String answer = trace(key);
+        if (!fits(answer)) return null;
+        return example(key, "<ducci>" + key + ",", answer);
     }
 
     /** The rows after the start up to and including the first row of zeros, or longer than the buffer when it does not come in time. */
@@ -70,10 +57,5 @@ public final class DucciTask implements Task {
             row = next;
         }
         return sb.toString();
-    }
-
-    @Override
-    public boolean isCorrect(Example example, String answerText) {
-        return answerText.equals(example.answer());
     }
 }

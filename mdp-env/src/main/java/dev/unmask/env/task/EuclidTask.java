@@ -20,36 +20,23 @@ import java.util.SplittableRandom;
  * wrong or cut-short trace does not count, since the gcd alone is a guess away (it is 1 for 61% of
  * the pairs).
  */
-public final class EuclidTask implements Task {
+public final class EuclidTask extends TraceTask {
     /** Largest first operand. */
     public static final int MAX_DIVIDEND = 999;
-    static final int GEN_LENGTH = 128;
 
-    @Override
-    public String name() {
-        return "gcd";
+    public EuclidTask() {
+        super("gcd");
     }
 
     @Override
-    public int defaultGenLength() {
-        return GEN_LENGTH;
-    }
-
-    @Override
-    public Example sample(Split split, SplittableRandom rng) {
-        return Task.inSplit(split, rng, this::draw);
-    }
-
-    private Example draw(SplittableRandom rng) {
-        while (true) {
-            int a = 2 + rng.nextInt(MAX_DIVIDEND - 1);
-            int b = 1 + rng.nextInt(a - 1);
-            String answer = trace(a, b);
-            // one character per token: every character of the trace is a single built-in token
-            if (answer.length() > GEN_LENGTH) continue;
-            String key = a + "," + b;
-            return new Example(name(), key, "<gcd>" + key + "=", answer);
-        }
+    Example drawOnce(SplittableRandom rng) {
+        int a = 2 + rng.nextInt(MAX_DIVIDEND - 1);
+        int b = 1 + rng.nextInt(a - 1);
+        String answer = trace(a, b);
+        // one character per token: every character of the trace is a single built-in token
+        if (!fits(answer)) return null;
+        String key = a + "," + b;
+        return example(key, "<gcd>" + key + "=", answer);
     }
 
     /** The worked trace of gcd(a, b) for a > b >= 1, with the gcd after '>'. */
@@ -64,11 +51,5 @@ public final class EuclidTask implements Task {
             b = r;
         }
         return sb.append('>').append(a).toString();
-    }
-
-    /** The trace is unique (numbers without leading zeros), so an answer is right exactly when it is that trace. */
-    @Override
-    public boolean isCorrect(Example example, String answerText) {
-        return answerText.equals(example.answer());
     }
 }

@@ -18,32 +18,18 @@ import java.util.SplittableRandom;
  * whose answer would not fit a 128-token buffer are drawn again. The verifier asks for the whole
  * trace (it is unique).
  */
-public final class FibonacciTask implements Task {
-    static final int GEN_LENGTH = 128;
-
-    @Override
-    public String name() {
-        return "fib";
+public final class FibonacciTask extends TraceTask {
+    public FibonacciTask() {
+        super("fib");
     }
 
     @Override
-    public int defaultGenLength() {
-        return GEN_LENGTH;
-    }
-
-    @Override
-    public Example sample(Split split, SplittableRandom rng) {
-        return Task.inSplit(split, rng, this::draw);
-    }
-
-    private Example draw(SplittableRandom rng) {
-        while (true) {
-            int a = rng.nextInt(100), b = rng.nextInt(100);
-            String answer = trace(a, b);
-            if (answer.length() > GEN_LENGTH) continue;
-            String key = twoDigits(a) + "," + twoDigits(b);
-            return new Example(name(), key, "<fib>" + key + "=", answer);
-        }
+    Example drawOnce(SplittableRandom rng) {
+        int a = rng.nextInt(100), b = rng.nextInt(100);
+        String answer = trace(a, b);
+        if (!fits(answer)) return null;
+        String key = twoDigits(a) + "," + twoDigits(b);
+        return example(key, "<fib>" + key + "=", answer);
     }
 
     private static String twoDigits(int v) {
@@ -64,10 +50,5 @@ public final class FibonacciTask implements Task {
             current = next;
         }
         return sb.toString();
-    }
-
-    @Override
-    public boolean isCorrect(Example example, String answerText) {
-        return answerText.equals(example.answer());
     }
 }

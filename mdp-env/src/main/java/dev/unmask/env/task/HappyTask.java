@@ -18,33 +18,20 @@ import java.util.SplittableRandom;
  * <p>Instances: a start uniform in 2..9999 other than 4 (key: the start). The verifier asks for the
  * whole trace; a right step count after a wrong trace does not count.
  */
-public final class HappyTask implements Task {
+public final class HappyTask extends TraceTask {
     /** Largest start. */
     public static final int MAX_START = 9999;
-    static final int GEN_LENGTH = 128;
 
-    @Override
-    public String name() {
-        return "happy";
+    public HappyTask() {
+        super("happy");
     }
 
     @Override
-    public int defaultGenLength() {
-        return GEN_LENGTH;
-    }
-
-    @Override
-    public Example sample(Split split, SplittableRandom rng) {
-        return Task.inSplit(split, rng, this::draw);
-    }
-
-    private Example draw(SplittableRandom rng) {
-        while (true) {
-            int start = 2 + rng.nextInt(MAX_START - 1);
-            if (start == 4) continue; // already stopped: an empty trace
-            String key = Integer.toString(start);
-            return new Example(name(), key, "<happy>" + key + "=", trace(start));
-        }
+    Example drawOnce(SplittableRandom rng) {
+        int start = 2 + rng.nextInt(MAX_START - 1);
+        if (start == 4) return null; // already stopped: an empty trace
+        String key = Integer.toString(start);
+        return example(key, "<happy>" + key + "=", trace(start));
     }
 
     /** Sum of the squares of the decimal digits. */
@@ -66,11 +53,5 @@ public final class HappyTask implements Task {
             sb.append(v);
         } while (v != 1 && v != 4);
         return sb.append('>').append(steps).toString();
-    }
-
-    /** The trace is unique, so an answer is right exactly when it is that trace. */
-    @Override
-    public boolean isCorrect(Example example, String answerText) {
-        return answerText.equals(example.answer());
     }
 }

@@ -32,9 +32,7 @@ import java.util.SplittableRandom;
  * {@code lag5}); starts that never stop, or not within a 128-token buffer, are drawn again. The
  * verifier asks for the whole trace (it is unique).
  */
-public final class LaggedSumTask implements Task {
-    static final int GEN_LENGTH = 128;
-
+public final class LaggedSumTask extends TraceTask {
     /** What ends the trace: a 0 written right after a digit of this kind. */
     private enum Stop {
         ZERO_AFTER_ODD, ZERO_AFTER_NINE;
@@ -44,7 +42,6 @@ public final class LaggedSumTask implements Task {
         }
     }
 
-    private final String name;
     private final int lag;
     private final Stop stop;
 
@@ -55,7 +52,7 @@ public final class LaggedSumTask implements Task {
     private final int minimumDigits;
 
     private LaggedSumTask(String name, int lag, Stop stop, String separator, int minimumDigits) {
-        this.name = name;
+        super(name);
         this.lag = lag;
         this.stop = stop;
         this.separator = separator;
@@ -78,33 +75,16 @@ public final class LaggedSumTask implements Task {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int defaultGenLength() {
-        return GEN_LENGTH;
-    }
-
-    @Override
-    public Example sample(Split split, SplittableRandom rng) {
-        return Task.inSplit(split, rng, this::draw);
-    }
-
-    private Example draw(SplittableRandom rng) {
-        int starts = (int) Math.pow(10, lag);
-        while (true) {
-            String key = String.format(Locale.ROOT, "%0" + lag + "d", rng.nextInt(starts));
-            String answer = trace(key);
-            if (answer.length() > GEN_LENGTH) continue;
-            return new Example(name, key, "<" + name + ">" + key + separator, answer);
-        }
+    Example drawOnce(SplittableRandom rng) {
+        String key = String.format(Locale.ROOT, "%0" + lag + "d", rng.nextInt((int) Math.pow(10, lag)));
+        String answer = trace(key);
+        if (!fits(answer)) return null;
+        return example(key, "<" + name() + ">" + key + separator, answer);
     }
 
     /** The digits after the start digits up to the stop, or longer than the buffer when the stop does not come in time. */
     public String trace(String start) {
-        if (!start.matches("[0-9]{" + lag + "}")) throw new IllegalArgumentException(name + " needs " + lag + " start digits, got '" + start + "'");
+        if (!start.matches("[0-9]{" + lag + "}")) throw new IllegalArgumentException(name() + " needs " + lag + " start digits, got '" + start + "'");
         int[] x = new int[lag + GEN_LENGTH + 1];
         for (int i = 0; i < lag; i++) x[i] = start.charAt(i) - '0';
         StringBuilder sb = new StringBuilder();
@@ -127,10 +107,5 @@ public final class LaggedSumTask implements Task {
         int[] out = new int[answer.length()];
         for (int i = 0; i < out.length; i++) out[i] = i;
         return out;
-    }
-
-    @Override
-    public boolean isCorrect(Example example, String answerText) {
-        return answerText.equals(example.answer());
     }
 }

@@ -22,36 +22,23 @@ import java.util.SplittableRandom;
  * in one step, which the start's mirrored digit pairs give away. The verifier asks for the whole
  * trace.
  */
-public final class ReverseAddTask implements Task {
+public final class ReverseAddTask extends TraceTask {
     /** Smallest and largest start. */
     public static final int MIN_START = 10, MAX_START = 99_999;
-    static final int GEN_LENGTH = 128;
 
-    @Override
-    public String name() {
-        return "revadd";
+    public ReverseAddTask() {
+        super("revadd");
     }
 
     @Override
-    public int defaultGenLength() {
-        return GEN_LENGTH;
-    }
-
-    @Override
-    public Example sample(Split split, SplittableRandom rng) {
-        return Task.inSplit(split, rng, this::draw);
-    }
-
-    private Example draw(SplittableRandom rng) {
-        while (true) {
-            String start = Integer.toString(MIN_START + rng.nextInt(MAX_START - MIN_START + 1));
-            if (isPalindrome(start)) continue; // nothing to do
-            String answer = trace(start, GEN_LENGTH);
-            // one-step starts are left out: whether the first sum is a palindrome can be read off the
-            // start's digits (its mirrored digit pairs), so their length would be given away
-            if (answer == null || answer.endsWith(">1")) continue;
-            return new Example(name(), start, "<revadd>" + start + "=", answer);
-        }
+    Example drawOnce(SplittableRandom rng) {
+        String start = Integer.toString(MIN_START + rng.nextInt(MAX_START - MIN_START + 1));
+        if (isPalindrome(start)) return null; // nothing to do
+        String answer = trace(start, GEN_LENGTH);
+        // one-step starts are left out: whether the first sum is a palindrome can be read off the
+        // start's digits (its mirrored digit pairs), so their length would be given away
+        if (answer == null || answer.endsWith(">1")) return null;
+        return example(start, "<revadd>" + start + "=", answer);
     }
 
     static boolean isPalindrome(String digits) {
@@ -90,11 +77,5 @@ public final class ReverseAddTask implements Task {
         } while (!isPalindrome(v));
         sb.append('>').append(steps);
         return sb.length() > maxChars ? null : sb.toString();
-    }
-
-    /** The trace is unique, so an answer is right exactly when it is that trace. */
-    @Override
-    public boolean isCorrect(Example example, String answerText) {
-        return answerText.equals(example.answer());
     }
 }

@@ -63,7 +63,7 @@ public final class OnnxPolicy implements UnmaskPolicy, AutoCloseable {
             int row = r;
             BernoulliDecision d = BernoulliDecision.decide(logits, r * in.width(), in.width(), j -> in.eligible()[row * in.width() + j] != 0f,
                     temperature, sample, obs.rng()[r]);
-            if (d.fallback() >= 0) obs.reportFallback(r);
+            if (d.fallback() >= 0) obs.fallbacks().report(r);
             boolean[] take = d.taken();
             for (int j = 0; j < in.width(); j++) if (take[j]) out[r][in.blockStart()[r] + j] = true;
         }

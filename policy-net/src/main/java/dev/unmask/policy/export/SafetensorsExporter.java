@@ -93,7 +93,7 @@ public final class SafetensorsExporter {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("confidence", "p(top-1 token) of the dLLM at the position");
         m.put("margin", "p(top-1) - p(top-2)");
-        m.put("entropy", "entropy of the dLLM's distribution at the position in nats, divided by ln(24)");
+        m.put("entropy", "entropy of the dLLM's distribution at the position in nats, divided by ln(V), V the dLLM's vocabulary size");
         m.put("masked_fraction", "eligible positions in the active block / block length (same value at every position)");
         m.put("step_fraction", "steps already spent in the active block / block length (same value at every position)");
         m.put("confidence_logodds", "ln(c / (1 - c)) of the confidence c, with 1 - c floored at 1e-6");

@@ -253,9 +253,9 @@ class PolicyExportTest {
                     masked[j] = !Float.isNaN(conf[j]);
                     eligible[j] = masked[j] && j >= from && j < from + block;
                 }
-                StepObservation o = new StepObservation(len, block, len / block, new float[][]{conf}, new float[][]{margin}, new float[][]{entropy},
-                        new boolean[][]{masked}, new boolean[][]{eligible}, new int[]{from}, new int[]{from / block}, new int[]{0},
-                        new int[]{block}, new int[]{steps}, new SplittableRandom[]{new SplittableRandom(1)}, new int[]{0});
+                StepObservation o = StepObservation.builder(len, block).statistics(new float[][]{conf}, new float[][]{margin}, new float[][]{entropy})
+                        .masks(new boolean[][]{masked}, new boolean[][]{eligible}).blocks(new int[]{from}, new int[]{from / block}, new int[]{0}, new int[]{block})
+                        .episodes(new int[]{steps}, new SplittableRandom[]{new SplittableRandom(1)}, new int[]{0}).build();
                 boolean[] ref = new LearnedPolicy(net, 1.0, false, "ref").select(o)[0];
                 List<Integer> expected = new ArrayList<>();
                 for (int j = 0; j < len; j++) if (ref[j]) expected.add(j);
