@@ -104,7 +104,7 @@ public final class Policies {
         if (!sameDllm) differs.add("dLLM");
         if (!sameTask) differs.add("task");
         if (!sameLength) differs.add("buffer length");
-        return String.format(Locale.ROOT, "policy %s was trained on dLLM %s (weights sha256 %s), task %s, L=%d; this evaluation runs dLLM %s (weights sha256 %s), task %s, L=%d (%s differ)",
+        return String.format(Locale.ROOT, "policy %s was trained on dLLM %s (weights sha256 %s), task %s, L=%d; this evaluation runs dLLM %s (weights sha256 %s), task %s, L=%d (%s)",
                 dir, p.dllmPath(), abbreviate(p.dllmSha256()), p.task(), p.genLength(), dllm, abbreviate(dllmSha256), task, genLength,
                 String.join(" and ", differs) + (differs.size() == 1 ? " differs" : " differ"));
     }
