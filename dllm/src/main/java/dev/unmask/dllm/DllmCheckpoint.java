@@ -1,5 +1,6 @@
 package dev.unmask.dllm;
 
+import dev.unmask.env.io.PathKinds;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.CheckpointFiles;
@@ -53,7 +54,7 @@ public final class DllmCheckpoint {
     }
 
     public static Contents read(Path dir) {
-        dev.unmask.env.io.PathKinds.requireFolder(CheckpointFiles.locate(dir), "dLLM checkpoint", "a built-in dLLM checkpoint folder");
+        PathKinds.requireFolder(CheckpointFiles.locate(dir), "dLLM checkpoint", "a built-in dLLM checkpoint folder");
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, CONFIG, VOCAB, WEIGHTS);
         DllmConfig config = parse(files.get(CONFIG), DllmConfig.class, dir, CONFIG);
         Vocabulary vocab = parse(files.get(VOCAB), Vocabulary.class, dir, VOCAB);

@@ -1,5 +1,6 @@
 package dev.unmask.dllm;
 
+import dev.unmask.env.task.Example;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.CheckpointFiles;
@@ -107,7 +108,7 @@ public final class DllmTrainer {
     }
 
     /** The shortest-answer example of {@code draws} training draws; with 1, exactly one draw from the stream (runs before the option existed). */
-    static dev.unmask.env.task.Example drawExample(Task task, SplittableRandom rng, int draws) {
+    static Example drawExample(Task task, SplittableRandom rng, int draws) {
         var ex = task.sample(Split.TRAIN, rng);
         for (int k = 1; k < draws; k++) {
             var other = task.sample(Split.TRAIN, rng);

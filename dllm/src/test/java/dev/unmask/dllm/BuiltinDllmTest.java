@@ -1,5 +1,8 @@
 package dev.unmask.dllm;
 
+import dev.unmask.env.io.CheckpointFiles;
+import dev.unmask.env.io.Json;
+import dev.unmask.nn.TransformerBlocks;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
@@ -77,7 +80,7 @@ class BuiltinDllmTest {
         float[] pos = new float[positions];
         for (int p = 0; p < positions; p++) pos[p] = p;
         var column = sd.constant("pos", org.nd4j.linalg.factory.Nd4j.create(pos, new long[]{positions, 1}, 'c'));
-        var rope = dev.unmask.nn.TransformerBlocks.Rotary.of(sd, "rope", column, d, heads);
+        var rope = TransformerBlocks.Rotary.of(sd, "rope", column, d, heads);
         java.util.Random rng = new java.util.Random(3);
         float[] qv = new float[d], kv = new float[d];
         for (int c = 0; c < d; c++) {
@@ -109,7 +112,7 @@ class BuiltinDllmTest {
 
     @Test
     void aConfigWrittenBeforeRotaryExistedLoadsWithoutIt() throws Exception {
-        DllmConfig old = dev.unmask.env.io.Json.MAPPER.readValue(
+        DllmConfig old = Json.MAPPER.readValue(
                 "{\"dModel\":16,\"layers\":1,\"heads\":2,\"ffDim\":32,\"maxLength\":64,\"initSeed\":3}", DllmConfig.class);
         assertEquals(new DllmConfig(16, 1, 2, 32, 64, 3), old);
         assertFalse(old.rotary());
@@ -248,7 +251,7 @@ class BuiltinDllmTest {
         files.put(DllmCheckpoint.CONFIG, cfg.getBytes());
         files.put(DllmCheckpoint.VOCAB, Files.readAllBytes(ck2.resolve(DllmCheckpoint.VOCAB)));
         files.put(DllmCheckpoint.WEIGHTS, Files.readAllBytes(ck2.resolve(DllmCheckpoint.WEIGHTS)));
-        dev.unmask.env.io.CheckpointFiles.write(ck2, files);
+        CheckpointFiles.write(ck2, files);
         e = assertThrows(UnmaskException.class, () -> DllmCheckpoint.load(ck2));
         assertTrue(e.getMessage().matches(".*tensor \\S+ has shape \\[.*\\] but the config expects \\[.*"), e.getMessage());
 

@@ -1,5 +1,6 @@
 package dev.unmask.dllm;
 
+import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.onnx.DllmOnnxExporter;
@@ -243,7 +244,7 @@ class FastDllmTest {
         Map<String, byte[]> files = new TreeMap<>();
         for (String f : List.of("weights.safetensors", "adam.safetensors")) files.put(f, Files.readAllBytes(state.resolve(f)));
         files.put("state.json", Files.readString(state.resolve("state.json")).replaceAll(",?\\s*\"trainer\"\\s*:\\s*\"samediff\"", "").getBytes());
-        dev.unmask.env.io.CheckpointFiles.write(state, files);
+        CheckpointFiles.write(state, files);
         assertFalse(Files.readString(state.resolve("state.json")).contains("trainer"));
         assertEquals(DllmTrainer.Kind.SAMEDIFF, DllmTrainer.savedKind(dir));
         DllmTrainer fast = new DllmTrainer(new BuiltinDllm(config, Vocabulary.builtin()), cfg, DllmTrainer.Kind.FAST);

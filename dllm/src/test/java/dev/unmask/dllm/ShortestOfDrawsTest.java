@@ -1,5 +1,7 @@
 package dev.unmask.dllm;
 
+import dev.unmask.env.io.Json;
+import dev.unmask.env.task.Split;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.task.Tasks;
@@ -16,7 +18,7 @@ class ShortestOfDrawsTest {
         var task = Tasks.byName("lag48");
         double one = 0, three = 0;
         for (int i = 0; i < 300; i++) {
-            var plain = task.sample(dev.unmask.env.task.Split.TRAIN, new SplittableRandom(i));
+            var plain = task.sample(Split.TRAIN, new SplittableRandom(i));
             var drawn = DllmTrainer.drawExample(task, new SplittableRandom(i), 1);
             assertEquals(plain, drawn, "one draw consumes the stream exactly as before the option existed");
             var shortest = DllmTrainer.drawExample(task, new SplittableRandom(i), 3);
@@ -49,9 +51,9 @@ class ShortestOfDrawsTest {
     void aConfigWithoutTheKeyDrawsOnceAndABadValueIsRejected() throws Exception {
         var cfg = new DllmTrainConfig(List.of("sort"), 4, 4, 1e-3, 1, 1.0, 3, 10, 0.0);
         assertEquals(1, cfg.shortestOfDraws());
-        String json = dev.unmask.env.io.Json.write(cfg).replace(",\n  \"shortestOfDraws\" : 1", "").replace("\"shortestOfDraws\" : 1,", "");
+        String json = Json.write(cfg).replace(",\n  \"shortestOfDraws\" : 1", "").replace("\"shortestOfDraws\" : 1,", "");
         assertFalse(json.contains("shortestOfDraws"), json);
-        assertEquals(cfg, dev.unmask.env.io.Json.MAPPER.readValue(json, DllmTrainConfig.class), "configs recorded before the key read as one draw");
+        assertEquals(cfg, Json.MAPPER.readValue(json, DllmTrainConfig.class), "configs recorded before the key read as one draw");
         assertThrows(UnmaskException.class, () -> new DllmTrainConfig(List.of("sort"), 4, 4, 1e-3, 1, 1.0, 3, 10, 0.0, -1));
         var model = new BuiltinDllm(new DllmConfig(16, 1, 2, 32, 64, 3), Vocabulary.builtin());
         var a = new DllmTrainer(model, cfg, DllmTrainer.Kind.FAST).batch(2);

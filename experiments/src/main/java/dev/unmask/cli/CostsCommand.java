@@ -1,5 +1,6 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.io.PathKinds;
 import dev.unmask.runs.TrainingCost;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -17,7 +18,7 @@ final class CostsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        for (Path r : runs) dev.unmask.env.io.PathKinds.requireFolder(r, "run folder", "a policy-training run folder");
+        for (Path r : runs) PathKinds.requireFolder(r, "run folder", "a policy-training run folder");
         System.out.print(TrainingCost.markdown(TrainingCost.of(runs)));
         return 0;
     }

@@ -1,5 +1,8 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.io.CheckpointFiles;
+import dev.unmask.env.io.OutputDirs;
+import dev.unmask.env.task.Tasks;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.AtomicFiles;
@@ -94,7 +97,7 @@ public final class DllmCommand {
             // every flag is checked before anything is printed or written
             if (addLayers < 0) throw new UnmaskException("--add-layers must be >= 0, got " + addLayers);
             if (addLayers != 0 && initFrom == null) throw new UnmaskException("--add-layers needs --init-from (the checkpoint whose layers it adds to)");
-            boolean hasState = dev.unmask.env.io.CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
+            boolean hasState = CheckpointFiles.exists(out.resolve(DllmTrainer.STATE_DIR));
             if (resume && !hasState) {
                 throw new UnmaskException("--resume: " + out + " holds no trainer state to continue (no " + DllmTrainer.STATE_DIR
                         + "/); to start a new run, leave out --resume" + (Files.exists(out) ? " and choose an empty or new --out" : ""));
@@ -122,7 +125,7 @@ public final class DllmCommand {
             if (shortestOf < 1) throw new UnmaskException("--shortest-of must be >= 1 (draws per training example), got " + shortestOf);
             if (!(suffixMaskProb >= 0 && suffixMaskProb <= 1)) throw new UnmaskException("--suffix-mask-prob must lie in [0, 1], got " + suffixMaskProb);
             DllmTrainConfig cfg = new DllmTrainConfig(tasks, steps, batch, lr, warmup, clip, seed.seed, checkpointEvery, longBufferProb, shortestOf, suffixMaskProb);
-            cfg.tasks().forEach(dev.unmask.env.task.Tasks::byName); // fail fast on an unknown task
+            cfg.tasks().forEach(Tasks::byName); // fail fast on an unknown task
             if (Files.exists(out) && !resume && out.toFile().list().length > 0) {
                 throw new UnmaskException(out + " already exists; pass --resume to continue it or choose another --out");
             }
@@ -135,7 +138,7 @@ public final class DllmCommand {
             DllmTrainer.Kind kind = saved != null ? saved : requested != null ? requested : DllmTrainer.Kind.FAST;
             BuiltinDllm model = init != null ? init : new BuiltinDllm(arch, Vocabulary.builtin());
             DllmTrainRun.checkTasksFit(model, cfg.tasks());
-            dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+            OutputDirs.requireWritable(out, "--out");
             if (initFrom != null) System.err.println(DllmLine.of(initFrom, DllmCheckpoint.weightsSha256(initFrom), "starting weights, trained with the " + kind.label() + " trainer"));
             if (widened != null) System.err.println(widened);
             DllmTrainer trainer = new DllmTrainer(model, cfg, kind);

@@ -1,5 +1,6 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.UnmaskException;
 import dev.unmask.dllm.onnx.Denoisers;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -15,7 +16,7 @@ final class DllmEngineOption {
         public Denoisers.Engine convert(String value) {
             try {
                 return Denoisers.Engine.parse(value);
-            } catch (dev.unmask.env.UnmaskException e) {
+            } catch (UnmaskException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }
         }

@@ -1,5 +1,8 @@
 package dev.unmask.cli;
 
+import dev.unmask.dllm.onnx.Denoisers;
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.io.OutputDirs;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.task.Split;
@@ -37,16 +40,16 @@ final class DllmEvalCommand implements Callable<Integer> {
     public Integer call() {
         long startNanos = System.nanoTime();
         java.time.Instant started = java.time.Instant.now();
-        if (checkpoint == null) throw new dev.unmask.env.UnmaskException("missing required option --dllm DIR: the dLLM to evaluate");
+        if (checkpoint == null) throw new UnmaskException("missing required option --dllm DIR: the dLLM to evaluate");
         tasks.forEach(Tasks::byName);
         int n = heldOut.n;
         long seed = heldOut.seed();
-        if (n <= 0) throw new dev.unmask.env.UnmaskException("--n must be at least 1, got " + n);
+        if (n <= 0) throw new UnmaskException("--n must be at least 1, got " + n);
         int batch = episodes.checked();
-        if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+        if (out != null) OutputDirs.requireWritable(out, "--out");
         tasks = new ArrayList<>(new LinkedHashSet<>(tasks));
         List<EvalRow> rows;
-        try (Denoiser dllm = dev.unmask.dllm.onnx.Denoisers.load(checkpoint, engine.engine)) {
+        try (Denoiser dllm = Denoisers.load(checkpoint, engine.engine)) {
             DllmLine.print(checkpoint, engine.engine);
             rows = DllmEval.rows(dllm, tasks, split, seed, n, batch, row -> System.err.println(ResultTables.shortLine(row)));
         }

@@ -1,5 +1,8 @@
 package dev.unmask.cli;
 
+import dev.unmask.dllm.onnx.Denoisers;
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.io.OutputDirs;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Json;
@@ -48,16 +51,16 @@ final class DllmProbeCommand implements Callable<Integer> {
     public Integer call() {
         long startNanos = System.nanoTime();
         java.time.Instant started = java.time.Instant.now();
-        if (checkpoint == null) throw new dev.unmask.env.UnmaskException("missing required option --dllm DIR: the dLLM to probe");
+        if (checkpoint == null) throw new UnmaskException("missing required option --dllm DIR: the dLLM to probe");
         tasks.forEach(Tasks::byName);
         int n = heldOut.n;
         long seed = heldOut.seed();
-        if (n <= 0 || batch <= 0) throw new dev.unmask.env.UnmaskException("--n and --batch must be positive");
+        if (n <= 0 || batch <= 0) throw new UnmaskException("--n and --batch must be positive");
         StepProbe.Context ctx = StepProbe.Context.parse(context);
-        if (out != null) dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+        if (out != null) OutputDirs.requireWritable(out, "--out");
         List<StepProbe.StepRow> rows = new ArrayList<>();
         List<FirstPassEos> eos = new ArrayList<>();
-        try (Denoiser dllm = dev.unmask.dllm.onnx.Denoisers.load(checkpoint, engine.engine)) {
+        try (Denoiser dllm = Denoisers.load(checkpoint, engine.engine)) {
             DllmLine.print(checkpoint, engine.engine);
             for (String name : new LinkedHashSet<>(tasks)) {
                 rows.addAll(StepProbe.probe(dllm, Tasks.byName(name), split, n, seed, batch, ctx, perToken));

@@ -1,5 +1,7 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.io.CheckpointFiles;
+import dev.unmask.env.io.OutputDirs;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.dllm.onnx.DllmOnnxExporter;
@@ -65,7 +67,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         // a policy exported as one .onnx file is written beside it; anything else into the folder --out
         boolean oneFile = dllm == null && fmt.equals("onnx") && out.getFileName().toString().endsWith(".onnx");
-        dev.unmask.env.io.OutputDirs.requireWritable(oneFile ? out.toAbsolutePath().getParent() : out, "--out");
+        OutputDirs.requireWritable(oneFile ? out.toAbsolutePath().getParent() : out, "--out");
         Map<String, Object> report = new LinkedHashMap<>();
         if (dllm != null) exportDllm(report);
         else if (fmt.equals("onnx")) exportPolicyOnnx(report);
@@ -108,7 +110,7 @@ final class ExportCommand implements Callable<Integer> {
         PolicyNet net = PolicyCheckpoint.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
         SafetensorsExporter.write(net, out, provenance.orElse(null));
-        var back = dev.unmask.env.io.CheckpointFiles.readVerified(out, SafetensorsExporter.WEIGHTS, SafetensorsExporter.SPEC);
+        var back = CheckpointFiles.readVerified(out, SafetensorsExporter.WEIGHTS, SafetensorsExporter.SPEC);
         var tensors = Safetensors.decode(back.get(SafetensorsExporter.WEIGHTS), out.toString());
         var expected = SafetensorsExporter.inferenceWeights(net.weights());
         if (!tensors.keySet().equals(expected.keySet())) throw new UnmaskException("re-reading " + out + " gave other tensors than were written");

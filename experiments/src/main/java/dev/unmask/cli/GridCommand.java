@@ -1,5 +1,7 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.io.OutputDirs;
+import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.denoiser.Denoiser;
@@ -73,7 +75,7 @@ abstract class GridCommand implements Callable<Integer> {
         Split heldOut = split == null ? defaultSplit() : split;
         if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
         KvCacheOption.refuseFullDiffusion(cache.cache, tasks, genLength, blockLengths);
-        dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
+        OutputDirs.requireWritable(out, "--out");
         String dllmSha = Checksums.sha256(Denoisers.weightsFile(ck));
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         GridPlan plan = GridPlan.of(tasks, genLength, blockLengths, policies, seeds, n, heldOut, ck, dllmSha, batch, cache.engineLabel(runsOn.label()),
@@ -112,7 +114,7 @@ abstract class GridCommand implements Callable<Integer> {
         manifest.dllmEngine(runsOn.label());
         for (String p : policies) {
             Path pc = Policies.checkpointOf(p);
-            if (pc != null) manifest.input("policy_weights", pc.resolve(dev.unmask.policy.PolicyCheckpoint.WEIGHTS));
+            if (pc != null) manifest.input("policy_weights", pc.resolve(PolicyCheckpoint.WEIGHTS));
         }
         Progress bar = new Progress(kind(), cells.size());
         java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);

@@ -1,5 +1,6 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.UnmaskException;
 import dev.unmask.env.task.Split;
 import picocli.CommandLine;
 
@@ -9,7 +10,7 @@ final class Splits implements CommandLine.ITypeConverter<Split> {
     public Split convert(String value) {
         try {
             return Split.parse(value);
-        } catch (dev.unmask.env.UnmaskException e) {
+        } catch (UnmaskException e) {
             throw new CommandLine.TypeConversionException(e.getMessage());
         }
     }

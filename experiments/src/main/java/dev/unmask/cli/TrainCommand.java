@@ -1,5 +1,9 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.io.OutputDirs;
+import dev.unmask.runs.BufferFit;
+import dev.unmask.runs.TrainingProvenance;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.eval.EvalRow;
@@ -118,15 +122,15 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (evalN < 0) throw new UnmaskException("--eval-n must be 0 (skip) or positive, got " + evalN);
         KvCacheOption.refuseFullDiffusion(cache.cache, config.genLength(), config.blockLength(), "the config's blockLength " + config.blockLength());
-        dev.unmask.env.io.OutputDirs.requireWritable(out, "--out");
-        dev.unmask.env.denoiser.Denoiser dllm = dev.unmask.dllm.onnx.Denoisers.load(ck, engine.engine, cache.cache);
+        OutputDirs.requireWritable(out, "--out");
+        Denoiser dllm = Denoisers.load(ck, engine.engine, cache.cache);
         String dllmSha256 = Checksums.sha256(Denoisers.weightsFile(ck));
         // what actually runs: a built-in model on SameDiff, anything else (an export, or a built-in one by default) in ONNX Runtime
         String runsOn = Denoisers.engineFor(ck, engine.engine).label();
         // rollouts through a key/value cache see other confidences: the cache is part of the environment a run trains against
         String environment = cache.engineLabel(runsOn);
         if (resume) refuseAnotherRun(config, ck, dllmSha256, environment);
-        dev.unmask.runs.BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
+        BufferFit.check(dllm.vocabulary(), Tasks.byName(config.task()), config.genLength(), Split.TRAIN, config.seed(), 200, "config key genLength");
         System.err.println(DllmLine.of(ck, dllmSha256, environment));
         long dllmParams = dllm instanceof BuiltinDllm b ? b.parameterCount() : -1;
         PolicyTrainer trainer = new PolicyTrainer(config, dllm);
@@ -152,8 +156,8 @@ final class TrainCommand implements Callable<Integer> {
             if (last.iteration() % config.checkpointEvery() == 0 || last.iteration() == config.iterations()) trainer.saveState(out);
         }
         Path policyDir = out.resolve("policy");
-        PolicyCheckpoint.save(policyDir, trainer.net(), dev.unmask.runs.TrainingProvenance.of(config, ck, trainer.iteration()));
-        manifest.input("dllm_weights", dev.unmask.dllm.onnx.Denoisers.weightsFile(ck));
+        PolicyCheckpoint.save(policyDir, trainer.net(), TrainingProvenance.of(config, ck, trainer.iteration()));
+        manifest.input("dllm_weights", Denoisers.weightsFile(ck));
         manifest.dllmEngine(runsOn);
         manifest.result("policy_parameters", trainer.net().parameterCount());
         if (dllmParams > 0) manifest.result("dllm_parameters", dllmParams);

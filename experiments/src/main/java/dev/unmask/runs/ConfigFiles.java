@@ -1,5 +1,6 @@
 package dev.unmask.runs;
 
+import dev.unmask.env.io.PathKinds;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,7 +28,7 @@ public final class ConfigFiles {
         Set<String> known = new TreeSet<>();
         node.fieldNames().forEachRemaining(known::add);
         if (file != null) {
-            dev.unmask.env.io.PathKinds.requireFile(file, "config file", "a JSON or YAML file");
+            PathKinds.requireFile(file, "config file", "a JSON or YAML file");
             JsonNode fromFile;
             try {
                 String name = file.getFileName().toString();

@@ -1,5 +1,7 @@
 package dev.unmask.runs;
 
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.mdp.EpisodeResult;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.eval.EvalRow;
@@ -103,7 +105,7 @@ public final class Sweep {
      * The buffer's first positions (the reference's length and 4 more) as decoded, each token over
      * the step that wrote it, so a sample shows what was committed before what.
      */
-    static String writeOrder(dev.unmask.env.mdp.EpisodeResult e, dev.unmask.env.denoiser.Vocabulary vocab) {
+    static String writeOrder(EpisodeResult e, Vocabulary vocab) {
         int shown = Math.min(e.buffer().length, vocab.encode(e.example().answer()).length + 4);
         StringBuilder tokens = new StringBuilder("      tokens:"), steps = new StringBuilder("      step:  ");
         for (int i = 0; i < shown; i++) {

@@ -1,5 +1,6 @@
 package dev.unmask.runs;
 
+import dev.unmask.env.io.JsonLines;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Json;
 
@@ -50,7 +51,7 @@ public final class TrainingCost {
     public static Row of(Path runDir) throws IOException {
         Path metrics = runDir.resolve("metrics.jsonl");
         if (!Files.isRegularFile(metrics)) throw new UnmaskException(runDir + " has no metrics.jsonl: not a policy-training run folder");
-        return of(runDir, dev.unmask.env.io.JsonLines.readObjects(metrics));
+        return of(runDir, JsonLines.readObjects(metrics));
     }
 
     /** From the run's metrics.jsonl lines already parsed (as {@code report} has them). */

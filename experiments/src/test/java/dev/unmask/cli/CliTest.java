@@ -1,5 +1,21 @@
 package dev.unmask.cli;
 
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.Predictions;
+import dev.unmask.env.eval.EvalRow;
+import dev.unmask.env.io.AtomicFiles;
+import dev.unmask.env.io.Checksums;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.io.Safetensors;
+import dev.unmask.env.task.Example;
+import dev.unmask.env.task.Split;
+import dev.unmask.env.task.Task;
+import dev.unmask.env.task.Tasks;
+import dev.unmask.heuristics.Heuristics;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyNet;
+import dev.unmask.runs.PolicyGrid;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
@@ -50,7 +66,7 @@ class CliTest {
     }
 
     private static List<String> withoutWallTime(List<String> csv) {
-        int col = dev.unmask.env.eval.EvalRow.COLUMNS.indexOf("wall_ms");
+        int col = EvalRow.COLUMNS.indexOf("wall_ms");
         return csv.stream().map(l -> {
             List<String> cells = new java.util.ArrayList<>(List.of(l.split(",")));
             cells.remove(col);
@@ -79,20 +95,20 @@ class CliTest {
         Run r = run("dllm", "eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "3", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(1 + 8, Files.readAllLines(out.resolve("dllm-eval.csv")).size(), "header + careful and aggressive rows");
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
+        Map<?, ?> manifest = Json.read(out.resolve("manifest.json"), Map.class);
         assertEquals(DllmCheckpoint.weightsSha256(ck), ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next());
         assertTrue(((Map<?, ?>) manifest.get("outputs_sha256")).containsKey("dllm-eval.csv"));
     }
 
     @Test
     void probeCutsAnswersIntoStepsAndScoresEachGivenTheOnesBefore(@TempDir Path dir) throws Exception {
-        assertEquals(List.of(0, 6, 12, 18), StepProbe.stepStarts(dev.unmask.env.task.Tasks.byName("arith"), "3+5=08,-2=06,+7=13>13"));
-        assertEquals(List.of(0), StepProbe.stepStarts(dev.unmask.env.task.Tasks.byName("sudoku"), "1234|3412|2143|4321"));
-        assertEquals(List.of(0, 1, 2, 3), StepProbe.stepStarts(dev.unmask.env.task.Tasks.byName("lag"), "1337"), "one step per digit");
+        assertEquals(List.of(0, 6, 12, 18), StepProbe.stepStarts(Tasks.byName("arith"), "3+5=08,-2=06,+7=13>13"));
+        assertEquals(List.of(0), StepProbe.stepStarts(Tasks.byName("sudoku"), "1234|3412|2143|4321"));
+        assertEquals(List.of(0, 1, 2, 3), StepProbe.stepStarts(Tasks.byName("lag"), "1337"), "one step per digit");
         // an oracle that knows every reference answer gets every step exactly, with confidence 1
-        dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-running");
-        var oracle = new OracleDenoiser(task.dataset(dev.unmask.env.task.Split.TEST, 1, 20), task.defaultGenLength());
-        var rows = StepProbe.probe(oracle, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.LEFT, false);
+        Task task = Tasks.byName("arith-running");
+        var oracle = new OracleDenoiser(task.dataset(Split.TEST, 1, 20), task.defaultGenLength());
+        var rows = StepProbe.probe(oracle, task, Split.TEST, 20, 1, 7, StepProbe.Context.LEFT, false);
         assertEquals("final answer", rows.get(rows.size() - 1).step());
         for (var r : rows) {
             assertEquals(1.0, r.exactMatch(), r.toString());
@@ -108,14 +124,14 @@ class CliTest {
 
     @Test
     void probeCanGiveBothSidesAndSplitStepsIntoTokens() {
-        dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("arith-chain");
-        var examples = task.dataset(dev.unmask.env.task.Split.TEST, 1, 20);
+        Task task = Tasks.byName("arith-chain");
+        var examples = task.dataset(Split.TEST, 1, 20);
         var oracle = new OracleDenoiser(examples, task.defaultGenLength());
         int mask = oracle.vocabulary().maskId();
         // right only where the token after the masked run is visible: needs the right-hand context
         var needsRightContext = new OracleDenoiser(examples, task.defaultGenLength()) {
             @Override
-            public dev.unmask.env.denoiser.Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
+            public Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
                 var p = super.predict(seqs, query, dist);
                 for (int b = 0; b < seqs.length; b++) {
                     int end = seqs[b].length - 1;
@@ -126,14 +142,14 @@ class CliTest {
                 return p;
             }
         };
-        for (var r : StepProbe.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.LEFT, false)) assertEquals(0.0, r.exactMatch(), r.toString());
-        var bothSides = StepProbe.probe(needsRightContext, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.ALL, false);
+        for (var r : StepProbe.probe(needsRightContext, task, Split.TEST, 20, 1, 7, StepProbe.Context.LEFT, false)) assertEquals(0.0, r.exactMatch(), r.toString());
+        var bothSides = StepProbe.probe(needsRightContext, task, Split.TEST, 20, 1, 7, StepProbe.Context.ALL, false);
         // every step but the final answer has visible text after it (the final answer is followed by padding, also given)
         for (var r : bothSides) assertEquals(1.0, r.exactMatch(), r.toString());
         // wrong only on the last token of each step (a units digit): the token rows say exactly which
         var unitsBlind = new OracleDenoiser(examples, task.defaultGenLength()) {
             @Override
-            public dev.unmask.env.denoiser.Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
+            public Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
                 var p = super.predict(seqs, query, dist);
                 for (int b = 0; b < seqs.length; b++) {
                     int last = -1;
@@ -144,7 +160,7 @@ class CliTest {
                 return p;
             }
         };
-        var tokens = StepProbe.probe(unitsBlind, task, dev.unmask.env.task.Split.TEST, 20, 1, 7, StepProbe.Context.ALL, true);
+        var tokens = StepProbe.probe(unitsBlind, task, Split.TEST, 20, 1, 7, StepProbe.Context.ALL, true);
         var step2 = tokens.stream().filter(r -> r.step().startsWith("step 2 token")).map(StepProbe.StepRow::step).toList();
         assertEquals(List.of("step 2 token 1", "step 2 token 2", "step 2 token 3", "step 2 token 4", "step 2 token 5", "step 2 token 6"), step2,
                 "',+5=08' has six tokens, in order");
@@ -159,12 +175,12 @@ class CliTest {
     }
 
     /** Predicts the reference answer of every prompt it was built with, with confidence 1. */
-    static class OracleDenoiser implements dev.unmask.env.denoiser.Denoiser {
+    static class OracleDenoiser implements Denoiser {
         private final Vocabulary vocab = Vocabulary.builtin();
         private final Map<String, int[]> byPrompt = new java.util.HashMap<>();
 
-        OracleDenoiser(List<dev.unmask.env.task.Example> examples, int genLength) {
-            for (var e : examples) byPrompt.put(e.prompt(), dev.unmask.env.task.Task.targetSequence(vocab, e, genLength));
+        OracleDenoiser(List<Example> examples, int genLength) {
+            for (var e : examples) byPrompt.put(e.prompt(), Task.targetSequence(vocab, e, genLength));
         }
 
         public Vocabulary vocabulary() {
@@ -179,7 +195,7 @@ class CliTest {
             return "oracle";
         }
 
-        public dev.unmask.env.denoiser.Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        public Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
             int rows = sequences.length;
             int[][] top1 = new int[rows][];
             float[][] conf = new float[rows][], top2 = new float[rows][], ent = new float[rows][];
@@ -210,7 +226,7 @@ class CliTest {
                     }
                 }
             }
-            return new dev.unmask.env.denoiser.Predictions(top1, conf, top2, ent, dist);
+            return new Predictions(top1, conf, top2, ent, dist);
         }
     }
 
@@ -218,7 +234,7 @@ class CliTest {
     void dllmTasksListsEveryTaskAndItsLengthStatistics(@TempDir Path dir) throws Exception {
         Run list = run("dllm", "tasks");
         assertEquals(0, list.code(), list.err());
-        for (String name : dev.unmask.env.task.Tasks.names()) assertTrue(list.out().contains("| `" + name + "` |"), list.out());
+        for (String name : Tasks.names()) assertTrue(list.out().contains("| `" + name + "` |"), list.out());
         assertTrue(list.out().contains("| `gcd` | 128 | `<gcd>"), list.out());
         Path out = dir.resolve("stats");
         Run stats = run("dllm", "tasks", "--tasks", "sort,happy", "--stats", "--n", "400", "--out", out.toString());
@@ -228,7 +244,7 @@ class CliTest {
         assertTrue(md.contains("### sort (buffer 32, 400 distinct train instances, seed 1)"), md);
         assertTrue(md.contains("| size | 1.000 | 1.000 | 0.0 | 100.0% | 100.0% |"), "sort's length is read off the prompt: " + md);
         assertTrue(md.contains("### happy (buffer 128"), md);
-        var json = dev.unmask.env.io.Json.MAPPER.readTree(out.resolve("tasks.json").toFile());
+        var json = Json.MAPPER.readTree(out.resolve("tasks.json").toFile());
         assertEquals(2, json.size());
         assertEquals("happy", json.get(1).path("task").asText());
         assertEquals(128, json.get(1).path("endedShare").size());
@@ -242,19 +258,19 @@ class CliTest {
 
     @Test
     void probeWithNothingGivenScoresStepsFromThePromptAndComparesFirstPassEosWithEndedAnswers() {
-        dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName("happy");
-        var examples = task.dataset(dev.unmask.env.task.Split.TEST, 1, 30);
+        Task task = Tasks.byName("happy");
+        var examples = task.dataset(Split.TEST, 1, 30);
         var oracle = new OracleDenoiser(examples, task.defaultGenLength()) {
             @Override
             public int maxLength() {
                 return 140;
             }
         };
-        for (var r : StepProbe.probe(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7, StepProbe.Context.NONE, false)) {
+        for (var r : StepProbe.probe(oracle, task, Split.TEST, 30, 1, 7, StepProbe.Context.NONE, false)) {
             assertEquals(1.0, r.exactMatch(), r.toString());
         }
         // the oracle knows every length: p(EOS) is 1 exactly where the answer has ended, nothing is cut short
-        var sure = FirstPassEos.measure(oracle, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
+        var sure = FirstPassEos.measure(oracle, task, Split.TEST, 30, 1, 7);
         assertEquals(128, sure.rows().size());
         assertEquals(0.0, sure.summary().meanAbsGap(), 1e-9);
         sure.summary().truncatedInFirstPassAtTau().values().forEach(v -> assertEquals(0.0, v));
@@ -272,7 +288,7 @@ class CliTest {
             }
 
             @Override
-            public dev.unmask.env.denoiser.Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
+            public Predictions predict(int[][] seqs, boolean[][] query, boolean dist) {
                 var p = super.predict(seqs, query, dist);
                 int eos = vocabulary().eosId(), other = vocabulary().id("0");
                 for (float[][] row : p.distributions()) {
@@ -286,7 +302,7 @@ class CliTest {
                 return p;
             }
         };
-        var cut = FirstPassEos.measure(blind, task, dev.unmask.env.task.Split.TEST, 30, 1, 7);
+        var cut = FirstPassEos.measure(blind, task, Split.TEST, 30, 1, 7);
         assertEquals(Map.of("0.5", 1.0, "0.7", 1.0, "0.9", 1.0, "0.95", 1.0, "0.99", 0.0), cut.summary().truncatedInFirstPassAtTau());
         var first = cut.rows().get(0);
         assertEquals(0.96, first.meanEosProb(), 1e-6);
@@ -322,7 +338,7 @@ class CliTest {
         assertTrue(csv.stream().anyMatch(l -> l.contains(",full,32,32,topk,")), "full diffusion rows: " + csv);
         // topk with 32 steps: exactly one token per step
         assertTrue(csv.stream().filter(l -> l.contains("topk")).allMatch(l -> l.contains(",32.0000,")), String.join("\n", csv));
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
+        Map<?, ?> manifest = Json.read(out.resolve("manifest.json"), Map.class);
         assertTrue(((String) manifest.get("command")).startsWith("./unmask sweep"));
         assertEquals(64, ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next().toString().length());
         assertNotNull(((Map<?, ?>) manifest.get("code")).get("unmask_version"));
@@ -382,7 +398,7 @@ class CliTest {
             String samples = Files.readString(cells.filter(p -> p.toString().endsWith(".samples.txt")).findFirst().orElseThrow());
             assertTrue(samples.contains("      step:"), "samples show the step that wrote each token: " + samples);
         }
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(shared.resolve("manifest.json"), Map.class);
+        Map<?, ?> manifest = Json.read(shared.resolve("manifest.json"), Map.class);
         assertEquals(DllmCheckpoint.weightsSha256(b), ((Map<?, ?>) manifest.get("config")).get("dllm_sha256"));
 
         // another split, n or batch is another cell too
@@ -408,7 +424,7 @@ class CliTest {
         }
         String csv = Files.readString(shared.resolve("eval.csv"));
         assertTrue(csv.contains("cache=dual"), csv);
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(shared.resolve("manifest.json"), Map.class);
+        Map<?, ?> manifest = Json.read(shared.resolve("manifest.json"), Map.class);
         assertEquals("dual", ((Map<?, ?>) manifest.get("config")).get("cache"));
         assertEquals("fast", manifest.get("dllm_engine"));
     }
@@ -449,8 +465,8 @@ class CliTest {
         assertTrue(tampered.out().contains("CHANGED " + evalJson), "the edit is caught by the manifest's checksum: " + tampered.out());
         Path manifestFile = out.resolve("manifest.json");
         String signed = Files.readString(manifestFile);
-        Files.writeString(manifestFile, signed.replace(dev.unmask.env.io.Checksums.sha256(original.getBytes(StandardCharsets.UTF_8)),
-                dev.unmask.env.io.Checksums.sha256(evalJson)));
+        Files.writeString(manifestFile, signed.replace(Checksums.sha256(original.getBytes(StandardCharsets.UTF_8)),
+                Checksums.sha256(evalJson)));
         Run moved = run("reproduce", out.toString(), "--scratch", dir.resolve("s2b").toString());
         assertEquals(1, moved.code(), moved.out());
         assertTrue(moved.out().contains("DIFFERENT NFE") && moved.out().contains("1 identical, 1 different"), moved.out());
@@ -490,7 +506,7 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
         assertTrue(Files.isRegularFile(out.resolve("policy/policy.safetensors")));
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(out.resolve("manifest.json"), Map.class);
+        Map<?, ?> manifest = Json.read(out.resolve("manifest.json"), Map.class);
         assertEquals(8, ((Map<?, ?>) manifest.get("config")).get("blockLength"));
         Map<?, ?> time = (Map<?, ?>) ((Map<?, ?>) manifest.get("results")).get("time_this_process");
         assertTrue(((Number) manifest.get("wall_seconds")).doubleValue() >= ((Number) time.get("rollout_seconds")).doubleValue()
@@ -503,7 +519,7 @@ class CliTest {
         assertOneLineError(run("costs", dir.toString()), "no metrics.jsonl");
         // resuming a finished run does no more iterations; a longer budget continues from the saved state,
         // and an iteration logged after that state (by a killed process) is logged once, by the run that redoes it
-        dev.unmask.env.io.AtomicFiles.appendLine(out.resolve("metrics.jsonl"), "{\"iteration\":3,\"meanReward\":9}");
+        AtomicFiles.appendLine(out.resolve("metrics.jsonl"), "{\"iteration\":3,\"meanReward\":9}");
         Run again = run("train", "--dllm", ck.toString(), "--out", out.toString(), "--config", yaml.toString(), "--set", "iterations=3",
                 "--eval-n", "0", "--resume");
         assertEquals(0, again.code(), again.err());
@@ -580,20 +596,20 @@ class CliTest {
         assertFalse(Files.exists(chunked.resolve("weights.safetensors")), "a stopped run is not a finished checkpoint");
         // but its last saved step can be loaded, probed and evaluated from snapshot/
         Path snapshot = chunked.resolve("snapshot");
-        var atStep2 = dev.unmask.dllm.DllmCheckpoint.load(snapshot);
+        var atStep2 = DllmCheckpoint.load(snapshot);
         assertEquals(16, atStep2.config().dModel());
-        var saved = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(chunked.resolve("trainer-state/weights.safetensors")), "state");
+        var saved = Safetensors.decode(Files.readAllBytes(chunked.resolve("trainer-state/weights.safetensors")), "state");
         atStep2.weights().forEach((name, t) -> assertArrayEquals(saved.get(name).data(), t.data(), name));
         Run probe = run("dllm", "probe", "--checkpoint", snapshot.toString(), "--tasks", "sort", "--n", "4");
         assertEquals(0, probe.code(), probe.err());
         // a line logged after the last saved state (as by a killed process) is dropped on resume
-        dev.unmask.env.io.AtomicFiles.appendLine(chunked.resolve("metrics.jsonl"), "{\"step\":3,\"task\":\"sort\",\"loss\":9}");
+        AtomicFiles.appendLine(chunked.resolve("metrics.jsonl"), "{\"step\":3,\"task\":\"sort\",\"loss\":9}");
         assertEquals(0, run(concat(new String[]{"dllm", "train", "--resume", "--out", chunked.toString()}, common)).code());
         assertArrayEquals(Files.readAllBytes(whole.resolve("weights.safetensors")), Files.readAllBytes(chunked.resolve("weights.safetensors")),
                 "stop + resume gives the same weights as one uninterrupted run");
         assertEquals(4, Files.readAllLines(chunked.resolve("metrics.jsonl")).size());
         assertFalse(Files.exists(snapshot), "a finished run drops its snapshot: the folder is the checkpoint");
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(chunked.resolve("manifest.json"), Map.class);
+        Map<?, ?> manifest = Json.read(chunked.resolve("manifest.json"), Map.class);
         List<?> invocations = (List<?>) ((Map<?, ?>) manifest.get("results")).get("invocations");
         assertEquals(2, invocations.size());
         assertEquals(2, ((Map<?, ?>) invocations.get(1)).get("start_step"));
@@ -615,11 +631,11 @@ class CliTest {
         List<Object> sdInvocations = DllmTrainRun.readInvocations(sd), fastInvocations = DllmTrainRun.readInvocations(fast);
         assertEquals(List.of("samediff", "samediff"), sdInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList());
         assertEquals(List.of("fast"), fastInvocations.stream().map(i -> ((Map<?, ?>) i).get("trainer")).toList(), "fast is the default");
-        Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(fast.resolve("manifest.json"), Map.class).get("config");
+        Map<?, ?> config = (Map<?, ?>) Json.read(fast.resolve("manifest.json"), Map.class).get("config");
         assertEquals("fast", config.get("trainer"));
         // the two trainers agree closely from the same start, but not bit for bit
-        var a = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(sd.resolve("weights.safetensors")), "samediff");
-        var b = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(fast.resolve("weights.safetensors")), "fast");
+        var a = Safetensors.decode(Files.readAllBytes(sd.resolve("weights.safetensors")), "samediff");
+        var b = Safetensors.decode(Files.readAllBytes(fast.resolve("weights.safetensors")), "fast");
         for (String name : a.keySet()) {
             float[] x = a.get(name).data(), y = b.get(name).data();
             for (int i = 0; i < x.length; i++) assertEquals(x[i], y[i], 1e-3, name);
@@ -641,15 +657,15 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         // the architecture (and, at a negligible learning rate, the weights) come from the base checkpoint
         assertEquals(Files.readString(dir.resolve("base/config.json")), Files.readString(tuned.resolve("config.json")));
-        var baseW = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(dir.resolve("base/weights.safetensors")), "base");
-        var tunedW = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(tuned.resolve("weights.safetensors")), "tuned");
+        var baseW = Safetensors.decode(Files.readAllBytes(dir.resolve("base/weights.safetensors")), "base");
+        var tunedW = Safetensors.decode(Files.readAllBytes(tuned.resolve("weights.safetensors")), "tuned");
         assertEquals(baseW.keySet(), tunedW.keySet());
         for (String name : baseW.keySet()) {
             float[] a = baseW.get(name).data(), b = tunedW.get(name).data();
             for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, name);
         }
-        Map<?, ?> manifest = dev.unmask.env.io.Json.read(tuned.resolve("manifest.json"), Map.class);
-        String baseSha = dev.unmask.dllm.DllmCheckpoint.weightsSha256(dir.resolve("base"));
+        Map<?, ?> manifest = Json.read(tuned.resolve("manifest.json"), Map.class);
+        String baseSha = DllmCheckpoint.weightsSha256(dir.resolve("base"));
         assertEquals(baseSha, ((Map<?, ?>) manifest.get("inputs_sha256")).values().iterator().next());
         Map<?, ?> results = (Map<?, ?>) manifest.get("results");
         assertEquals(baseSha, ((Map<?, ?>) ((List<?>) results.get("invocations")).get(0)).get("init_from_weights_sha256"));
@@ -659,7 +675,7 @@ class CliTest {
         Files.delete(dir.resolve("base/metrics.jsonl"));
         Path fromBare = dir.resolve("from-bare");
         assertEquals(0, run(concat(tune, new String[]{"--out", fromBare.toString()})).code());
-        Map<?, ?> bare = (Map<?, ?>) dev.unmask.env.io.Json.read(fromBare.resolve("manifest.json"), Map.class).get("results");
+        Map<?, ?> bare = (Map<?, ?>) Json.read(fromBare.resolve("manifest.json"), Map.class).get("results");
         assertFalse(bare.containsKey("init_from_train_seconds"), "no training log, no made-up zero");
 
         // --add-layers grows the base by pass-through layers, also across a stop and --resume
@@ -676,11 +692,11 @@ class CliTest {
         assertOneLineError(run(concat(tune, new String[]{"--add-layers", "2", "--out", grown.toString(), "--resume"})), "pass --add-layers 1 again");
         Run resumed = run(concat(grow, new String[]{"--resume"}));
         assertEquals(0, resumed.code(), resumed.err());
-        var grownConfig = dev.unmask.env.io.Json.read(grown.resolve("config.json"), Map.class);
+        var grownConfig = Json.read(grown.resolve("config.json"), Map.class);
         assertEquals(2, ((Number) grownConfig.get("layers")).intValue());
-        Map<?, ?> grownResults = (Map<?, ?>) dev.unmask.env.io.Json.read(grown.resolve("manifest.json"), Map.class).get("results");
+        Map<?, ?> grownResults = (Map<?, ?>) Json.read(grown.resolve("manifest.json"), Map.class).get("results");
         assertEquals(1, ((Number) grownResults.get("init_from_added_layers")).intValue());
-        var grownW = dev.unmask.env.io.Safetensors.decode(Files.readAllBytes(grown.resolve("weights.safetensors")), "grown");
+        var grownW = Safetensors.decode(Files.readAllBytes(grown.resolve("weights.safetensors")), "grown");
         for (String name : baseW.keySet()) {
             float[] a = baseW.get(name).data(), b = grownW.get(name).data();
             for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5, name + " is kept");
@@ -760,16 +776,16 @@ class CliTest {
         assertTrue(run("sweep", "--help").out().replaceAll("\\s+", "").contains("frontier:tau=0.99,slope=12"));
         // the help says what Heuristics runs with: every rule and parameter, at its value
         Map<String, Map<String, Double>> documented = new java.util.HashMap<>();
-        String text = dev.unmask.runs.PolicyGrid.DEFAULTS_HELP;
+        String text = PolicyGrid.DEFAULTS_HELP;
         for (String part : text.substring(text.indexOf(':') + 1).replaceAll("\\.$", "").split(";")) {
             String[] namesAndParams = part.split(": ");
             Map<String, Double> params = new java.util.HashMap<>();
             for (String kv : namesAndParams[1].split(", ")) params.put(kv.split("=")[0].trim(), Double.parseDouble(kv.split("=")[1]));
             for (String name : namesAndParams[0].split(",")) documented.put(name.trim(), params);
         }
-        assertEquals(dev.unmask.heuristics.Heuristics.names(), documented.keySet());
-        for (String name : dev.unmask.heuristics.Heuristics.names()) {
-            assertEquals(dev.unmask.heuristics.Heuristics.defaults(name), documented.get(name), name);
+        assertEquals(Heuristics.names(), documented.keySet());
+        for (String name : Heuristics.names()) {
+            assertEquals(Heuristics.defaults(name), documented.get(name), name);
         }
     }
 
@@ -829,7 +845,7 @@ class CliTest {
         assertOneLineError(run("dllm", "eval", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", under), expected);
         assertOneLineError(run("dllm", "probe", "--checkpoint", ck.toString(), "--tasks", "sort", "--n", "2", "--out", under), expected);
         Path policy = dir.resolve("policy");
-        dev.unmask.policy.PolicyCheckpoint.save(policy, new dev.unmask.policy.PolicyNet(dev.unmask.policy.PolicyConfig.defaults(1)));
+        PolicyCheckpoint.save(policy, new PolicyNet(PolicyConfig.defaults(1)));
         assertOneLineError(run("export", "--policy", policy.toString(), "--format", "safetensors", "--out", under), expected);
         assertOneLineError(run("export", "--policy", policy.toString(), "--out", file.resolve("p.onnx").toString()),
                 "--out " + file.toAbsolutePath() + " is a file; expected a folder to write into");

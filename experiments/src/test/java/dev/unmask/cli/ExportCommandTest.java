@@ -1,5 +1,6 @@
 package dev.unmask.cli;
 
+import dev.unmask.runs.RecoveredProvenance;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
 import dev.unmask.env.io.Json;
@@ -119,7 +120,7 @@ class ExportCommandTest {
             assertFalse(r.err().contains("records no provenance"), run + ": " + r.err());
             PolicyProvenance printed = Json.MAPPER.convertValue(Json.MAPPER.readValue(r.out(), Map.class).get("provenance"), PolicyProvenance.class);
             // exactly what the run folder records, nothing more
-            assertEquals(dev.unmask.runs.RecoveredProvenance.fromRunFolder(run), printed, run.toString());
+            assertEquals(RecoveredProvenance.fromRunFolder(run), printed, run.toString());
             assertEquals("af8c63709bee9b26f67d3a264920c7ef277e295a8038dbca43f1e72e60d4a336", printed.dllmSha256(), "models/dllm-a");
             assertEquals(List.of(), printed.unrecovered(), run.toString());
             assertEquals(run.getFileName().toString().contains("shuffled"), printed.reward().endsWith("(control run)"), printed.reward());

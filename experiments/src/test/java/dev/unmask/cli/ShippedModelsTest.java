@@ -1,5 +1,18 @@
 package dev.unmask.cli;
 
+import dev.unmask.dllm.onnx.Denoisers;
+import dev.unmask.dllm.onnx.OnnxDenoiser;
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.io.Json;
+import dev.unmask.env.mdp.Reward;
+import dev.unmask.env.mdp.UnmaskingEnv;
+import dev.unmask.env.task.Split;
+import dev.unmask.env.task.Task;
+import dev.unmask.env.task.Tasks;
+import dev.unmask.heuristics.Heuristics;
+import dev.unmask.rollout.TrainConfig;
+import dev.unmask.runs.Paths;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.runs.DllmEval;
@@ -24,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class ShippedModelsTest {
     /** The tasks a shipped checkpoint was trained on: its manifest's training config. */
     static List<String> trainingTasks(Path dir) {
-        Map<?, ?> config = (Map<?, ?>) dev.unmask.env.io.Json.read(dir.resolve("manifest.json"), Map.class).get("config");
+        Map<?, ?> config = (Map<?, ?>) Json.read(dir.resolve("manifest.json"), Map.class).get("config");
         return ((List<?>) ((Map<?, ?>) config.get("training")).get("tasks")).stream().map(String.class::cast).toList();
     }
 
@@ -47,15 +60,15 @@ class ShippedModelsTest {
             try (BuiltinDllm m = DllmCheckpoint.load(dir)) {
                 // room for every prompt and default buffer of the tasks it was trained on (its manifest's training config)
                 for (String name : trainingTasks(dir)) {
-                    dev.unmask.env.task.Task task = dev.unmask.env.task.Tasks.byName(name);
-                    for (var e : task.dataset(dev.unmask.env.task.Split.TRAIN, 1, 200)) {
-                        int need = dev.unmask.env.task.Task.targetSequence(m.vocabulary(), e, task.defaultGenLength()).length;
+                    Task task = Tasks.byName(name);
+                    for (var e : task.dataset(Split.TRAIN, 1, 200)) {
+                        int need = Task.targetSequence(m.vocabulary(), e, task.defaultGenLength()).length;
                         assertTrue(need <= m.maxLength(), dir + ": " + name + " needs " + need + " positions, the model has " + m.maxLength());
                     }
                 }
                 // the built-in vocabulary only ever appends tokens, so these ids mean what they meant in training
                 List<String> own = m.vocabulary().tokens();
-                assertEquals(own, dev.unmask.env.denoiser.Vocabulary.builtin().tokens().subList(0, own.size()), dir.toString());
+                assertEquals(own, Vocabulary.builtin().tokens().subList(0, own.size()), dir.toString());
                 assertTrue(Files.isRegularFile(dir.resolve("manifest.json")), dir + " has a training manifest");
             }
         }
@@ -66,7 +79,7 @@ class ShippedModelsTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"dllm-c", "dllm-d"})
     void rotaryModelsDoArithmeticAndSudokuWithCarefulDecoding(String name) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(name))) {
-            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of("arith-chain", "sudoku"), 20, 7, Split.TEST);
             assertTrue(acc.get("arith-chain") >= 0.85, acc.toString());
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
@@ -86,7 +99,7 @@ class ShippedModelsTest {
             "dllm-t8, ducci, 0.45"}) // and 69% (99% with B = 8)
     void eachTestbedModelDecodesItsTaskCarefully(String model, String task, double atLeast) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(model))) {
-            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(task), 30, 7, dev.unmask.env.task.Split.TEST);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(task), 30, 7, Split.TEST);
             assertTrue(acc.get(task) >= atLeast, acc.toString());
         }
     }
@@ -96,7 +109,7 @@ class ShippedModelsTest {
     void dllmADecodesSudoku() {
         // the documented state of the default model: every committed policy result decodes Sudoku with it
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve("dllm-a"))) {
-            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of("sudoku"), 20, 7, dev.unmask.env.task.Split.TEST);
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of("sudoku"), 20, 7, Split.TEST);
             assertTrue(acc.get("sudoku") >= 0.95, acc.toString());
         }
     }
@@ -106,13 +119,13 @@ class ShippedModelsTest {
         // a run with every default (eval, sweep, train) must be a sensible run, not 11% arithmetic
         String evalTask = new picocli.CommandLine(new GridCommand.Eval()).getCommandSpec().findOption("--tasks").defaultValue();
         String sweepTask = new picocli.CommandLine(new GridCommand.SweepCmd()).getCommandSpec().findOption("--tasks").defaultValue();
-        String trainTask = dev.unmask.rollout.TrainConfig.defaults().task();
+        String trainTask = TrainConfig.defaults().task();
         assertEquals(trainTask, evalTask);
         assertEquals(trainTask, sweepTask);
-        assertEquals(dev.unmask.env.task.Tasks.byName(trainTask).defaultGenLength(), dev.unmask.rollout.TrainConfig.defaults().genLength());
+        assertEquals(Tasks.byName(trainTask).defaultGenLength(), TrainConfig.defaults().genLength());
         System.setProperty("unmask.home", modelsDir().getParent().toString());
-        try (var m = dev.unmask.dllm.onnx.Denoisers.load(dev.unmask.runs.Paths.defaultDllm(List.of(trainTask)))) {
-            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(trainTask), 20, 7, dev.unmask.env.task.Split.VALIDATION);
+        try (var m = Denoisers.load(Paths.defaultDllm(List.of(trainTask)))) {
+            Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(trainTask), 20, 7, Split.VALIDATION);
             assertTrue(acc.get(trainTask) >= 0.9, acc.toString());
         } finally {
             System.clearProperty("unmask.home");
@@ -123,23 +136,23 @@ class ShippedModelsTest {
     void aTestbedTaskDefaultsToTheShippedModelTrainedOnItAndOtherTasksToDllmA() {
         System.setProperty("unmask.home", modelsDir().getParent().toString());
         try {
-            assertFalse(dev.unmask.runs.Paths.testbedModels().isEmpty());
-            for (var e : dev.unmask.runs.Paths.testbedModels().entrySet()) {
-                Path dir = dev.unmask.runs.Paths.defaultDllm(List.of(e.getKey()));
+            assertFalse(Paths.testbedModels().isEmpty());
+            for (var e : Paths.testbedModels().entrySet()) {
+                Path dir = Paths.defaultDllm(List.of(e.getKey()));
                 assertEquals(modelsDir().resolve(e.getValue()), dir);
                 assertTrue(trainingTasks(dir).contains(e.getKey()), dir + " was trained on " + trainingTasks(dir));
-                var mixed = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", e.getKey())));
+                var mixed = assertThrows(UnmaskException.class, () -> Paths.defaultDllm(List.of("sudoku", e.getKey())));
                 assertTrue(mixed.getMessage().contains("--dllm"), mixed.getMessage());
             }
-            assertEquals(modelsDir().resolve("dllm-a"), dev.unmask.runs.Paths.defaultDllm(List.of("sudoku", "arith")), "every command written before the testbed means what it meant");
+            assertEquals(modelsDir().resolve("dllm-a"), Paths.defaultDllm(List.of("sudoku", "arith")), "every command written before the testbed means what it meant");
             // a mix of testbed tasks gets the model trained on all of them; a mix no model knows is an error
-            assertFalse(dev.unmask.runs.Paths.multiTaskModels().isEmpty());
-            for (var e : dev.unmask.runs.Paths.multiTaskModels().entrySet()) {
-                Path dir = dev.unmask.runs.Paths.defaultDllm(List.copyOf(new java.util.TreeSet<>(e.getValue())));
+            assertFalse(Paths.multiTaskModels().isEmpty());
+            for (var e : Paths.multiTaskModels().entrySet()) {
+                Path dir = Paths.defaultDllm(List.copyOf(new java.util.TreeSet<>(e.getValue())));
                 assertEquals(modelsDir().resolve(e.getKey()), dir);
                 assertTrue(trainingTasks(dir).containsAll(e.getValue()), dir + " was trained on " + trainingTasks(dir));
             }
-            var unknownMix = assertThrows(dev.unmask.env.UnmaskException.class, () -> dev.unmask.runs.Paths.defaultDllm(List.of("lag", "ducci")));
+            var unknownMix = assertThrows(UnmaskException.class, () -> Paths.defaultDllm(List.of("lag", "ducci")));
             assertTrue(unknownMix.getMessage().contains("no shipped dLLM knows"), unknownMix.getMessage());
         } finally {
             System.clearProperty("unmask.home");
@@ -151,14 +164,14 @@ class ShippedModelsTest {
     void onnxRuntimeGivesTheSameAnswersAndConfidencesWithin1e5(String name) {
         // the default inference path against the SameDiff graph the models were trained in
         Path dir = modelsDir().resolve(name);
-        var task = dev.unmask.env.task.Tasks.byName("sudoku");
-        var prompts = task.dataset(dev.unmask.env.task.Split.TEST, 3, 24);
-        var policy = dev.unmask.heuristics.Heuristics.parse("threshold:tau=0.9");
-        try (var ort = dev.unmask.dllm.onnx.Denoisers.load(dir);
-             var sd = dev.unmask.dllm.onnx.Denoisers.load(dir, dev.unmask.dllm.onnx.Denoisers.Engine.SAMEDIFF)) {
-            assertInstanceOf(dev.unmask.dllm.onnx.OnnxDenoiser.class, ort);
-            var a = new dev.unmask.env.mdp.UnmaskingEnv(sd, task, 32, 32, 0, dev.unmask.env.mdp.Reward.DEFAULT);
-            var b = new dev.unmask.env.mdp.UnmaskingEnv(ort, task, 32, 32, 0, dev.unmask.env.mdp.Reward.DEFAULT);
+        var task = Tasks.byName("sudoku");
+        var prompts = task.dataset(Split.TEST, 3, 24);
+        var policy = Heuristics.parse("threshold:tau=0.9");
+        try (var ort = Denoisers.load(dir);
+             var sd = Denoisers.load(dir, Denoisers.Engine.SAMEDIFF)) {
+            assertInstanceOf(OnnxDenoiser.class, ort);
+            var a = new UnmaskingEnv(sd, task, 32, 32, 0, Reward.DEFAULT);
+            var b = new UnmaskingEnv(ort, task, 32, 32, 0, Reward.DEFAULT);
             a.reset(prompts, 1);
             b.reset(prompts, 1);
             double maxDiff = 0;

@@ -1,5 +1,6 @@
 package dev.unmask.runs;
 
+import dev.unmask.policy.PolicyProvenance;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
@@ -33,7 +34,7 @@ class PoliciesTest {
     void aKnobOutsideTheTrainedRangeIsNamedInOneWarning(@TempDir Path dir) {
         Path knobbed = dir.resolve("knobbed"), unknown = dir.resolve("unknown");
         PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 1));
-        PolicyCheckpoint.save(knobbed, net, new dev.unmask.policy.PolicyProvenance("ab".repeat(32), "d", "sudoku", 32, 32, "r", List.of(0.0, 4.0),
+        PolicyCheckpoint.save(knobbed, net, new PolicyProvenance("ab".repeat(32), "d", "sudoku", 32, 32, "r", List.of(0.0, 4.0),
                 List.of("confidence", "knob"), "grpo", 1, 1, null, null, null, null));
         PolicyCheckpoint.save(unknown, net);
         assertEquals(java.util.Optional.empty(), Policies.knobOutsideRange(knobbed, 4.0));

@@ -1,5 +1,6 @@
 package dev.unmask.heuristics;
 
+import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.mdp.StepObservation;
 import org.junit.jupiter.api.Test;
@@ -83,7 +84,7 @@ class HeuristicsTest {
     @Test
     void singleMaskedPositionIsAlwaysTaken() {
         var obs = Obs.full(N, N, 0.01f, N);
-        for (var p : new dev.unmask.env.mdp.UnmaskPolicy[]{new ConfidenceThreshold(0.99), new FactorRule(0.01), new EntropyBounded(0),
+        for (var p : new UnmaskPolicy[]{new ConfidenceThreshold(0.99), new FactorRule(0.01), new EntropyBounded(0),
                 new ScheduledTopK(ScheduledTopK.Score.MARGIN, 4), new ScheduledTopK(ScheduledTopK.Score.RANDOM, 1)}) {
             assertEquals("2", picked(p.select(obs)), p.label());
         }

@@ -1,5 +1,6 @@
 package dev.unmask.env;
 
+import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.mdp.*;
 import dev.unmask.env.task.*;
 import org.junit.jupiter.api.Test;
@@ -127,7 +128,7 @@ class UnmaskingEnvTest {
         Example e = examples.get(0);
         env.reset(List.of(e), 1);
         StepObservation o = env.observe();
-        dev.unmask.env.denoiser.Vocabulary vocab = dev.unmask.env.denoiser.Vocabulary.builtin();
+        Vocabulary vocab = Vocabulary.builtin();
         int[] target = Task.targetSequence(vocab, e, 32); // the fake's top token is the reference, EOS-padded
         int promptLength = vocab.encode(e.prompt()).length, eos = 0;
         for (int i = 0; i < 32; i++) {

@@ -1,5 +1,6 @@
 package dev.unmask.policy;
 
+import dev.unmask.env.io.PathKinds;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.UnmaskException;
@@ -62,7 +63,7 @@ public final class PolicyCheckpoint {
     }
 
     public static PolicyNet load(Path dir) {
-        dev.unmask.env.io.PathKinds.requireFolder(CheckpointFiles.locate(dir), "policy", "a policy checkpoint folder (as train writes into RUN/policy)");
+        PathKinds.requireFolder(CheckpointFiles.locate(dir), "policy", "a policy checkpoint folder (as train writes into RUN/policy)");
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, CONFIG, WEIGHTS);
         ObjectNode configTree = configTree(dir, files.get(CONFIG));
         configTree.remove(PROVENANCE);

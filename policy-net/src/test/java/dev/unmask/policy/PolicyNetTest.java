@@ -149,7 +149,7 @@ class PolicyNetTest {
         assertEquals(0f, f[3]);
         assertEquals(1f, f[5]);
         assertEquals(1f, f[7]);
-        var e = assertThrows(dev.unmask.env.UnmaskException.class, () -> PolicyFeatures.TOP_IS_EOS.value(plain, 0, 1, 3));
+        var e = assertThrows(UnmaskException.class, () -> PolicyFeatures.TOP_IS_EOS.value(plain, 0, 1, 3));
         assertTrue(e.getMessage().contains("top_is_eos"), e.getMessage());
         assertEquals(List.of(PolicyFeatures.TOP_IS_EOS), PolicyFeatures.parse(List.of("top_is_eos")));
     }

@@ -1,5 +1,6 @@
 package dev.unmask.rollout;
 
+import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.io.CheckpointFiles;
@@ -95,9 +96,9 @@ public final class PolicyTrainer {
      */
     static void startAsThreshold(PolicyNet net, double tau, double frontierSlope, double knobGain) {
         final double inputScale = 4.0, headScale = 3.0;
-        int feature = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.CONFIDENCE_LOGODDS);
-        int maskedBefore = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.MASKED_BEFORE);
-        int knob = net.config().parsedFeatures().indexOf(dev.unmask.policy.PolicyFeatures.KNOB);
+        int feature = net.config().parsedFeatures().indexOf(PolicyFeatures.CONFIDENCE_LOGODDS);
+        int maskedBefore = net.config().parsedFeatures().indexOf(PolicyFeatures.MASKED_BEFORE);
+        int knob = net.config().parsedFeatures().indexOf(PolicyFeatures.KNOB);
         var sd = net.graph();
         var embedW = sd.getVariable("embed.weight").getArr();   // [features, d]
         var headW = sd.getVariable("head.weight").getArr();     // [d, 1]
@@ -153,7 +154,7 @@ public final class PolicyTrainer {
         if (knobs != null) {
             for (int i = 0; i < batch.size(); i++) {
                 Trajectory t = batch.get(i);
-                t.reward = dev.unmask.env.mdp.Reward.alpha(knobs[i]).of(t.result.correct(), t.result.nfe(), config.genLength());
+                t.reward = Reward.alpha(knobs[i]).of(t.result.correct(), t.result.nfe(), config.genLength());
             }
         }
         if (config.shuffleRewards()) {

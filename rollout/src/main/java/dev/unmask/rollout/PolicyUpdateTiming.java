@@ -1,5 +1,6 @@
 package dev.unmask.rollout;
 
+import dev.unmask.env.io.Json;
 import java.util.Random;
 
 /**
@@ -30,10 +31,10 @@ public final class PolicyUpdateTiming {
     }
 
     private static TrainConfig withUpdate(TrainConfig c, String update) {
-        var node = dev.unmask.env.io.Json.MAPPER.valueToTree(c);
+        var node = Json.MAPPER.valueToTree(c);
         ((com.fasterxml.jackson.databind.node.ObjectNode) node).put("policyUpdate", update);
         try {
-            return dev.unmask.env.io.Json.MAPPER.treeToValue(node, TrainConfig.class);
+            return Json.MAPPER.treeToValue(node, TrainConfig.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

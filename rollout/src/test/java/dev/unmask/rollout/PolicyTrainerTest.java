@@ -1,5 +1,7 @@
 package dev.unmask.rollout;
 
+import dev.unmask.env.UnmaskException;
+import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
 import dev.unmask.env.mdp.Reward;
@@ -74,7 +76,7 @@ class PolicyTrainerTest {
         double mean = 0;
         for (float z : low[0]) mean += 1 / (1 + Math.exp(-z)) / L;
         assertTrue(mean < 0.15, "a fresh policy unmasks few positions per step: " + mean);
-        assertThrows(dev.unmask.env.UnmaskException.class, () -> initProb(1.0));
+        assertThrows(UnmaskException.class, () -> initProb(1.0));
     }
 
     @Test
@@ -88,7 +90,7 @@ class PolicyTrainerTest {
             boolean[][] eligible = new boolean[1][L];
             for (int j = 0; j < L; j++) {
                 conf[j] = (float) rng.nextDouble();
-                features[j] = dev.unmask.policy.PolicyFeatures.logOdds(conf[j]);
+                features[j] = PolicyFeatures.logOdds(conf[j]);
                 eligible[0][j] = true;
             }
             float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
@@ -100,7 +102,7 @@ class PolicyTrainerTest {
         }
         assertTrue(total > 100, "enough positions away from the edge: " + total);
         assertEquals(total, agree, "unmask (logit > 0) exactly where the confidence is well above 0.9");
-        var noLogOdds = assertThrows(dev.unmask.env.UnmaskException.class, () -> config("grpo", 1, "initThreshold", 0.9));
+        var noLogOdds = assertThrows(UnmaskException.class, () -> config("grpo", 1, "initThreshold", 0.9));
         assertTrue(noLogOdds.getMessage().contains("confidence_logodds"), noLogOdds.getMessage());
     }
 
@@ -159,10 +161,10 @@ class PolicyTrainerTest {
                 (logOdds, bar, knob) -> logOdds > barAtZero + 1.5 && logOdds < bar);
         assertTrue(r[0] > 100 && r[2] > 20, "enough positions away from the edge: " + r[0] + ", above tau but below the raised bar: " + r[2]);
         assertEquals(r[0], r[1], "unmask (logit > 0) exactly where the log-odds are well above logodds(0.9) + 6 * masked_before");
-        var noFeature = assertThrows(dev.unmask.env.UnmaskException.class,
+        var noFeature = assertThrows(UnmaskException.class,
                 () -> config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.9, "initFrontierSlope", slope));
         assertTrue(noFeature.getMessage().contains("masked_before"), noFeature.getMessage());
-        var noThreshold = assertThrows(dev.unmask.env.UnmaskException.class,
+        var noThreshold = assertThrows(UnmaskException.class,
                 () -> config("grpo", 1, "features", List.of("confidence_logodds", "masked_before"), "initFrontierSlope", slope));
         assertTrue(noThreshold.getMessage().contains("initThreshold"), noThreshold.getMessage());
     }
@@ -177,10 +179,10 @@ class PolicyTrainerTest {
                 (logOdds, bar, knob) -> knob > 0 && logOdds > bar + 1.5 && logOdds < bar + gain * knob);
         assertTrue(r[0] > 100 && r[2] > 20, "enough positions away from the edge: " + r[0] + ", below the knob-0 bar but above the knob-8 one: " + r[2]);
         assertEquals(r[0], r[1], "unmask (logit > 0) exactly where the log-odds are well above logodds(0.99) + 6 * masked_before - 0.5 * knob");
-        var noKnob = assertThrows(dev.unmask.env.UnmaskException.class,
+        var noKnob = assertThrows(UnmaskException.class,
                 () -> config("grpo", 1, "features", List.of("confidence_logodds"), "initThreshold", 0.99, "initKnobGain", gain));
         assertTrue(noKnob.getMessage().contains("knob"), noKnob.getMessage());
-        var noThreshold = assertThrows(dev.unmask.env.UnmaskException.class,
+        var noThreshold = assertThrows(UnmaskException.class,
                 () -> config("grpo", 1, "features", List.of("confidence_logodds", "knob"), "knobRange", List.of(0.0, 8.0), "initKnobGain", gain));
         assertTrue(noThreshold.getMessage().contains("initThreshold"), noThreshold.getMessage());
     }
@@ -192,7 +194,7 @@ class PolicyTrainerTest {
     @Test
     void logProbabilitiesRecordedInRolloutsMatchTheTrainingGraph() {
         PolicyTrainer trainer = new PolicyTrainer(config("grpo", 1), dllm());
-        var env = new UnmaskingEnv(dllm(), sort, L, L, 0, dev.unmask.env.mdp.Reward.DEFAULT);
+        var env = new UnmaskingEnv(dllm(), sort, L, L, 0, Reward.DEFAULT);
         List<Trajectory> batch = new ArrayList<>();
         for (Example e : sort.dataset(Split.TRAIN, 1, 4)) batch.add(new Trajectory(e, 0));
         RolloutCollector.collect(env, new LearnedPolicy(trainer.net(), 1.0, true, "t"), batch, 5, false);

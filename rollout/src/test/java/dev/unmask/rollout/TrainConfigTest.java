@@ -1,5 +1,7 @@
 package dev.unmask.rollout;
 
+import dev.unmask.env.io.Json;
+import dev.unmask.policy.PolicyConfig;
 import dev.unmask.env.UnmaskException;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +46,7 @@ class TrainConfigTest {
                 + "\"rewardForm\":\"linear\",\"rewardAlpha\":1.0,\"lrSchedule\":\"linear\",\"warmupIterations\":0,"
                 + "\"weightDecay\":0.0,\"policyContext\":\"block\",\"knobRange\":[],\"emptySteps\":false,"
                 + "\"initThreshold\":0.0,\"initFrontierSlope\":0.0,\"initKnobGain\":0.0,\"policyUpdate\":\"fast\"}";
-        assertEquals(expected, dev.unmask.env.io.Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+        assertEquals(expected, Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsString(TrainConfig.defaults()));
         List<String> keys = Arrays.stream(TrainConfig.class.getRecordComponents()).map(RecordComponent::getName).toList();
         assertEquals(keys, List.copyOf(TrainConfig.DEFAULTS.keySet()), "one default per key, in the record's order");
@@ -102,10 +104,10 @@ class TrainConfigTest {
             TrainConfig d = TrainConfig.defaults();
             int dModel = shape[0].equals("dModel") ? (int) shape[1] : d.dModel(), heads = shape[0].equals("heads") ? (int) shape[1] : d.heads();
             int ffDim = shape[0].equals("ffDim") ? (int) shape[1] : d.ffDim();
-            String fromPolicy = assertThrows(UnmaskException.class, () -> dev.unmask.policy.PolicyConfig.checkShape(d.features(), dModel, heads, ffDim)).getMessage();
+            String fromPolicy = assertThrows(UnmaskException.class, () -> PolicyConfig.checkShape(d.features(), dModel, heads, ffDim)).getMessage();
             assertEquals(fromPolicy, assertThrows(UnmaskException.class, () -> with(shape[0], shape[1])).getMessage());
         }
-        assertEquals(new dev.unmask.policy.PolicyConfig(List.of("confidence"), 32, 2, 64, 1, "block"), TrainConfig.defaults().policyConfig());
+        assertEquals(new PolicyConfig(List.of("confidence"), 32, 2, 64, 1, "block"), TrainConfig.defaults().policyConfig());
         assertEquals("learningRate must be a finite number > 0, got NaN",
                 assertThrows(UnmaskException.class, () -> with("learningRate", Double.NaN)).getMessage());
         assertThrows(UnmaskException.class, () -> with("features", List.of()));

@@ -1,5 +1,10 @@
 package dev.unmask.dllm.onnx;
 
+import dev.unmask.dllm.FastDllm;
+import dev.unmask.dllm.KvCachedDllm;
+import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.KvCache;
+import dev.unmask.env.io.PathKinds;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.dllm.DllmCheckpoint;
 
@@ -29,11 +34,11 @@ public final class Denoisers {
      */
     public static void requireDllm(Path path) {
         if (Files.isDirectory(path) || Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return;
-        String is = dev.unmask.env.io.PathKinds.describe(path);
+        String is = PathKinds.describe(path);
         if (is == null) {
-            throw new dev.unmask.env.UnmaskException("dLLM " + path + " does not exist (expected a dLLM folder: a built-in checkpoint or an ONNX export)");
+            throw new UnmaskException("dLLM " + path + " does not exist (expected a dLLM folder: a built-in checkpoint or an ONNX export)");
         }
-        throw new dev.unmask.env.UnmaskException("dLLM " + path + " is " + is + "; expected a dLLM folder (a built-in checkpoint or an ONNX export) "
+        throw new UnmaskException("dLLM " + path + " is " + is + "; expected a dLLM folder (a built-in checkpoint or an ONNX export) "
                 + "or an export's descriptor.json");
     }
 
@@ -53,7 +58,7 @@ public final class Denoisers {
 
         public static Engine parse(String s) {
             for (Engine e : values()) if (e.label().equalsIgnoreCase(s.trim())) return e;
-            throw new dev.unmask.env.UnmaskException("dLLM engine '" + s + "' is not one of onnxruntime, samediff, fast");
+            throw new UnmaskException("dLLM engine '" + s + "' is not one of onnxruntime, samediff, fast");
         }
     }
 
@@ -75,7 +80,7 @@ public final class Denoisers {
         requireDllm(path);
         return switch (engine) {
             case SAMEDIFF -> DllmCheckpoint.load(path);
-            case FAST -> dev.unmask.dllm.FastDllm.ofCheckpoint(path);
+            case FAST -> FastDllm.ofCheckpoint(path);
             case ONNXRUNTIME -> OnnxDenoiser.ofBuiltinCheckpoint(path);
         };
     }
@@ -84,12 +89,12 @@ public final class Denoisers {
      * As {@link #load(Path, Engine)}, with a key/value cache for semi-AR decoding. Only the fast
      * engine on a built-in checkpoint keeps keys and values; anything else is a one-line error.
      */
-    public static Denoiser load(Path path, Engine engine, dev.unmask.env.denoiser.KvCache cache) {
-        if (cache == dev.unmask.env.denoiser.KvCache.NONE) return load(path, engine);
+    public static Denoiser load(Path path, Engine engine, KvCache cache) {
+        if (cache == KvCache.NONE) return load(path, engine);
         if (engineFor(path, engine) != Engine.FAST) {
-            throw new dev.unmask.env.UnmaskException("--cache " + cache.label() + " needs --dllm-engine fast on a built-in checkpoint (the engine that keeps keys and values); "
+            throw new UnmaskException("--cache " + cache.label() + " needs --dllm-engine fast on a built-in checkpoint (the engine that keeps keys and values); "
                     + path + " would run on " + engineFor(path, engine).label());
         }
-        return new dev.unmask.dllm.KvCachedDllm((dev.unmask.dllm.FastDllm) load(path, engine), cache);
+        return new KvCachedDllm((FastDllm) load(path, engine), cache);
     }
 }

@@ -1,5 +1,6 @@
 package dev.unmask.dllm.onnx;
 
+import dev.unmask.env.io.PathKinds;
 import dev.unmask.nn.onnx.Ort;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.UnmaskException;
@@ -43,7 +44,7 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
 
     public static DllmDescriptor load(Path file) {
         String where = "descriptor " + file;
-        dev.unmask.env.io.PathKinds.requireFile(file, "descriptor", "a dLLM descriptor.json file");
+        PathKinds.requireFile(file, "descriptor", "a dLLM descriptor.json file");
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8));
@@ -70,7 +71,7 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
         if (maxLength <= 0) throw new UnmaskException(where + ": max_length must be positive, got " + maxLength);
         String tokenizerName = text(root, "tokenizer", where, false);
         Path tokenizer = tokenizerName == null ? null : dir.resolve(tokenizerName);
-        if (tokenizer != null) dev.unmask.env.io.PathKinds.requireFile(tokenizer, where + ": tokenizer file", "a Hugging Face tokenizer.json file");
+        if (tokenizer != null) PathKinds.requireFile(tokenizer, where + ": tokenizer file", "a Hugging Face tokenizer.json file");
 
         int sources = (root.has("vocab") ? 1 : 0) + (root.has("tokens") ? 1 : 0);
         if (sources > 1) throw new UnmaskException(where + ": give the vocabulary once, as 'vocab' or 'tokens', not both");

@@ -1,5 +1,6 @@
 package dev.unmask.dllm.onnx;
 
+import dev.unmask.env.io.PathKinds;
 import dev.unmask.nn.onnx.Ort;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
@@ -23,7 +24,7 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     public static HfTokenizer load(Path tokenizerJson) {
-        dev.unmask.env.io.PathKinds.requireFile(tokenizerJson, "tokenizer", "a Hugging Face tokenizer.json file");
+        PathKinds.requireFile(tokenizerJson, "tokenizer", "a Hugging Face tokenizer.json file");
         try {
             // no padding or truncation: a prompt is encoded as it is
             return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of("padding", "false", "truncation", "false")), tokenizerJson);

@@ -1,5 +1,8 @@
 package dev.unmask.dllm.onnx;
 
+import dev.unmask.dllm.DllmCheckpoint;
+import dev.unmask.dllm.DllmConfig;
+import dev.unmask.env.io.Safetensors;
 import dev.unmask.nn.onnx.Ort;
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
@@ -56,8 +59,8 @@ public final class OnnxDenoiser implements Denoiser {
      * float rounding (about 1e-7).
      */
     public static OnnxDenoiser ofBuiltinCheckpoint(Path dir) {
-        var c = dev.unmask.dllm.DllmCheckpoint.read(dir);
-        return ofBuiltin(c.config(), c.vocabulary(), c.weights(), c.description(), dir.resolve(dev.unmask.dllm.DllmCheckpoint.WEIGHTS));
+        var c = DllmCheckpoint.read(dir);
+        return ofBuiltin(c.config(), c.vocabulary(), c.weights(), c.description(), dir.resolve(DllmCheckpoint.WEIGHTS));
     }
 
     /**
@@ -65,7 +68,7 @@ public final class OnnxDenoiser implements Denoiser {
      *
      * @param source what the weights come from, for messages
      */
-    public static OnnxDenoiser ofBuiltin(dev.unmask.dllm.DllmConfig config, Vocabulary vocab, Map<String, dev.unmask.env.io.Safetensors.Tensor> weights,
+    public static OnnxDenoiser ofBuiltin(DllmConfig config, Vocabulary vocab, Map<String, Safetensors.Tensor> weights,
                                          String description, Path source) {
         byte[] model = DllmOnnxExporter.onnxBytes(config, vocab.size(), weights, description, true);
         DllmDescriptor d = new DllmDescriptor(source, source, DllmOnnxExporter.INPUT_IDS, DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS,

@@ -1,5 +1,7 @@
 package dev.unmask.dllm.onnx;
 
+import dev.unmask.dllm.DllmCheckpoint;
+import dev.unmask.env.io.Json;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
@@ -119,7 +121,7 @@ class OnnxDllmTest {
         for (String f : List.of("model.onnx", "descriptor.json", "vocab.json", "checksums.json")) assertTrue(Files.isRegularFile(dir.resolve("onnx").resolve(f)), f);
         try (OnnxDenoiser ort = OnnxDenoiser.load(dir.resolve("onnx/descriptor.json"))) {
             assertEquals(nd4j.vocabulary(), ort.vocabulary());
-            try (var viaFolder = dev.unmask.dllm.onnx.Denoisers.load(dir.resolve("onnx"))) {
+            try (var viaFolder = Denoisers.load(dir.resolve("onnx"))) {
                 assertInstanceOf(OnnxDenoiser.class, viaFolder, "a folder with descriptor.json opens through ONNX Runtime");
             }
             assertEquals(96, ort.maxLength());
@@ -169,9 +171,9 @@ class OnnxDllmTest {
     @Test
     void aBuiltinCheckpointRunsInOnnxRuntimeByDefaultWithTheSameStatistics(@TempDir Path dir) {
         BuiltinDllm nd4j = sharpModel(new DllmConfig(32, 2, 4, 64, 96, 9, true, false));
-        dev.unmask.dllm.DllmCheckpoint.save(dir.resolve("ck"), nd4j);
-        try (var byDefault = dev.unmask.dllm.onnx.Denoisers.load(dir.resolve("ck"));
-             var sameDiff = dev.unmask.dllm.onnx.Denoisers.load(dir.resolve("ck"), dev.unmask.dllm.onnx.Denoisers.Engine.SAMEDIFF)) {
+        DllmCheckpoint.save(dir.resolve("ck"), nd4j);
+        try (var byDefault = Denoisers.load(dir.resolve("ck"));
+             var sameDiff = Denoisers.load(dir.resolve("ck"), Denoisers.Engine.SAMEDIFF)) {
             assertInstanceOf(OnnxDenoiser.class, byDefault, "a built-in checkpoint runs in ONNX Runtime unless samediff is asked for");
             assertInstanceOf(BuiltinDllm.class, sameDiff);
             assertTrue(byDefault.describe().startsWith("builtin:d32-l2-h4-rope ck weights-sha256="), byDefault.describe());
@@ -266,7 +268,7 @@ class OnnxDllmTest {
     void aModelWithoutAttentionMaskRunsEqualLengthGroups(@TempDir Path dir) throws Exception {
         BuiltinDllm nd4j = sharpModel(8);
         Files.write(dir.resolve("m.onnx"), DllmOnnxExporter.onnxBytes(nd4j.config(), nd4j.vocabulary().size(), nd4j.weights(), "t", false));
-        Files.writeString(dir.resolve("vocab.json"), dev.unmask.env.io.Json.write(nd4j.vocabulary()));
+        Files.writeString(dir.resolve("vocab.json"), Json.write(nd4j.vocabulary()));
         Vocabulary v = nd4j.vocabulary();
         Files.writeString(dir.resolve("d.json"), """
                 {"onnx": "m.onnx", "input_ids": "input_ids", "logits": "logits", "vocab": "vocab.json",
@@ -303,7 +305,7 @@ class OnnxDllmTest {
 
         // a 20-token inline vocabulary for a model with one logit per built-in token
         List<String> twenty = Vocabulary.builtin().tokens().subList(0, 20);
-        Path small = descriptor(ex, good.replace("\"vocab\" : \"vocab.json\"", "\"tokens\" : " + dev.unmask.env.io.Json.writeLine(twenty)));
+        Path small = descriptor(ex, good.replace("\"vocab\" : \"vocab.json\"", "\"tokens\" : " + Json.writeLine(twenty)));
         String msg = oneLineError(small);
         assertTrue(msg.startsWith("vocabulary mismatch: ONNX output 'logits' of model.onnx has " + Vocabulary.builtin().size()
                 + " entries on its vocab axis but descriptor " + small + " gives 20 tokens"), msg);
@@ -319,7 +321,7 @@ class OnnxDllmTest {
         Path noMask = descriptor(ex, good.replace("\"attention_mask\" : \"attention_mask\",", ""));
         assertTrue(oneLineError(noMask).contains("the model needs input 'attention_mask' that the descriptor does not name"));
 
-        Path badId = descriptor(ex, good.replaceAll("\"mask_id\" : \\d+", "\"mask_id\" : 99").replace("\"vocab\" : \"vocab.json\"", "\"tokens\" : " + dev.unmask.env.io.Json.writeLine(Vocabulary.builtin().tokens())));
+        Path badId = descriptor(ex, good.replaceAll("\"mask_id\" : \\d+", "\"mask_id\" : 99").replace("\"vocab\" : \"vocab.json\"", "\"tokens\" : " + Json.writeLine(Vocabulary.builtin().tokens())));
         assertEquals("descriptor " + badId + ": mask_id 99 is outside the vocabulary 0.." + (Vocabulary.builtin().size() - 1), oneLineError(badId));
 
         Path typo = descriptor(ex, good.replace("\"provider\"", "\"providr\""));

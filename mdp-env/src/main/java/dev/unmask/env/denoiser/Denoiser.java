@@ -1,5 +1,7 @@
 package dev.unmask.env.denoiser;
 
+import dev.unmask.env.UnmaskException;
+
 /**
  * A frozen masked diffusion language model. One call is one forward pass over the whole batch,
  * whatever number of positions is asked about, so one step of the environment costs one NFE.
@@ -28,19 +30,19 @@ public interface Denoiser extends AutoCloseable {
     /** Checks the caller's input once, for every implementation, with one-line messages. */
     static void validate(Denoiser d, int[][] sequences, boolean[][] query) {
         if (sequences.length == 0 || sequences.length > 256) {
-            throw new dev.unmask.env.UnmaskException("batch size " + sequences.length + " is outside 1..256");
+            throw new UnmaskException("batch size " + sequences.length + " is outside 1..256");
         }
         if (query.length != sequences.length) throw new IllegalArgumentException("query has " + query.length + " rows for " + sequences.length + " sequences");
         int v = d.vocabulary().size();
         for (int b = 0; b < sequences.length; b++) {
             int[] s = sequences[b];
             if (s.length == 0 || s.length > d.maxLength()) {
-                throw new dev.unmask.env.UnmaskException("sequence " + b + " has " + s.length + " tokens; the model allows 1.." + d.maxLength());
+                throw new UnmaskException("sequence " + b + " has " + s.length + " tokens; the model allows 1.." + d.maxLength());
             }
             if (query[b].length != s.length) throw new IllegalArgumentException("query row " + b + " length " + query[b].length + " != sequence length " + s.length);
             for (int i = 0; i < s.length; i++) {
                 if (s[i] < 0 || s[i] >= v) {
-                    throw new dev.unmask.env.UnmaskException("sequence " + b + " position " + i + " holds token id " + s[i] + ", outside the vocabulary 0.." + (v - 1));
+                    throw new UnmaskException("sequence " + b + " position " + i + " holds token id " + s[i] + ", outside the vocabulary 0.." + (v - 1));
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.unmask.nn.onnx;
 
+import dev.unmask.env.io.PathKinds;
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
 
@@ -25,7 +26,7 @@ public final class Ort {
      * @param what     how to name the model in messages
      */
     public static OrtSession open(Path model, String provider, int deviceId, int threads, String what) {
-        dev.unmask.env.io.PathKinds.requireFile(model, what + ": ONNX file", "an .onnx file");
+        PathKinds.requireFile(model, what + ": ONNX file", "an .onnx file");
         try {
             return env().createSession(model.toString(), options(provider, deviceId, threads, what));
         } catch (OrtException e) {

@@ -1,5 +1,7 @@
 package dev.unmask.policy.export;
 
+import dev.unmask.env.io.Json;
+import dev.unmask.policy.PolicyConfig;
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.nn.onnx.Ort;
@@ -42,7 +44,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
             this.features = PolicyFeatures.parse(List.of(names.split(",")));
             this.maxPositions = Integer.parseInt(meta.getOrDefault(OnnxExporter.META_MAX_POSITIONS, "0"));
             String config = meta.get(OnnxExporter.META_CONFIG);
-            this.wholeBuffer = config != null && dev.unmask.env.io.Json.MAPPER.readValue(config, dev.unmask.policy.PolicyConfig.class).seesWholeBuffer();
+            this.wholeBuffer = config != null && Json.MAPPER.readValue(config, PolicyConfig.class).seesWholeBuffer();
             this.provenance = PolicyProvenance.fromMetadata(meta, OnnxExporter.META_PROVENANCE, where);
             Set<String> in = session.getInputNames(), out = session.getOutputNames();
             for (String n : List.of(OnnxExporter.FEATURES, OnnxExporter.ELIGIBLE)) {

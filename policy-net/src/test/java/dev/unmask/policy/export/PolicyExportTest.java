@@ -1,5 +1,6 @@
 package dev.unmask.policy.export;
 
+import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.policy.PolicyInputs;
 
 import ai.onnxruntime.OrtSession;
@@ -325,7 +326,7 @@ class PolicyExportTest {
                 float[] conf = new float[width], logOdds = new float[width];
                 for (int j = 0; j < width; j++) {
                     conf[j] = w.eligible()[0][j] ? w.features()[j] : Float.NaN;
-                    if (w.eligible()[0][j]) logOdds[j] = dev.unmask.policy.PolicyFeatures.logOdds(conf[j]);
+                    if (w.eligible()[0][j]) logOdds[j] = PolicyFeatures.logOdds(conf[j]);
                 }
                 float[] logits = net.logits(new PolicyNet.Window(logOdds, w.keyBias(), w.eligible(), new int[1], 1, width))[0];
                 List<Integer> expected = new ArrayList<>();
