@@ -37,6 +37,7 @@ class ExportCommandTest {
         Path onnx = dir.resolve("p.onnx");
         CliTest.Run r = run("export", "--policy", policy.toString(), "--format", "onnx", "--out", onnx.toString(), "--max-positions", "128");
         assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().endsWith("}" + System.lineSeparator()), "the report ends with a newline: " + r.out());
         Map<?, ?> report = Json.MAPPER.readValue(r.out(), Map.class);
         assertTrue(((Number) report.get("check_max_abs_diff_probability")).doubleValue() <= 1e-5, r.out());
         assertTrue(Files.isRegularFile(dir.resolve("p.onnx.sha256")));

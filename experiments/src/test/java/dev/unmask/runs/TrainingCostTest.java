@@ -40,6 +40,7 @@ class TrainingCostTest {
         assertEquals("policy update", r.dominatedBy());
         assertTrue(TrainingCost.markdown(List.of(r)).contains("| run-a | 2 | 256 | 1,800 | 10.0 | 3.0 | 2.0 | 5.0 | 2.0 | 63% | policy update |"),
                 TrainingCost.markdown(List.of(r)));
+        assertTrue(TrainingCost.markdown(List.of(r)).endsWith("|" + System.lineSeparator()), "the table ends with a newline");
 
         // a resumed run: the last process timed only its own iterations, so its wall time is not the run's
         manifest(run, 4.0, 1.0, 2.0);
