@@ -261,13 +261,19 @@ public final class Findings {
         String[] e = expected.split("\n", -1), a = actual.split("\n", -1);
         for (int i = 0; i < Math.max(e.length, a.length); i++) {
             String ei = i < e.length ? e[i] : "(end of file)", ai = i < a.length ? a[i] : "(end of file)";
-            if (!ei.equals(ai)) return file + " line " + (i + 1) + " differs from the rendering: it says \"" + clip(ai) + "\", the data says \"" + clip(ei) + "\"";
+            if (!ei.equals(ai)) {
+                int k = 0;
+                while (k < ei.length() && k < ai.length() && ei.charAt(k) == ai.charAt(k)) k++;
+                return file + " line " + (i + 1) + " differs from the rendering at column " + (k + 1) + ": it says \"" + around(ai, k) + "\", the data says \"" + around(ei, k) + "\"";
+            }
         }
         return file + " differs from the rendering";
     }
 
-    private static String clip(String s) {
-        return s.length() <= 160 ? s : s.substring(0, 157) + "...";
+    /** Up to 40 characters before column k and 60 from it, marked "..." where cut. */
+    private static String around(String s, int k) {
+        int from = Math.max(0, k - 40), to = Math.min(s.length(), k + 60);
+        return (from > 0 ? "..." : "") + s.substring(Math.min(from, s.length()), Math.max(to, Math.min(from, s.length()))) + (to < s.length() ? "..." : "");
     }
 
     /** Renders in memory and compares with the files under root; null when both match, else the first difference. */

@@ -92,7 +92,8 @@ class FindingsTest {
         Files.writeString(readme, Files.readString(readme).replace("99.0% [98.0", "99.1% [98.0"));
         String diff = Findings.check(dir);
         assertNotNull(diff);
-        assertTrue(diff.startsWith("README.md line 10 differs"), diff);
+        assertEquals("README.md line 10 differs from the rendering at column 19: it says \"| Blocks of 8: 99.1% [98.0, 99.5] at 12.5 NFE. | 1000 | test | `./unmask repro...\", "
+                + "the data says \"| Blocks of 8: 99.0% [98.0, 99.5] at 12.5 NFE. | 1000 | test | `./unmask repro...\"", diff);
         assertFalse(diff.contains("\n"), diff);
     }
 
