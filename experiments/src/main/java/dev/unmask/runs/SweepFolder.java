@@ -144,17 +144,25 @@ public final class SweepFolder {
         if (!Files.isRegularFile(table)) return List.of();
         EvalRow[] rows = Json.read(table, EvalRow[].class);
         Map<String, String> idByKey = new HashMap<>();
-        try (Stream<Path> s = Files.list(dir.resolve(Sweep.CELLS))) {
-            for (Path f : s.filter(SweepFolder::isCellResult).sorted().toList()) {
-                idByKey.putIfAbsent(key(Json.read(f, EvalRow.class)), f.getFileName().toString().replaceFirst("\\.json$", ""));
+        Path cellDir = dir.resolve(Sweep.CELLS);
+        if (Files.isDirectory(cellDir)) {
+            try (Stream<Path> s = Files.list(cellDir)) {
+                for (Path f : s.filter(SweepFolder::isCellResult).sorted().toList()) {
+                    idByKey.putIfAbsent(key(Json.read(f, EvalRow.class)), f.getFileName().toString().replaceFirst("\\.json$", ""));
+                }
+            } catch (IOException e) {
+                throw new UnmaskException("cannot list " + cellDir + ": " + e.getMessage());
             }
-        } catch (IOException e) {
-            return List.of();
         }
         List<String> ids = new ArrayList<>();
         for (EvalRow r : rows) {
             String id = idByKey.get(key(r));
             if (id != null) ids.add(id);
+        }
+        if (ids.size() < rows.length) {
+            // a folder committed without its cells: its rows cannot be rebuilt, so say that the tables lose them
+            System.err.println("unmask: warning: " + (rows.length - ids.size()) + " of the " + rows.length + " rows in " + table
+                    + " have no cell file in " + cellDir + "; the rebuilt tables leave them out");
         }
         return ids;
     }

@@ -123,6 +123,33 @@ class RunFolderTest {
     }
 
     @Test
+    void aFolderWrittenBeforeInvocationsWereRecordedKeepsItsRowsWhenASweepJoinsIt(@TempDir Path dir) throws Exception {
+        Path ck = tinyCheckpoint(dir), d = dir.resolve("D");
+        assertEquals(0, run(sweep(ck, d, "threshold:tau=0.5")).code());
+        writtenBeforeInvocations(d);
+        assertEquals(0, run(sweep(ck, d, "topk:steps=32")).code());
+        assertEquals(1 + 2, Files.readAllLines(d.resolve("eval.csv")).size(), "the older run's row and the new one");
+        assertEquals(2, Json.read(d.resolve("manifest.json"), JsonNode.class).get("invocations").size());
+
+        // committed without its cells, the older run's rows cannot be rebuilt: said in one line, not dropped silently
+        Path e = dir.resolve("E");
+        assertEquals(0, run(sweep(ck, e, "threshold:tau=0.5")).code());
+        writtenBeforeInvocations(e);
+        for (Path f : cellFiles(e)) Files.delete(f);
+        Run r = run(sweep(ck, e, "topk:steps=32"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("1 of the 1 rows in " + e.resolve("eval.json") + " have no cell file"), r.err());
+        assertEquals(1 + 1, Files.readAllLines(e.resolve("eval.csv")).size());
+    }
+
+    /** The manifest as eval and sweep wrote it before they recorded invocations. */
+    private static void writtenBeforeInvocations(Path run) {
+        ObjectNode m = (ObjectNode) Json.read(run.resolve("manifest.json"), JsonNode.class);
+        m.remove("invocations");
+        Json.writeAtomically(run.resolve("manifest.json"), m);
+    }
+
+    @Test
     void everyCommandTakesDllmAndSaysWhichOneRan(@TempDir Path dir) {
         Path ck = tinyCheckpoint(dir);
         String sha = DllmCheckpoint.weightsSha256(ck).substring(0, 12);
