@@ -3,6 +3,7 @@ package dev.unmask.runs;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.io.AtomicFiles;
 import org.knowm.xchart.*;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.io.ByteArrayOutputStream;
@@ -21,36 +22,157 @@ public final class Plots {
     }
 
     /**
-     * Accuracy against mean NFE for one (task, mode, block length): each policy family a curve over
-     * its parameter, and the Pareto front (no other point has higher accuracy at no more NFE) drawn
-     * on top.
+     * Accuracy against mean NFE for one (task, mode, block length): each rule a curve over its
+     * parameter, learned policies as markers (greedy and sampled apart, never joined), a knob sweep a
+     * curve of its own per mode with each point labelled by its knob, and the Pareto front (no other
+     * point has higher accuracy at no more NFE) drawn first, thin and dashed, so it hides no marker.
      */
     public static void accuracyVsNfe(Path dir, String name, String title, List<EvalRow> rows) {
+        save(accuracyVsNfeChart(title, rows), dir, name);
+    }
+
+    /** The chart {@link #accuracyVsNfe} writes. */
+    static XYChart accuracyVsNfeChart(String title, List<EvalRow> rows) {
         XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("mean NFE (dLLM forward passes)")
                 .yAxisTitle("accuracy").build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
-        Map<String, List<EvalRow>> byPolicy = rows.stream().collect(Collectors.groupingBy(Plots::seriesName, TreeMap::new, Collectors.toList()));
-        for (var e : byPolicy.entrySet()) {
-            List<EvalRow> pts = new ArrayList<>(e.getValue());
-            pts.sort(Comparator.comparingDouble(EvalRow::meanNfe));
-            XYSeries s = chart.addSeries(e.getKey(), pts.stream().mapToDouble(EvalRow::meanNfe).toArray(),
-                    pts.stream().mapToDouble(EvalRow::accuracy).toArray());
-            if (e.getKey().startsWith("learned")) s.setMarker(SeriesMarkers.DIAMOND);
-            if (e.getKey().startsWith("learned knob")) { // the one curve a reader looks for: drawn thick and dark
-                s.setLineWidth(3f);
-                s.setLineColor(new java.awt.Color(0x7B1FA2));
-                s.setMarkerColor(new java.awt.Color(0x7B1FA2));
-            }
-        }
+        chart.getStyler().setAnnotationTextFontColor(java.awt.Color.DARK_GRAY);
+        chart.getStyler().setAnnotationTextFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 11));
+        padAxes(chart, rows);
         List<EvalRow> front = paretoFront(rows);
-        if (!front.isEmpty()) {
+        if (!front.isEmpty()) { // first, so every marker is drawn over it
             XYSeries s = chart.addSeries("Pareto front", front.stream().mapToDouble(EvalRow::meanNfe).toArray(),
                     front.stream().mapToDouble(EvalRow::accuracy).toArray());
             s.setMarker(SeriesMarkers.NONE);
-            s.setLineWidth(3f);
             s.setLineColor(java.awt.Color.BLACK);
+            s.setLineStyle(new java.awt.BasicStroke(1.2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_ROUND, 10f, new float[]{6f, 4f}, 0f));
         }
-        save(chart, dir, name);
+        Map<String, List<EvalRow>> byCurve = rows.stream().collect(Collectors.groupingBy(Plots::curveName, TreeMap::new, Collectors.toList()));
+        for (var e : byCurve.entrySet()) {
+            List<EvalRow> pts = new ArrayList<>(e.getValue());
+            pts.sort(Comparator.comparingDouble(EvalRow::meanNfe));
+            EvalRow first = pts.get(0);
+            boolean learned = first.policy().equals("learned"), knob = seriesName(first).startsWith("learned knob"), sampled = isSampled(first);
+            XYSeries s = chart.addSeries(legendLabel(e.getKey()), pts.stream().mapToDouble(EvalRow::meanNfe).toArray(),
+                    pts.stream().mapToDouble(EvalRow::accuracy).toArray());
+            java.awt.Color c = familyColor(first.policy());
+            s.setLineColor(c);
+            s.setMarkerColor(c);
+            s.setMarker(learned ? (sampled ? SeriesMarkers.TRIANGLE_UP : SeriesMarkers.DIAMOND) : familyMarker(first.policy()));
+            if (learned && !knob) { // separate policies' points: markers, no curve
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                continue;
+            }
+            s.setLineWidth(knob ? 2.5f : 1.5f);
+            s.setLineStyle(sampled ? SeriesLines.DASH_DASH : SeriesLines.SOLID);
+        }
+        for (PointLabel l : pointLabels(rows)) chart.addAnnotation(new AnnotationText(l.text(), l.x(), l.y(), false));
+        return chart;
+    }
+
+    /** A text drawn at (x, y) in data coordinates. */
+    record PointLabel(String text, double x, double y) {
+    }
+
+    /** The labels {@link #accuracyVsNfe} draws: each knob-sweep point's knob ("knob=2.0"), just above the point. */
+    static List<PointLabel> pointLabels(List<EvalRow> rows) {
+        double offset = labelOffset(rows);
+        List<PointLabel> out = new ArrayList<>();
+        for (EvalRow r : rows) {
+            if (!seriesName(r).startsWith("learned knob")) continue;
+            knobValue(r).ifPresent(k -> out.add(new PointLabel("knob=" + k, r.meanNfe(), r.accuracy() + offset)));
+        }
+        return out;
+    }
+
+    /** The families' colours, the same in every plot whatever rows it holds. */
+    private static final Map<String, java.awt.Color> FAMILY_COLORS = Map.ofEntries(
+            Map.entry("topk", new java.awt.Color(0xD62728)),
+            Map.entry("threshold", new java.awt.Color(0x2CA02C)),
+            Map.entry("factor", new java.awt.Color(0xFF7F0E)),
+            Map.entry("eb", new java.awt.Color(0x1F77B4)),
+            Map.entry("klass", new java.awt.Color(0x8C564B)),
+            Map.entry("margin", new java.awt.Color(0x17BECF)),
+            Map.entry("entropy", new java.awt.Color(0xBCBD22)),
+            Map.entry("random", new java.awt.Color(0x7F7F7F)),
+            Map.entry("frontier", new java.awt.Color(0xE377C2)),
+            Map.entry("learned", new java.awt.Color(0x7B1FA2)));
+
+    /** A rule family's colour (a fixed map; a family not in it gets a grey derived from its name). */
+    public static java.awt.Color familyColor(String family) {
+        java.awt.Color c = FAMILY_COLORS.get(family);
+        if (c != null) return c;
+        int g = 60 + Math.floorMod(family.hashCode(), 100);
+        return new java.awt.Color(g, g, g);
+    }
+
+    private static org.knowm.xchart.style.markers.Marker familyMarker(String family) {
+        return switch (family) {
+            case "threshold", "margin" -> SeriesMarkers.TRIANGLE_DOWN;
+            case "factor", "frontier" -> SeriesMarkers.SQUARE;
+            case "topk", "random" -> SeriesMarkers.TRIANGLE_UP;
+            default -> SeriesMarkers.CIRCLE;
+        };
+    }
+
+    /** The longest legend label, in characters: longer ones are cut in the middle ("learned knob: attempt-…-long-name"). */
+    static final int LEGEND_CHARS = 32;
+
+    /** {@code label}, cut in the middle to {@link #LEGEND_CHARS} characters when longer, so the legend fits the image. */
+    public static String legendLabel(String label) {
+        if (label.length() <= LEGEND_CHARS) return label;
+        int head = (LEGEND_CHARS - 1) / 2, tail = LEGEND_CHARS - 1 - head;
+        return label.substring(0, head) + "\u2026" + label.substring(label.length() - tail);
+    }
+
+    /**
+     * The curve a row is drawn on: {@link #seriesName}, with learned policies' greedy and sampled points
+     * apart ("learned greedy", "learned sampled", "learned knob: FOLDER (sampled)"), since a line joins
+     * only the points of one sweep of one rule or policy mode.
+     */
+    public static String curveName(EvalRow r) {
+        String s = seriesName(r);
+        if (!r.policy().equals("learned")) return s;
+        if (s.equals("learned")) return isSampled(r) ? "learned sampled" : "learned greedy";
+        return isSampled(r) ? s + " (sampled)" : s;
+    }
+
+    private static boolean isSampled(EvalRow r) {
+        return r.policyParams().matches(".*[(,]mode=sample[,)].*");
+    }
+
+    /** The knob value in a learned row's parameters, as written there ("2.0"), or empty. */
+    static Optional<String> knobValue(EvalRow r) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[(,]knob=([^,)]*)").matcher(r.policyParams());
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    private static double labelOffset(List<EvalRow> rows) {
+        DoubleSummaryStatistics acc = rows.stream().mapToDouble(EvalRow::accuracy).summaryStatistics();
+        return Math.max(acc.getMax() - acc.getMin(), 0.02) * 0.035;
+    }
+
+    /**
+     * Axis ranges around the points: accuracy padded by a tenth of its span (not below 0), NFE padded
+     * likewise, or on a log scale when its largest value is more than 10 times its smallest.
+     */
+    static void padAxes(XYChart chart, List<EvalRow> rows) {
+        if (rows.isEmpty()) return;
+        DoubleSummaryStatistics nfe = rows.stream().mapToDouble(EvalRow::meanNfe).summaryStatistics();
+        DoubleSummaryStatistics acc = rows.stream().mapToDouble(EvalRow::accuracy).summaryStatistics();
+        var st = chart.getStyler();
+        if (nfe.getMin() > 0 && nfe.getMax() > 10 * nfe.getMin()) {
+            st.setXAxisLogarithmic(true);
+            st.setXAxisMin(nfe.getMin() / 1.25);
+            st.setXAxisMax(nfe.getMax() * 1.25);
+        } else {
+            double pad = Math.max(nfe.getMax() - nfe.getMin(), Math.max(0.05 * nfe.getMax(), 0.1)) * 0.1;
+            st.setXAxisMin(Math.max(0, nfe.getMin() - pad));
+            st.setXAxisMax(nfe.getMax() + pad);
+        }
+        double pad = Math.max(acc.getMax() - acc.getMin(), 0.02) * 0.1;
+        st.setYAxisMin(Math.max(0, acc.getMin() - pad));
+        st.setYAxisMax(acc.getMax() + pad);
     }
 
     /**

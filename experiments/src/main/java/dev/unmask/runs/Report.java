@@ -49,13 +49,17 @@ public final class Report {
             Map<?, ?> m = Json.read(manifest, Map.class);
             md.append("Made by `").append(m.get("command")).append("` (code ").append(m.get("code")).append(").\n\n");
         }
+        if (Files.isRegularFile(runDir.resolve("failures.md"))) {
+            md.append("Wrong answers by cause, per cell: [failures.md](failures.md).\n\n");
+        }
         if (Files.isRegularFile(evalJson)) {
             List<EvalRow> rows = Json.MAPPER.readValue(evalJson.toFile(), new TypeReference<List<EvalRow>>() {
             });
             Map<String, List<EvalRow>> byConfig = rows.stream().collect(Collectors.groupingBy(
                     r -> r.task() + "|" + r.genLength() + "|" + r.blockLength(), TreeMap::new, Collectors.toList()));
-            md.append("## Accuracy against NFE\n\nEach rule is a curve over its parameter; `learned` points are trained policies; "
-                    + "the black line is the Pareto front (no other point is more accurate at no more NFE). 95% Wilson intervals in the tables.\n\n");
+            md.append("## Accuracy against NFE\n\nEach rule is a curve over its parameter, in its family's colour in every plot; `learned` points are trained policies, "
+                    + "greedy (diamonds) and sampled (triangles) apart and not joined; a knob sweep is a curve with each point labelled by its knob; "
+                    + "the dashed black line is the Pareto front (no other point is more accurate at no more NFE). 95% Wilson intervals in the tables.\n\n");
             for (var e : byConfig.entrySet()) {
                 EvalRow any = e.getValue().get(0);
                 String name = "acc-vs-nfe-" + any.task() + "-L" + any.genLength() + "-B" + any.blockLength();
