@@ -35,6 +35,9 @@ public final class Report {
     }
 
     /** Writes {@link #FILE} and the plots into {@code runDir} (with eval.json and/or metrics.jsonl). */
+    /** A run's opening sentences, written by the command that made it (the quickstart), placed first in its report. */
+    public static final String SUMMARY = "summary.md";
+
     public static void write(Path runDir) throws IOException {
         Path evalJson = runDir.resolve("eval.json"), metrics = runDir.resolve("metrics.jsonl");
         PathKinds.requireFolder(runDir, "run folder", "a run or sweep folder");
@@ -44,6 +47,8 @@ public final class Report {
         OutputDirs.requireWritable(runDir, "run folder");
         Path plots = runDir.resolve(PLOTS);
         StringBuilder md = new StringBuilder("# Report: ").append(runDir.getFileName()).append("\n\n");
+        Path summary = runDir.resolve(SUMMARY);
+        if (Files.isRegularFile(summary)) md.append(Files.readString(summary).strip()).append("\n\n");
         Path manifest = runDir.resolve("manifest.json");
         if (Files.isRegularFile(manifest)) {
             Map<?, ?> m = Json.read(manifest, Map.class);
