@@ -75,7 +75,14 @@ public final class RunManifest {
         Map<String, Object> inv = new LinkedHashMap<>();
         for (String k : List.of("command", "args", "config", "started")) inv.put(k, root.get(k));
         inv.put("finished", Instant.now().toString());
+        inv.put("inputs_sha256", new TreeMap<>(inputs));
         return inv;
+    }
+
+    /** Inputs an earlier invocation of the same folder pinned: the folder's results rest on them too. */
+    public RunManifest inputsOf(Map<?, ?> earlier) {
+        earlier.forEach((name, sha) -> inputs.putIfAbsent(String.valueOf(name), String.valueOf(sha)));
+        return this;
     }
 
     /** Every invocation whose results the folder's tables hold, oldest first ({@link SweepFolder}). */

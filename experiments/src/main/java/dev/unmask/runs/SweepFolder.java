@@ -99,6 +99,10 @@ public final class SweepFolder {
             rows.add(Json.read(f, EvalRow.class));
         }
         manifest.invocations(invocations);
+        for (Map<String, Object> inv : invocations) {
+            // reproduce pins every input the folder's rows rest on, not only the last writer's
+            if (inv.get("inputs_sha256") instanceof Map<?, ?> in) manifest.inputsOf(in);
+        }
         return new Tables(kept, rows, invocations.size());
     }
 
@@ -129,7 +133,7 @@ public final class SweepFolder {
             return out;
         }
         Map<String, Object> legacy = new LinkedHashMap<>();
-        for (String k : List.of("command", "args", "config", "started", "finished")) {
+        for (String k : List.of("command", "args", "config", "started", "finished", "inputs_sha256")) {
             if (m.has(k)) legacy.put(k, Json.MAPPER.convertValue(m.get(k), Object.class));
         }
         legacy.put("dllm_sha256", m.path("config").path("dllm_sha256").asText(null));

@@ -120,6 +120,14 @@ class RunFolderTest {
         assertEquals(0, run(sweep(ck, once, "threshold:tau=0.5|0.9")).code());
         assertEquals(withoutWallTime(once.resolve("eval.csv")), withoutWallTime(twice.resolve("eval.csv")));
         assertEquals(0, run("reproduce", twice.toString(), "--files-only").code(), "the manifest vouches for the files the last writer left");
+
+        // a policy checkpoint one invocation read stays pinned after a later invocation that read none
+        Path policy = dir.resolve("policy"), mixed = dir.resolve("G");
+        PolicyCheckpoint.save(policy, new PolicyNet(PolicyConfig.defaults(1)));
+        assertEquals(0, run(sweep(ck, mixed, "learned:path=" + policy)).code());
+        assertEquals(0, run(sweep(ck, mixed, "topk:steps=32")).code());
+        JsonNode inputs = Json.read(mixed.resolve("manifest.json"), JsonNode.class).get("inputs_sha256");
+        assertTrue(inputs.has("policy_weights:" + policy.resolve(PolicyCheckpoint.WEIGHTS)), inputs.toString());
     }
 
     @Test
