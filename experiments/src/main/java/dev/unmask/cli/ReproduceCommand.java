@@ -47,7 +47,7 @@ final class ReproduceCommand implements Callable<Integer> {
         Path manifestFile = runDir.resolve("manifest.json");
         if (!Files.exists(runDir)) throw new UnmaskException(runDir + " does not exist");
         if (!Files.isRegularFile(manifestFile)) throw new UnmaskException(runDir + " has no manifest.json: not a run folder");
-        JsonNode manifest = Json.MAPPER.readTree(manifestFile.toFile());
+        JsonNode manifest = Json.read(manifestFile, JsonNode.class);
         String kind = manifest.path("kind").asText();
         // a re-run proves nothing about files that were edited after the run: check them first
         List<String> tampered = RunFolderCheck.outputsDiffer(runDir, manifest);
@@ -102,7 +102,7 @@ final class ReproduceCommand implements Callable<Integer> {
             if (rc != 0) throw new UnmaskException("the re-run failed (exit " + rc + ")");
         }
 
-        JsonNode after = Json.MAPPER.readTree(rerun.resolve("manifest.json").toFile());
+        JsonNode after = Json.read(rerun.resolve("manifest.json"), JsonNode.class);
         List<String> configChanges = configChanges(manifest.path("config"), after.path("config"));
         int different = configChanges.size();
         for (String c : configChanges) System.out.println("config differs: " + c);
@@ -179,7 +179,7 @@ final class ReproduceCommand implements Callable<Integer> {
     /** Probe tables: every row, every number. */
     private static int[] compareJson(Path recorded, Path reproduced) throws IOException {
         if (!Files.isRegularFile(recorded)) throw new UnmaskException(recorded + " is missing: nothing to compare with");
-        JsonNode before = Json.MAPPER.readTree(recorded.toFile()), after = Json.MAPPER.readTree(reproduced.toFile());
+        JsonNode before = Json.read(recorded, JsonNode.class), after = Json.read(reproduced, JsonNode.class);
         int same = 0, different = 0;
         for (int i = 0; i < Math.max(before.size(), after.size()); i++) {
             JsonNode b = before.get(i), a = after.get(i);

@@ -43,6 +43,11 @@ class RunFolderTest {
         assertTrue(intact.out().contains("reproduce: 2 identical, 0 different"), intact.out());
         assertEquals(0, run("reproduce", run.toString(), "--files-only").code());
 
+        // a manifest cut short: one line naming it, not a stack trace
+        Path cut = copy(run, dir.resolve("cut-manifest"));
+        Files.writeString(cut.resolve("manifest.json"), Files.readString(cut.resolve("manifest.json")).substring(0, 40));
+        assertOneLineError(run("reproduce", cut.toString(), "--files-only"), "cannot read " + cut.resolve("manifest.json"));
+
         // one accuracy edited in eval.csv
         Path editedCsv = copy(run, dir.resolve("edited-csv"));
         replaceFirstAccuracy(editedCsv.resolve("eval.csv"));
