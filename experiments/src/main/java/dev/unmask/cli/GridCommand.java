@@ -1,5 +1,6 @@
 package dev.unmask.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.io.OutputDirs;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.env.UnmaskException;
@@ -12,6 +13,7 @@ import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.runs.*;
+import dev.unmask.runs.Sweep.Outcome;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -59,6 +61,16 @@ abstract class GridCommand implements Callable<Integer> {
 
     abstract int workers();
 
+    /** Which share of the cells this command runs (sweep --shard; every cell otherwise). */
+    Shard shard() {
+        return Shard.ALL;
+    }
+
+    /** How long a claim may go without a heartbeat before other workers take its cell over. */
+    java.time.Duration claimTimeout() {
+        return CellClaims.DEFAULT_TIMEOUT;
+    }
+
     abstract String kind();
 
     /** eval reports (test prompts); sweep tunes (validation prompts). */
@@ -72,6 +84,8 @@ abstract class GridCommand implements Callable<Integer> {
         int batch = episodes.checked();
         if (workers() <= 0) throw new UnmaskException("--workers must be at least 1, got " + workers());
         if (genLength != null && genLength <= 0) throw new UnmaskException("--gen-length must be at least 1, got " + genLength);
+        Shard share = shard();
+        java.time.Duration timeout = claimTimeout();
         Split heldOut = split == null ? defaultSplit() : split;
         if (heldOut == Split.TRAIN) throw new UnmaskException("--split train: evaluate on validation or test prompts, never on the prompts policies train on");
         KvCacheOption.refuseFullDiffusion(cache.cache, tasks, genLength, blockLengths);
@@ -80,7 +94,7 @@ abstract class GridCommand implements Callable<Integer> {
         Denoisers.Engine runsOn = Denoisers.engineFor(ck, engine.engine);
         GridPlan plan = GridPlan.of(tasks, genLength, blockLengths, policies, seeds, n, heldOut, ck, dllmSha, batch, cache.engineLabel(runsOn.label()),
                 mismatch -> System.err.println("unmask: warning: " + mismatch));
-        List<SweepCell> cells = plan.cells();
+        List<SweepCell> planned = plan.cells();
         if (Files.exists(out.resolve(RunManifest.FILE))) {
             String kind = Json.read(out.resolve(RunManifest.FILE), Map.class).get("kind") instanceof String k ? k : "unknown";
             if (!kind.equals("eval") && !kind.equals("sweep")) throw new UnmaskException(out + " holds a " + kind + " run; choose another --out");
@@ -89,10 +103,14 @@ abstract class GridCommand implements Callable<Integer> {
         Denoiser first = Denoisers.load(ck, engine.engine, cache.cache);
         // once per prompt set, not per cell: every policy and block length of a task shares its prompts
         Set<String> checked = new HashSet<>();
-        for (SweepCell c : cells) {
+        for (SweepCell c : planned) {
             if (!checked.add(c.task() + "|" + c.genLength() + "|" + c.split() + "|" + c.seed() + "|" + c.n())) continue;
             BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(),
                     genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
+        }
+        List<SweepCell> cells = share.select(planned);
+        if (!share.isAll()) {
+            if (cells.isEmpty()) System.err.println("unmask: warning: shard " + share + " has no cells (the sweep has " + plan.cells().size() + ")");
         }
         System.err.println(DllmLine.of(ck, dllmSha, runsOn.label()));
         Map<String, Object> config = new LinkedHashMap<>();
@@ -109,6 +127,8 @@ abstract class GridCommand implements Callable<Integer> {
         config.put("workers", workers());
         config.put("cache", cache.cache.label());
         config.put("cells", cells.size());
+        if (!share.isAll()) config.put("shard", share.toString());
+        SweepFolder.Tables all;
         RunManifest manifest = new RunManifest(kind(), spec.commandLine().getParseResult().originalArgs(), config);
         manifest.input("dllm_weights", Denoisers.weightsFile(ck));
         manifest.dllmEngine(runsOn.label());
@@ -116,27 +136,51 @@ abstract class GridCommand implements Callable<Integer> {
             Path pc = Policies.checkpointOf(p);
             if (pc != null) manifest.input("policy_weights", pc.resolve(PolicyCheckpoint.WEIGHTS));
         }
-        Progress bar = new Progress(kind(), cells.size());
-        java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
-        List<EvalRow> rows = Sweep.run(out, cells, workers(), () -> {
-            Denoiser d = unclaimed.getAndSet(null);
-            return d != null ? d : Denoisers.load(ck, engine.engine, cache.cache);
-        }, Policies::parse, plan.trainedOn()::get, (done, total, row) -> {
-            synchronized (bar) {
-                bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
-            }
-        });
-        // other writers may share the folder: the tables hold the cells of every invocation, rebuilt under the folder's lock
-        SweepFolder.Tables all = SweepFolder.locked(out, () -> {
-            SweepFolder.Tables tables = SweepFolder.record(out, manifest, dllmSha, cells);
-            ResultTables.writeAll(out, "eval", tables.rows());
-            List<Path> outputs = new ArrayList<>(List.of(out.resolve("eval.csv"), out.resolve("eval.json"), out.resolve("eval.md")));
-            outputs.addAll(Sweep.writeFailureTables(out, tables.cellIds(), tables.rows()));
-            outputs.addAll(SweepFolder.cellFiles(out, tables.cellIds()));
-            manifest.result("rows", tables.rows().size());
-            manifest.write(out, outputs);
-            return tables;
-        });
+        Map<String, Object> inputs = SweepInputs.of(config, runsOn.label());
+        Outcome outcome;
+        try (CellClaims claims = new CellClaims(out, timeout, Worker.current())) {
+            // a worker on other inputs is refused while others work here: its rows could not share their table
+            SweepFolder.locked(out, () -> {
+                for (JsonNode other : CellClaims.liveWorkers(out, claims.worker(), java.time.Clock.systemUTC())) {
+                    String diff = SweepInputs.difference(Json.MAPPER.convertValue(other.path("inputs"), Map.class), inputs);
+                    if (diff != null) {
+                        throw new UnmaskException(out + " is being swept by " + other.path("host").asText() + "/" + other.path("pid").asText()
+                                + " on other inputs (" + diff + "); wait for it, or use another --out");
+                    }
+                }
+                Map<String, Object> reg = new LinkedHashMap<>();
+                reg.put("kind", kind());
+                reg.put("command", manifest.invocation().get("command"));
+                reg.put("started", manifest.invocation().get("started"));
+                reg.put("shard", share.toString());
+                reg.put("inputs", inputs);
+                reg.put("cells", cells.stream().map(SweepCell::id).toList());
+                claims.register(reg);
+                return null;
+            });
+            Progress bar = new Progress(kind(), cells.size());
+            java.util.concurrent.atomic.AtomicReference<Denoiser> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
+            outcome = Sweep.run(out, cells, workers(), claims, () -> {
+                Denoiser d = unclaimed.getAndSet(null);
+                return d != null ? d : Denoisers.load(ck, engine.engine, cache.cache);
+            }, Policies::parse, plan.trainedOn()::get, (done, total, row) -> {
+                synchronized (bar) {
+                    bar.update(done, row.task() + " B=" + row.blockLength() + " " + row.policyParams());
+                }
+            });
+            manifest.invocationDetail("worker", claims.worker().record());
+            if (!share.isAll()) manifest.invocationDetail("shard", share.toString());
+            manifest.invocationDetail("computed", outcome.computed());
+            if (!outcome.takenOver().isEmpty()) manifest.invocationDetail("taken_over", outcome.takenOver());
+            // other writers may share the folder: the tables hold the cells of every invocation, rebuilt under the folder's lock
+            all = SweepFolder.locked(out, () -> {
+                SweepFolder.Tables tables = SweepFolder.record(out, manifest, dllmSha, cells);
+                SweepFolder.write(out, manifest, tables);
+                claims.leave(new HashSet<>(tables.cellIds()));
+                return tables;
+            });
+        }
+        List<EvalRow> rows = outcome.rows();
         System.out.println(ResultTables.markdown(rows));
         if (all.rows().size() != rows.size()) {
             System.out.println(out + " holds " + all.rows().size() + " rows from " + all.invocations() + " invocations: see eval.md");
@@ -166,8 +210,28 @@ abstract class GridCommand implements Callable<Integer> {
         @Option(names = "--workers", defaultValue = "2", description = "Cells run in parallel, each with its own dLLM (default: ${DEFAULT-VALUE}).")
         int workers;
 
+        @Option(names = "--shard", paramLabel = "I/N",
+                description = "Run only shard I (from 0) of N of the cells (every N-th cell from the I-th), for machines that share no folder: each writes its own --out, and `unmask merge` puts the folders together. Without it, copies of the same command on machines that share --out split the cells between them.")
+        String shard;
+        @Option(names = "--claim-timeout", paramLabel = "SECONDS", defaultValue = "120",
+                description = "A worker's claim on a cell that goes this long without its heartbeat (every SECONDS/4) is taken over by another worker of the folder (default: ${DEFAULT-VALUE}; see the user guide on shared filesystems).")
+        double claimTimeoutSeconds;
+
         int workers() {
             return workers;
+        }
+
+        @Override
+        Shard shard() {
+            return shard == null ? Shard.ALL : Shard.parse(shard);
+        }
+
+        @Override
+        java.time.Duration claimTimeout() {
+            if (!(claimTimeoutSeconds > 0) || Double.isInfinite(claimTimeoutSeconds)) {
+                throw new UnmaskException("--claim-timeout must be a positive number of seconds, got " + claimTimeoutSeconds);
+            }
+            return java.time.Duration.ofMillis(Math.round(claimTimeoutSeconds * 1000));
         }
 
         String kind() {

@@ -69,19 +69,25 @@ public final class RunFolderCheck {
      * @return {identical, different}
      */
     public static int[] compareTables(Path recorded, Path rerun, String name, boolean withCells) {
-        int[] json = compareJsonRows(recorded.resolve(name + ".json"), rerun.resolve(name + ".json"));
+        return compareTables(recorded, rerun, name, withCells, "recorded", "reproduced");
+    }
+
+    /** As above, the two folders' columns headed by the labels given (compare: the two folder names). */
+    public static int[] compareTables(Path recorded, Path rerun, String name, boolean withCells, String recordedLabel, String rerunLabel) {
+        int[] json = compareJsonRows(recorded.resolve(name + ".json"), rerun.resolve(name + ".json"), recordedLabel, rerunLabel);
         int csvDifferent = compareCsv(recorded.resolve(name + ".csv"), rerun.resolve(name + ".csv"));
         int cellsDifferent = withCells ? compareCells(recorded.resolve(Sweep.CELLS), rerun.resolve(Sweep.CELLS)) : 0;
         return new int[]{json[0], json[1] + csvDifferent + cellsDifferent};
     }
 
-    private static int[] compareJsonRows(Path recorded, Path reproduced) {
+    private static int[] compareJsonRows(Path recorded, Path reproduced, String recordedLabel, String rerunLabel) {
         if (!Files.isRegularFile(recorded)) throw new UnmaskException(recorded + " is missing: nothing to compare with");
+        if (!Files.isRegularFile(reproduced)) throw new UnmaskException(reproduced + " is missing: nothing to compare with");
         EvalRow[] before = Json.read(recorded, EvalRow[].class), after = Json.read(reproduced, EvalRow[].class);
         Map<String, EvalRow> byKey = new HashMap<>();
         for (EvalRow r : after) byKey.put(SweepFolder.key(r), r);
         int same = 0, different = 0;
-        System.out.println("| task | B | policy | split | recorded acc | reproduced acc | recorded NFE | reproduced NFE | verdict |");
+        System.out.println("| task | B | policy | split | " + recordedLabel + " acc | " + rerunLabel + " acc | " + recordedLabel + " NFE | " + rerunLabel + " NFE | verdict |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (EvalRow r : before) {
             EvalRow n = byKey.get(SweepFolder.key(r));
@@ -93,14 +99,14 @@ public final class RunFolderCheck {
                     n == null ? "-" : String.format(Locale.ROOT, "%.4f", n.meanNfe()), verdict);
         }
         if (after.length != before.length) {
-            System.out.println("DIFFERENT row count: " + before.length + " recorded, " + after.length + " reproduced");
+            System.out.println("DIFFERENT row count: " + before.length + " " + recordedLabel + ", " + after.length + " " + rerunLabel);
             different++;
         }
         return new int[]{same, different};
     }
 
     /** "identical", or which of the compared numbers moved. */
-    static String verdict(EvalRow recorded, EvalRow now) {
+    public static String verdict(EvalRow recorded, EvalRow now) {
         List<String> moved = new ArrayList<>();
         if (recorded.accuracy() != now.accuracy()) moved.add("accuracy");
         if (recorded.meanNfe() != now.meanNfe()) moved.add("NFE");

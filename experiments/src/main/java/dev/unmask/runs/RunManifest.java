@@ -22,6 +22,7 @@ public final class RunManifest {
     private final Map<String, Object> root = new LinkedHashMap<>();
     private final Map<String, String> inputs = new TreeMap<>();
     private final Map<String, Object> results = new LinkedHashMap<>();
+    private final Map<String, Object> invocationDetails = new LinkedHashMap<>();
     private long startNanos = System.nanoTime();
 
     public RunManifest(String kind, List<String> commandLine, Object config) {
@@ -76,7 +77,14 @@ public final class RunManifest {
         for (String k : List.of("command", "args", "config", "started")) inv.put(k, root.get(k));
         inv.put("finished", Instant.now().toString());
         inv.put("inputs_sha256", new TreeMap<>(inputs));
+        inv.putAll(invocationDetails);
         return inv;
+    }
+
+    /** Something only this invocation's record holds (the worker that ran it, the cells it computed). */
+    public RunManifest invocationDetail(String key, Object value) {
+        invocationDetails.put(key, value);
+        return this;
     }
 
     /** Inputs an earlier invocation of the same folder pinned: the folder's results rest on them too. */

@@ -17,14 +17,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.concurrent.*;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * Runs a grid of cells, each an evaluation, with up to {@code workers} in parallel (each worker
- * thread loads its own dLLM: the model is not thread-safe). Each finished cell is written
- * atomically to cells/ID.json; a resumed sweep skips cells whose file exists. The ID hashes every
+ * thread loads its own dLLM: the model is not thread-safe), sharing the cells with other processes
+ * that run into the same folder through claim files ({@link CellClaims}). Each finished cell is
+ * written atomically to cells/ID.json; a resumed sweep skips cells whose file exists. The ID hashes every
  * input of the cell (dLLM and policy checksums, split, n, seed, batch), so a cell made with other
  * inputs is never taken for this one: it is recomputed.
  */
@@ -41,44 +41,39 @@ public final class Sweep {
     private Sweep() {
     }
 
+    /** What one worker's run of a sweep left: every cell's row (in the cells' order), and which cells this worker computed or took over. */
+    public record Outcome(List<EvalRow> rows, List<String> computed, List<String> takenOver) {
+    }
+
     /**
+     * Runs the cells that are not finished yet, up to {@code workers} at a time, sharing them with
+     * any other process that runs cells into the same folder: a cell is computed only by the worker
+     * that claims it ({@link CellClaims}); a worker with nothing left to claim waits for the cells
+     * others hold, takes over those whose claim goes stale, and returns when every cell is finished.
+     *
      * @param policyTrainedOn the dLLM a policy spec was trained against (for the row's policy_dllm), or null for a rule
      */
-    public static List<EvalRow> run(Path dir, List<SweepCell> cells, int workers, Supplier<Denoiser> loadDllm,
-                                    Function<String, UnmaskPolicy> policyFactory, Function<String, String> policyTrainedOn, Listener listener) {
+    public static Outcome run(Path dir, List<SweepCell> cells, int workers, CellClaims claims, Supplier<Denoiser> loadDllm,
+                              Function<String, UnmaskPolicy> policyFactory, Function<String, String> policyTrainedOn, Listener listener) {
         Path cellDir = dir.resolve(CELLS);
-        List<SweepCell> todo = new ArrayList<>();
-        for (SweepCell c : cells) if (!Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) todo.add(c);
-        AtomicInteger done = new AtomicInteger(cells.size() - todo.size());
         ThreadLocal<Denoiser> model = ThreadLocal.withInitial(loadDllm);
+        Scheduler scheduler = new Scheduler(cellDir, cells, claims);
+        List<String> computed = Collections.synchronizedList(new ArrayList<>());
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers));
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (SweepCell c : todo) {
+            for (int w = 0; w < Math.max(1, workers); w++) {
                 futures.add(pool.submit(() -> {
-                    Task task = Tasks.byName(c.task());
-                    Evaluator.Outcome outcome = Evaluator.evaluate(model.get(), task, c.genLength(), c.blockLength(),
-                            policyFactory.apply(c.policy()), c.split(), c.seed(), c.n(), c.batch(), null);
-                    EvalRow row = outcome.row().withPolicyDllm(policyTrainedOn.apply(c.policy()));
-                    // a few decoded answers beside the numbers, to see how a rule fails (written before the cell counts as done)
-                    var vocab = model.get().vocabulary();
-                    StringBuilder samples = new StringBuilder();
-                    for (var e : outcome.episodes().subList(0, Math.min(SAMPLES, outcome.episodes().size()))) {
-                        samples.append(e.correct() ? "ok    " : "WRONG ").append("nfe=").append(e.nfe()).append("  ")
-                                .append(e.example().prompt()).append("  ->  ").append(e.answerText())
-                                .append("   (reference ").append(e.example().answer()).append(")");
-                        if (!e.correct()) samples.append("  cause: ").append(FailureCauses.of(e, task, vocab).name().toLowerCase(Locale.ROOT));
-                        samples.append("\n").append(writeOrder(e, vocab));
+                    for (SweepCell c = scheduler.next(); c != null; c = scheduler.next()) {
+                        try {
+                            EvalRow row = compute(cellDir, c, model.get(), policyFactory, policyTrainedOn);
+                            if (row != null) computed.add(c.id());
+                            if (listener != null) listener.cellDone(scheduler.finished(), cells.size(), row != null ? row : Json.read(cellDir.resolve(c.id() + ".json"), EvalRow.class));
+                        } finally {
+                            scheduler.done(c);
+                        }
                     }
-                    // another writer of the folder may have finished this cell meanwhile: keep its files, which its manifest may vouch for
-                    if (Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) {
-                        if (listener != null) listener.cellDone(done.incrementAndGet(), cells.size(), row);
-                        return;
-                    }
-                    AtomicFiles.writeString(cellDir.resolve(c.id() + ".samples.txt"), samples.toString());
-                    Json.writeAtomically(cellDir.resolve(c.id() + FAILURES), FailureCauses.count(outcome.episodes(), task, vocab));
-                    Json.writeAtomically(cellDir.resolve(c.id() + ".json"), row);
-                    if (listener != null) listener.cellDone(done.incrementAndGet(), cells.size(), row);
+                    return null;
                 }));
             }
             for (Future<?> f : futures) {
@@ -98,7 +93,102 @@ public final class Sweep {
         }
         List<EvalRow> rows = new ArrayList<>();
         for (SweepCell c : cells) rows.add(Json.read(cellDir.resolve(c.id() + ".json"), EvalRow.class));
-        return rows;
+        List<String> mine = new ArrayList<>();
+        for (SweepCell c : cells) if (computed.contains(c.id())) mine.add(c.id());
+        return new Outcome(rows, mine, List.copyOf(scheduler.takenOver));
+    }
+
+    /** Evaluates one cell and writes its files; null when another writer finished it meanwhile (its files are kept). */
+    private static EvalRow compute(Path cellDir, SweepCell c, Denoiser dllm, Function<String, UnmaskPolicy> policyFactory, Function<String, String> policyTrainedOn) {
+        Task task = Tasks.byName(c.task());
+        Evaluator.Outcome outcome = Evaluator.evaluate(dllm, task, c.genLength(), c.blockLength(),
+                policyFactory.apply(c.policy()), c.split(), c.seed(), c.n(), c.batch(), null);
+        EvalRow row = outcome.row().withPolicyDllm(policyTrainedOn.apply(c.policy()));
+        // a few decoded answers beside the numbers, to see how a rule fails (written before the cell counts as done)
+        var vocab = dllm.vocabulary();
+        StringBuilder samples = new StringBuilder();
+        for (var e : outcome.episodes().subList(0, Math.min(SAMPLES, outcome.episodes().size()))) {
+            samples.append(e.correct() ? "ok    " : "WRONG ").append("nfe=").append(e.nfe()).append("  ")
+                    .append(e.example().prompt()).append("  ->  ").append(e.answerText())
+                    .append("   (reference ").append(e.example().answer()).append(")");
+            if (!e.correct()) samples.append("  cause: ").append(FailureCauses.of(e, task, vocab).name().toLowerCase(Locale.ROOT));
+            samples.append("\n").append(writeOrder(e, vocab));
+        }
+        // another writer of the folder may have finished this cell meanwhile: keep its files, which its manifest may vouch for
+        if (Files.isRegularFile(cellDir.resolve(c.id() + ".json"))) return null;
+        AtomicFiles.writeString(cellDir.resolve(c.id() + ".samples.txt"), samples.toString());
+        Json.writeAtomically(cellDir.resolve(c.id() + FAILURES), FailureCauses.count(outcome.episodes(), task, vocab));
+        Json.writeAtomically(cellDir.resolve(c.id() + ".json"), row);
+        return row;
+    }
+
+    /**
+     * Hands the worker threads of this process the cells to compute: the next one that is neither
+     * finished nor held (claimed in the folder), or one whose holder stopped beating; waits while
+     * others hold every cell that is left.
+     */
+    private static final class Scheduler {
+        private final Path cellDir;
+        private final List<SweepCell> cells;
+        private final CellClaims claims;
+        private final Set<String> busyHere = new HashSet<>();
+        final List<String> takenOver = Collections.synchronizedList(new ArrayList<>());
+
+        Scheduler(Path cellDir, List<SweepCell> cells, CellClaims claims) {
+            this.cellDir = cellDir;
+            this.cells = cells;
+            this.claims = claims;
+        }
+
+        private boolean finished(String id) {
+            return Files.isRegularFile(cellDir.resolve(id + ".json"));
+        }
+
+        int finished() {
+            int n = 0;
+            for (SweepCell c : cells) if (finished(c.id())) n++;
+            return n;
+        }
+
+        synchronized SweepCell next() throws InterruptedException {
+            while (true) {
+                boolean heldElsewhere = false;
+                for (SweepCell c : cells) {
+                    String id = c.id();
+                    if (busyHere.contains(id) || finished(id)) continue;
+                    if (claims.tryClaim(id)) {
+                        if (finished(id)) { // finished between the look and the claim
+                            claims.release(id);
+                            continue;
+                        }
+                        busyHere.add(id);
+                        return c;
+                    }
+                    CellClaims.Holder h = claims.holder(id);
+                    heldElsewhere = true;
+                    if (h == null) continue; // released just now: looked at again on the next pass
+                    String why = claims.staleness(h);
+                    if (why != null && claims.takeOver(h)) {
+                        if (finished(id)) {
+                            claims.release(id);
+                            continue;
+                        }
+                        System.err.println("unmask: took over cell " + id + " from " + h.label() + ": its claim was " + why);
+                        takenOver.add(id);
+                        busyHere.add(id);
+                        return c;
+                    }
+                }
+                if (!heldElsewhere) return null;
+                wait(claims.pollPeriod().toMillis());
+            }
+        }
+
+        synchronized void done(SweepCell c) {
+            claims.release(c.id());
+            busyHere.remove(c.id());
+            notifyAll();
+        }
     }
 
     /**

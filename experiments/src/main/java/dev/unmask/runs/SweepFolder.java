@@ -81,7 +81,14 @@ public final class SweepFolder {
         mine.put("dllm_sha256", dllmSha);
         mine.put("cells", cells.stream().map(SweepCell::id).toList());
         invocations.add(mine);
+        return tables(dir, manifest, invocations);
+    }
 
+    /**
+     * The tables of the given invocations, from their cells in dir, in the order recorded; sets
+     * them and every input they pinned on the manifest. Call under {@link #locked}.
+     */
+    public static Tables tables(Path dir, RunManifest manifest, List<Map<String, Object>> invocations) {
         Set<String> ids = new LinkedHashSet<>();
         for (Map<String, Object> inv : invocations) {
             if (inv.get("cells") instanceof List<?> l) for (Object id : l) ids.add(String.valueOf(id));
@@ -106,6 +113,19 @@ public final class SweepFolder {
         return new Tables(kept, rows, invocations.size());
     }
 
+    /**
+     * Writes eval.csv, eval.json, eval.md and the failure tables of the given tables, and the
+     * manifest vouching for them and for every kept cell's files. Call under {@link #locked}.
+     */
+    public static void write(Path dir, RunManifest manifest, Tables tables) {
+        ResultTables.writeAll(dir, "eval", tables.rows());
+        List<Path> outputs = new ArrayList<>(List.of(dir.resolve("eval.csv"), dir.resolve("eval.json"), dir.resolve("eval.md")));
+        outputs.addAll(Sweep.writeFailureTables(dir, tables.cellIds(), tables.rows()));
+        outputs.addAll(cellFiles(dir, tables.cellIds()));
+        manifest.result("rows", tables.rows().size());
+        manifest.write(dir, outputs);
+    }
+
     /** The files a folder's manifest vouches for: the tables, and each kept cell's result, failure count and samples. */
     public static List<Path> cellFiles(Path dir, List<String> cellIds) {
         List<Path> out = new ArrayList<>();
@@ -123,7 +143,7 @@ public final class SweepFolder {
      * recorded counts as one, whose cells are the cell files matching its eval.json rows.
      */
     @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> earlierInvocations(Path dir) {
+    public static List<Map<String, Object>> earlierInvocations(Path dir) {
         Path file = dir.resolve(RunManifest.FILE);
         if (!Files.isRegularFile(file)) return List.of();
         JsonNode m = Json.read(file, JsonNode.class);
