@@ -36,12 +36,10 @@ final class ProgressCommand implements Callable<Integer> {
         List<JsonNode> workers = CellClaims.registrations(dir);
         Set<String> planned = new LinkedHashSet<>();
         for (JsonNode w : workers) w.path("cells").forEach(c -> planned.add(c.asText()));
-        int recorded = 0;
-        if (Files.isRegularFile(dir.resolve(RunManifest.FILE))) {
-            for (Map<String, Object> inv : SweepFolder.earlierInvocations(dir)) {
-                recorded++;
-                if (inv.get("cells") instanceof List<?> l) for (Object o : l) planned.add(String.valueOf(o));
-            }
+        List<Map<String, Object>> invocations = Files.isRegularFile(dir.resolve(RunManifest.FILE)) ? SweepFolder.earlierInvocations(dir) : List.of();
+        int recorded = invocations.size();
+        for (Map<String, Object> inv : invocations) {
+            if (inv.get("cells") instanceof List<?> l) for (Object o : l) planned.add(String.valueOf(o));
         }
         if (planned.isEmpty() && workers.isEmpty()) throw new UnmaskException(dir + " holds no sweep: no manifest.json and no workers/");
         int done = 0;
@@ -58,6 +56,22 @@ final class ProgressCommand implements Callable<Integer> {
                 if (w.path("slurm").has("array_task_id")) slurm += "_" + w.path("slurm").path("array_task_id").asText();
                 System.out.printf("| %s/%s | %s | %s | %s | %s |%n", w.path("host").asText("?"), w.path("pid").asText("?"), slurm.isEmpty() ? "-" : slurm,
                         w.path("started").asText("?"), age(w, wall), w.path("held").size() == 0 ? "-" : String.join(", ", texts(w.path("held"))));
+            }
+        }
+        if (!invocations.isEmpty()) {
+            System.out.println();
+            System.out.println("| finished invocation | worker | Slurm | cells | computed here | taken over | finished |");
+            System.out.println("|---|---|---|---|---|---|---|");
+            int k = 0;
+            for (Map<String, Object> inv : invocations) {
+                JsonNode i = Json.MAPPER.valueToTree(inv);
+                JsonNode w = i.path("worker");
+                String slurm = w.path("slurm").path("array_job_id").asText(w.path("slurm").path("job_id").asText(""));
+                if (w.path("slurm").has("array_task_id")) slurm += "_" + w.path("slurm").path("array_task_id").asText();
+                System.out.printf("| %d | %s | %s | %d%s | %s | %s | %s |%n", ++k, w.has("host") ? w.path("host").asText() + "/" + w.path("pid").asText() : "-",
+                        slurm.isEmpty() ? "-" : slurm, i.path("cells").size(), i.has("shard") ? " (shard " + i.path("shard").asText() + ")" : "",
+                        i.has("computed") ? Integer.toString(i.path("computed").size()) : "-", i.has("taken_over") ? Integer.toString(i.path("taken_over").size()) : "0",
+                        i.path("finished").asText("-"));
             }
         }
         Path claims = dir.resolve(CellClaims.CLAIMS);
