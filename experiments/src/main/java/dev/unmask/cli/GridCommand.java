@@ -61,6 +61,17 @@ abstract class GridCommand implements Callable<Integer> {
 
     abstract int workers();
 
+    private void refuseOtherInputs(Map<String, Object> inputs, Worker me) {
+        for (JsonNode other : CellClaims.liveWorkers(out, me, java.time.Clock.systemUTC())) {
+            @SuppressWarnings("unchecked")
+            String diff = SweepInputs.difference(Json.MAPPER.convertValue(other.path("inputs"), Map.class), inputs);
+            if (diff != null) {
+                throw new UnmaskException(out + " is being swept by " + other.path("host").asText() + "/" + other.path("pid").asText()
+                        + " on other inputs (" + diff + "); wait for it, or use another --out");
+            }
+        }
+    }
+
     /** Which share of the cells this command runs (sweep --shard; every cell otherwise). */
     Shard shard() {
         return Shard.ALL;
@@ -99,20 +110,10 @@ abstract class GridCommand implements Callable<Integer> {
             String kind = Json.read(out.resolve(RunManifest.FILE), Map.class).get("kind") instanceof String k ? k : "unknown";
             if (!kind.equals("eval") && !kind.equals("sweep")) throw new UnmaskException(out + " holds a " + kind + " run; choose another --out");
         }
-        // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
-        Denoiser first = Denoisers.load(ck, engine.engine, cache.cache);
-        // once per prompt set, not per cell: every policy and block length of a task shares its prompts
-        Set<String> checked = new HashSet<>();
-        for (SweepCell c : planned) {
-            if (!checked.add(c.task() + "|" + c.genLength() + "|" + c.split() + "|" + c.seed() + "|" + c.n())) continue;
-            BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(),
-                    genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
-        }
         List<SweepCell> cells = share.select(planned);
         if (!share.isAll()) {
             if (cells.isEmpty()) System.err.println("unmask: warning: shard " + share + " has no cells (the sweep has " + plan.cells().size() + ")");
         }
-        System.err.println(DllmLine.of(ck, dllmSha, runsOn.label()));
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("checkpoint", ck.toString());
         config.put("dllm_sha256", dllmSha);
@@ -137,17 +138,23 @@ abstract class GridCommand implements Callable<Integer> {
             if (pc != null) manifest.input("policy_weights", pc.resolve(PolicyCheckpoint.WEIGHTS));
         }
         Map<String, Object> inputs = SweepInputs.of(config, runsOn.label());
+        // a worker on other inputs is refused while others work here (its rows could not share their table):
+        // looked at before any work, and again under the folder's lock as this worker registers
+        refuseOtherInputs(inputs, Worker.current());
+        // one dLLM loaded up front: it checks that every answer fits the buffer before any work, then serves the first worker
+        Denoiser first = Denoisers.load(ck, engine.engine, cache.cache);
+        // once per prompt set, not per cell: every policy and block length of a task shares its prompts
+        Set<String> checked = new HashSet<>();
+        for (SweepCell c : planned) {
+            if (!checked.add(c.task() + "|" + c.genLength() + "|" + c.split() + "|" + c.seed() + "|" + c.n())) continue;
+            BufferFit.check(first.vocabulary(), Tasks.byName(c.task()), c.genLength(), c.split(), c.seed(), c.n(),
+                    genLength != null ? "--gen-length" : "task " + c.task() + "'s buffer length");
+        }
+        System.err.println(DllmLine.of(ck, dllmSha, runsOn.label()));
         Outcome outcome;
         try (CellClaims claims = new CellClaims(out, timeout, Worker.current())) {
-            // a worker on other inputs is refused while others work here: its rows could not share their table
             SweepFolder.locked(out, () -> {
-                for (JsonNode other : CellClaims.liveWorkers(out, claims.worker(), java.time.Clock.systemUTC())) {
-                    String diff = SweepInputs.difference(Json.MAPPER.convertValue(other.path("inputs"), Map.class), inputs);
-                    if (diff != null) {
-                        throw new UnmaskException(out + " is being swept by " + other.path("host").asText() + "/" + other.path("pid").asText()
-                                + " on other inputs (" + diff + "); wait for it, or use another --out");
-                    }
-                }
+                refuseOtherInputs(inputs, claims.worker());
                 Map<String, Object> reg = new LinkedHashMap<>();
                 reg.put("kind", kind());
                 reg.put("command", manifest.invocation().get("command"));
