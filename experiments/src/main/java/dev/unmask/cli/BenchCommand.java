@@ -7,6 +7,7 @@ import dev.unmask.env.io.Checksums;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.dllm.DllmConfig;
+import dev.unmask.runs.bench.ClaimBench;
 import dev.unmask.runs.bench.EnvBench;
 import dev.unmask.runs.bench.ForwardBench;
 import dev.unmask.runs.bench.PolicyUpdateBench;
@@ -57,11 +58,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--policy-config", description = "Training config whose policy and minibatch to measure (default: configs/grpo-lag48-full-knob.yaml's "
             + "shape: 5 features, the whole 128-token buffer, minibatch 256).") Path policyConfig;
 
+    @Option(names = "--claims", paramLabel = "DIR", description = "Measure instead what sharing a sweep's cells costs per cell on DIR's filesystem "
+            + "(point it at the shared disk of a cluster): claim and release, a heartbeat, the scan for the next cell (in a scratch folder inside DIR, removed after).")
+    Path claims;
+    @Option(names = "--claim-cells", defaultValue = "500", description = "Cells of the sweep whose result files --claims scans (default: ${DEFAULT-VALUE}).")
+    int claimCells;
+
     @Override
     public Integer call() {
         if (reps < 5) throw new UnmaskException("--reps must be at least 5, got " + reps);
         if (trainReps < 1) throw new UnmaskException("--train-reps must be at least 1, got " + trainReps);
         for (String e : engines) if (!e.equals("fast")) Denoisers.Engine.parse(e);
+        if (claims != null) {
+            new ClaimBench(claims, claimCells, reps).run();
+            return 0;
+        }
         if (policyUpdate) {
             new PolicyUpdateBench(policyConfig, trainReps).run();
             return 0;
