@@ -133,6 +133,7 @@ public final class Sweep {
         private final CellClaims claims;
         private final Set<String> busyHere = new HashSet<>();
         final List<String> takenOver = Collections.synchronizedList(new ArrayList<>());
+        private int saidWaiting = -1;
 
         Scheduler(Path cellDir, List<SweepCell> cells, CellClaims claims) {
             this.cellDir = cellDir;
@@ -153,6 +154,7 @@ public final class Sweep {
         synchronized SweepCell next() throws InterruptedException {
             while (true) {
                 boolean heldElsewhere = false;
+                int elsewhere = 0;
                 for (SweepCell c : cells) {
                     String id = c.id();
                     if (busyHere.contains(id) || finished(id)) continue;
@@ -166,6 +168,7 @@ public final class Sweep {
                     }
                     CellClaims.Holder h = claims.holder(id);
                     heldElsewhere = true;
+                    elsewhere++;
                     if (h == null) continue; // released just now: looked at again on the next pass
                     String why = claims.staleness(h);
                     if (why != null && claims.takeOver(h)) {
@@ -180,6 +183,12 @@ public final class Sweep {
                     }
                 }
                 if (!heldElsewhere) return null;
+                if (busyHere.isEmpty() && saidWaiting != elsewhere) {
+                    // a task of a job array that looks idle says why, once per change
+                    System.err.println("unmask: " + elsewhere + " cell(s) left, all held by other workers: waiting for them to finish"
+                            + " (a claim without a heartbeat for its timeout is taken over)");
+                    saidWaiting = elsewhere;
+                }
                 wait(claims.pollPeriod().toMillis());
             }
         }
