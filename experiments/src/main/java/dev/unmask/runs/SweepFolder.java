@@ -45,10 +45,19 @@ public final class SweepFolder {
         ReentrantLock local = IN_PROCESS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
         local.lock();
         try {
-            Files.createDirectories(dir);
-            try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = ch.lock()) {
-                return body.get();
+            for (int attempt = 1; ; attempt++) {
+                Files.createDirectories(dir);
+                FileChannel ch;
+                try {
+                    ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // another process's check of a new --out removed the empty folder it had made, just now
+                    if (attempt < 20) continue;
+                    throw gone;
+                }
+                try (ch; FileLock ignored = ch.lock()) {
+                    return body.get();
+                }
             }
         } catch (IOException e) {
             throw new UnmaskException("cannot lock " + lockFile + ": " + e.getMessage());

@@ -24,6 +24,28 @@ public final class OutputDirs {
      * @param what how the error names the folder, e.g. "--out"
      */
     public static void requireWritable(Path dir, String what) {
+        // several processes may check one new folder at the same moment (the tasks of a job array
+        // starting a shared sweep): one may remove the folder it made for its check while another
+        // probes it, so a probe that finds the folder gone looks again
+        for (int attempt = 1; ; attempt++) {
+            try {
+                check(dir, what);
+                return;
+            } catch (FolderVanished e) {
+                // what it means when it happens every time: not a race but a file system that refuses
+                if (attempt >= 20) throw new UnmaskException(e.getMessage());
+            }
+        }
+    }
+
+    /** The folder disappeared under the check (another process removed the one it had made); the message is the error if it keeps happening. */
+    private static final class FolderVanished extends Exception {
+        FolderVanished(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static void check(Path dir, String what) throws FolderVanished {
         Path abs = dir.toAbsolutePath().normalize();
         // the folders that are missing, outermost first; the first existing ancestor must be a folder
         List<Path> missing = new ArrayList<>();
@@ -34,6 +56,7 @@ public final class OutputDirs {
         }
         if (existing != null && !Files.isDirectory(existing)) {
             String is = PathKinds.describe(existing);
+            if (is == null) throw new FolderVanished(what + " " + dir + " cannot be created: " + existing + " vanished as it was looked at");
             if (existing.equals(abs)) throw new UnmaskException(what + " " + dir + " is " + is + "; expected a folder to write into");
             throw new UnmaskException(what + " " + dir + " cannot be created: " + existing + " is " + is + ", not a folder");
         }
@@ -42,14 +65,24 @@ public final class OutputDirs {
             for (Path p : missing) {
                 try {
                     Files.createDirectory(p);
+                } catch (FileAlreadyExistsException e) {
+                    if (Files.isDirectory(p)) continue; // another process made it meanwhile: not ours to remove
+                    String is = PathKinds.describe(p);
+                    if (is == null) throw new FolderVanished(what + " " + dir + " cannot be created: " + p + " vanished as it was made");
+                    throw new UnmaskException(what + " " + dir + " cannot be created in " + p.getParent() + ": " + p + " is " + is);
+                } catch (NoSuchFileException e) {
+                    // the parent was there a moment ago (or this check made it): another process may have removed it
+                    throw new FolderVanished(what + " " + dir + " cannot be created in " + p.getParent() + ": the file system there takes no new folders");
                 } catch (IOException e) {
-                    throw new UnmaskException(what + " " + dir + " cannot be created in " + p.getParent() + ": "
-                            + (e instanceof NoSuchFileException ? "the file system there takes no new folders" : shortReason(e)));
+                    throw new UnmaskException(what + " " + dir + " cannot be created in " + p.getParent() + ": " + shortReason(e));
                 }
                 created.add(p);
             }
             try {
                 Files.delete(AtomicFiles.createTempBeside(abs.resolve(".unmask-write-check")));
+            } catch (NoSuchFileException e) {
+                // the folder was there (or made by this check) a moment ago: another process may have removed it
+                throw new FolderVanished(what + " " + dir + " is a folder that cannot be written: " + shortReason(e));
             } catch (IOException e) {
                 throw new UnmaskException(what + " " + dir + " is a folder that cannot be written: " + shortReason(e));
             }

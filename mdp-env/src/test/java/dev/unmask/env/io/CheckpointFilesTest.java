@@ -134,6 +134,35 @@ class CheckpointFilesTest {
     }
 
     @Test
+    void manyProcessesCheckingOneNewFolderAtOnceAllPass(@TempDir Path root) throws Exception {
+        // the tasks of a job array start a shared sweep together: each checks --out while the others
+        // create and remove it for their own checks
+        int n = 8;
+        for (int round = 0; round < 20; round++) {
+            Path out = root.resolve("round-" + round).resolve("shared");
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+            try {
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    fs.add(pool.submit(() -> {
+                        go.await();
+                        OutputDirs.requireWritable(out, "--out");
+                        return null;
+                    }));
+                }
+                go.countDown();
+                for (var f : fs) f.get(); // throws if any check failed
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        try (var s = Files.walk(root)) {
+            assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "no probe file left behind");
+        }
+    }
+
+    @Test
     void aCorruptJsonLinesLogIsNamedByFileAndLine(@TempDir Path root) throws Exception {
         Path log = Files.writeString(root.resolve("metrics.jsonl"), "{\"step\":1}\n\n{\"step\":2,\"lo\n");
         UnmaskException e = assertThrows(UnmaskException.class, () -> JsonLines.readObjects(log));
