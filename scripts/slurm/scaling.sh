@@ -4,7 +4,7 @@
 # this machine; every run's table must equal the first single worker's (`unmask compare`). Then the
 # claiming overhead per cell on the same disk (`unmask bench --claims`).
 # Usage (repository root): scripts/slurm/scaling.sh OUT [ROUNDS]
-#   results/cluster/scaling/ was made with `scripts/slurm/scaling.sh results/cluster/scaling 3`.
+#   results/cluster/scaling/ and scaling-2/ were made with `scripts/slurm/scaling.sh results/cluster/scaling 3` (and scaling-2).
 # Writes OUT/timings.csv (one line per run, with the 1-minute load average before it), OUT/runs/
 # (the folders of the first round), OUT/claims.md and OUT/compare.md.
 set -euo pipefail
