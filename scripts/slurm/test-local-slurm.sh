@@ -46,8 +46,10 @@ stop() {
 }
 trap stop EXIT
 
+keep=1
 if [ -z "$out" ]; then
   out="$S/out"
+  keep=0
 elif [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
   echo "test-local-slurm: $out is not empty; name a new folder" >&2
   exit 2
@@ -170,5 +172,5 @@ fi
   exit "$cmp"
 ) > "$out/compare.md" || status=1
 cat "$out/compare.md"
-echo "test-local-slurm: $([ "$status" = 0 ] && echo PASSED || echo FAILED) in $((SECONDS - started)) s; outputs in $out" >&2
+echo "test-local-slurm: $([ "$status" = 0 ] && echo PASSED || echo FAILED) in $((SECONDS - started)) s; $([ "$keep" = 1 ] && echo "outputs in $out" || echo "outputs removed with the temp folder (name an OUT folder to keep them)")" >&2
 exit "$status"
