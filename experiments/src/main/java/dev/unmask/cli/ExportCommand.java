@@ -5,7 +5,11 @@ import dev.unmask.env.io.OutputDirs;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.dllm.onnx.DllmOnnxExporter;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.policy.export.DecodingContract;
+import dev.unmask.runs.Paths;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
@@ -51,6 +55,9 @@ final class ExportCommand implements Callable<Integer> {
     int maxPositions;
     @Option(names = "--force", description = "Replace an existing output.")
     boolean force;
+    @Option(names = "--for-dllm", description = "The dLLM the exported policy will decode with (folder or descriptor.json): its mask and EOS ids "
+            + "and vocabulary size go into the export. Default: the dLLM in the policy's provenance, when that path exists here and its weights match.")
+    Path forDllm;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -87,12 +94,14 @@ final class ExportCommand implements Callable<Integer> {
     private void exportPolicyOnnx(Map<String, Object> report) {
         PolicyNet net = PolicyCheckpoint.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
-        Path file = OnnxExporter.write(net, out, maxPositions, provenance.orElse(null));
+        DecodingContract contract = contract(net, provenance, report);
+        Path file = OnnxExporter.write(net, out, maxPositions, provenance.orElse(null), contract);
         double diff;
         Optional<PolicyProvenance> written;
         try (OnnxPolicyModel onnx = OnnxPolicyModel.load(file)) {
             diff = policyParity(net, onnx, Math.min(maxPositions, 64));
             written = onnx.provenance();
+            if (!onnx.contract().equals(contract)) throw new UnmaskException("the decoding contract read back from " + file + " differs from the one written");
         }
         if (diff > 1e-4) throw new UnmaskException("exported policy disagrees with the checkpoint: max |p diff| " + diff + " on random inputs");
         if (!written.equals(provenance)) throw new UnmaskException("the provenance read back from " + file + " differs from the checkpoint's");
@@ -109,7 +118,8 @@ final class ExportCommand implements Callable<Integer> {
     private void exportPolicySafetensors(Map<String, Object> report) {
         PolicyNet net = PolicyCheckpoint.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
-        SafetensorsExporter.write(net, out, provenance.orElse(null));
+        DecodingContract contract = contract(net, provenance, report);
+        SafetensorsExporter.write(net, out, provenance.orElse(null), contract);
         var back = CheckpointFiles.readVerified(out, SafetensorsExporter.WEIGHTS, SafetensorsExporter.SPEC);
         var tensors = Safetensors.decode(back.get(SafetensorsExporter.WEIGHTS), out.toString());
         var expected = SafetensorsExporter.inferenceWeights(net.weights());
@@ -126,6 +136,34 @@ final class ExportCommand implements Callable<Integer> {
         reportProvenance(report, provenance);
         report.put("tensors", tensors.size());
         report.put("check", "weights re-read bit for bit");
+    }
+
+    /**
+     * The ids of the dLLM the policy will decode with (--for-dllm, else the provenance's dLLM when it
+     * is here with the recorded weights), the trained lengths and knob range; what is not known is
+     * left out with a note on stderr.
+     */
+    private DecodingContract contract(PolicyNet net, Optional<PolicyProvenance> provenance, Map<String, Object> report) {
+        Path target = forDllm;
+        String recordedSha = provenance.map(PolicyProvenance::dllmSha256).orElse(null);
+        if (target == null && provenance.isPresent() && provenance.get().dllmPath() != null) {
+            // the recorded path, as given or under the project, or a shipped model of the same name: only with the recorded weights
+            Path recorded = Path.of(provenance.get().dllmPath());
+            List<Path> candidates = new ArrayList<>(List.of(recorded, Paths.home().resolve(recorded)));
+            if (recorded.getFileName() != null) candidates.add(Paths.home().resolve("models").resolve(recorded.getFileName()));
+            for (Path c : candidates) {
+                if (target != null || !Files.exists(c)) continue;
+                if (Checksums.sha256(Denoisers.weightsFile(c)).equals(recordedSha)) target = c;
+                else System.err.println("note: " + c + " is not the dLLM the policy was trained on (other weights); pass --for-dllm to name the dLLM it will decode with");
+            }
+        } else if (target != null && recordedSha != null && !Checksums.sha256(Denoisers.weightsFile(target)).equals(recordedSha)) {
+            System.err.println("warning: the policy was trained on another dLLM (" + provenance.get().dllmPath() + "); the export carries the ids of " + target);
+        }
+        Vocabulary vocab = target == null ? null : Denoisers.vocabulary(target);
+        if (vocab == null) System.err.println("note: the dLLM's mask and EOS ids are not known here (pass --for-dllm PATH); the export leaves them out");
+        DecodingContract contract = DecodingContract.of(net.config(), provenance.orElse(null), vocab);
+        report.put("contract", contract.toMetadata(""));
+        return contract;
     }
 
     /** Under "provenance", one line per field in the printed report; a note on stderr when the checkpoint has none. */
