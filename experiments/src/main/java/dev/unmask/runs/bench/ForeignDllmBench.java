@@ -1,6 +1,7 @@
 package dev.unmask.runs.bench;
 
 import dev.unmask.dllm.onnx.Denoisers;
+import dev.unmask.dllm.onnx.DllmOnnxExporter;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
@@ -50,10 +51,14 @@ public record ForeignDllmBench(Path dllm, List<Integer> batches, int buffer, Str
         Task task = Tasks.byName(taskName);
         Runtime rt = Runtime.getRuntime();
         long rssBefore = Proc.kb("VmRSS");
+        boolean descriptor = Files.isRegularFile(dllm) && dllm.getFileName().toString().endsWith(".json")
+                || Files.isRegularFile(dllm.resolve(DllmOnnxExporter.DESCRIPTOR));
+        if (!descriptor) {
+            throw new UnmaskException("--foreign-dllm " + dllm + (Files.isDirectory(dllm) ? " holds no " + DllmOnnxExporter.DESCRIPTOR + " (a built-in checkpoint?)" : " is not a descriptor file")
+                    + "; give an ONNX export folder or its descriptor.json");
+        }
         try (Denoiser loaded = Denoisers.load(dllm)) {
-            if (!(loaded instanceof OnnxDenoiser d)) {
-                throw new UnmaskException("--foreign-dllm " + dllm + " is a built-in checkpoint; give an ONNX export folder or its descriptor.json");
-            }
+            OnnxDenoiser d = (OnnxDenoiser) loaded; // a descriptor always opens as OnnxDenoiser
             Vocabulary v = d.vocabulary();
             System.out.printf(Locale.ROOT, "foreign dLLM %s%n", d.describe());
             System.out.printf(Locale.ROOT, "vocabulary axis %,d (mask %d, EOS %d, pad %d), max length %d, ONNX Runtime %s threads %d; statistics in %s; "
