@@ -81,6 +81,8 @@ final class ExportCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown --format '" + format + "' (known: onnx, safetensors)");
         }
         if (dllm != null && !fmt.equals("onnx")) throw new UnmaskException("a dLLM exports to ONNX only (--format onnx)");
+        if (testVectors < 0) throw new UnmaskException("--test-vectors must be >= 0 prompts, got " + testVectors);
+        if (dllm != null && (testVectors > 0 || forDllm != null)) throw new UnmaskException("--test-vectors and --for-dllm go with --policy, not --dllm");
         if (Files.exists(out) && !force && !(Files.isDirectory(out) && isEmpty(out))) {
             throw new UnmaskException(out + " already exists; pass --force to replace it or choose another --out");
         }
@@ -169,6 +171,12 @@ final class ExportCommand implements Callable<Integer> {
      * left out with a note on stderr.
      */
     private DecodingContract contract(PolicyNet net, Optional<PolicyProvenance> provenance, Map<String, Object> report) {
+        if (testVectors > 0 && (provenance.isEmpty() || provenance.get().task() == null || provenance.get().genLength() <= 0 || provenance.get().blockLength() <= 0)) {
+            throw new UnmaskException("--test-vectors needs the policy's task and lengths, which its provenance does not record");
+        }
+        if (testVectors > 0 && net.config().parsedFeatures().contains(PolicyFeatures.KNOB) && provenance.get().knobRange() == null) {
+            throw new UnmaskException("--test-vectors: the policy reads the knob but records no knob range");
+        }
         Path target = forDllm;
         String recordedSha = provenance.map(PolicyProvenance::dllmSha256).orElse(null);
         if (target == null && provenance.isPresent() && provenance.get().dllmPath() != null) {
@@ -184,6 +192,7 @@ final class ExportCommand implements Callable<Integer> {
         } else if (target != null && recordedSha != null && !Checksums.sha256(Denoisers.weightsFile(target)).equals(recordedSha)) {
             System.err.println("warning: the policy was trained on another dLLM (" + provenance.get().dllmPath() + "); the export carries the ids of " + target);
         }
+        if (target == null && testVectors > 0) throw new UnmaskException("--test-vectors needs the dLLM to decode with: pass --for-dllm PATH");
         contractDllm = target;
         Vocabulary vocab = target == null ? null : Denoisers.vocabulary(target);
         if (vocab == null) System.err.println("note: the dLLM's mask and EOS ids are not known here (pass --for-dllm PATH); the export leaves them out");
@@ -198,15 +207,8 @@ final class ExportCommand implements Callable<Integer> {
      */
     private void writeTestVectors(PolicyNet net, Optional<PolicyProvenance> provenance, Path onnxFile, Path file, Map<String, Object> report) {
         if (testVectors <= 0) return;
-        if (provenance.isEmpty() || provenance.get().task() == null || provenance.get().genLength() <= 0 || provenance.get().blockLength() <= 0) {
-            throw new UnmaskException("--test-vectors needs the policy's task and lengths, which its provenance does not record");
-        }
-        if (contractDllm == null) throw new UnmaskException("--test-vectors needs the dLLM to decode with: pass --for-dllm PATH");
-        PolicyProvenance p = provenance.get();
+        PolicyProvenance p = provenance.orElseThrow(); // checked with the contract, before anything was written
         Double knob = p.knobRange() == null ? null : (p.knobRange().get(0) + p.knobRange().get(1)) / 2;
-        if (knob == null && net.config().parsedFeatures().contains(PolicyFeatures.KNOB)) {
-            throw new UnmaskException("--test-vectors: the policy reads the knob but records no knob range");
-        }
         ExportTestVectors.Recorded rec;
         try (Denoiser dllm = Denoisers.load(contractDllm); OnnxPolicyModel onnx = OnnxPolicyModel.load(onnxFile)) {
             rec = ExportTestVectors.record(net, onnx, dllm, Tasks.byName(p.task()), p.genLength(), p.blockLength(), knob, testVectors, 1);
