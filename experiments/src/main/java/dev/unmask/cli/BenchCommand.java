@@ -9,6 +9,7 @@ import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.dllm.DllmConfig;
 import dev.unmask.runs.bench.ClaimBench;
 import dev.unmask.runs.bench.EnvBench;
+import dev.unmask.runs.bench.ForeignDllmBench;
 import dev.unmask.runs.bench.ForwardBench;
 import dev.unmask.runs.bench.PolicyUpdateBench;
 import dev.unmask.runs.bench.SyntheticVocabBench;
@@ -47,6 +48,19 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also time one environment step (forward + per-position statistics) of a synthetic model with this many tokens, statistics in ONNX Runtime against logits copied to Java (0 = skip).")
     int syntheticVocab;
 
+    @Option(names = "--foreign-dllm", description = "Measure a dLLM brought as ONNX instead (an export folder or its descriptor.json, e.g. models/foreign-llada-shape "
+            + "from scripts/make-foreign-dllm.py): the step time and memory (Java heap, RSS, ONNX Runtime's native share) of the first step of full diffusion, "
+            + "every masked position's statistics, at each --foreign-batches.")
+    Path foreignDllm;
+    @Option(names = "--foreign-batches", split = ",", defaultValue = "1,8", description = "Rows per step for --foreign-dllm (default: ${DEFAULT-VALUE}).")
+    List<Integer> foreignBatches;
+    @Option(names = "--foreign-buffer", defaultValue = "1024", description = "Masked positions after each prompt for --foreign-dllm (default: ${DEFAULT-VALUE}).")
+    int foreignBuffer;
+    @Option(names = "--foreign-task", defaultValue = "arith", description = "Task whose held-out prompts open the rows for --foreign-dllm (default: ${DEFAULT-VALUE}).")
+    String foreignTask;
+    @Option(names = "--foreign-reps", defaultValue = "5", description = "Timed steps per batch for --foreign-dllm after one warm-up step; the median is reported (default: ${DEFAULT-VALUE}).")
+    int foreignReps;
+
     @Option(names = "--train", description = "Measure a training step (batch, forward, backward, Adam) with both trainers instead of the forward pass, "
             + "interleaved with the GEMM peak.")
     boolean train;
@@ -71,6 +85,13 @@ final class BenchCommand implements Callable<Integer> {
         for (String e : engines) if (!e.equals("fast")) Denoisers.Engine.parse(e);
         if (claims != null) {
             new ClaimBench(claims, claimCells, reps).run();
+            return 0;
+        }
+        if (foreignDllm != null) {
+            if (train || policyUpdate || env || syntheticVocab > 0 || checkpoint != null) {
+                throw new UnmaskException("--foreign-dllm measures a dLLM of its own; leave out --dllm, --train, --policy-update, --env and --synthetic-vocab");
+            }
+            new ForeignDllmBench(foreignDllm, foreignBatches, foreignBuffer, foreignTask, foreignReps).run();
             return 0;
         }
         if (policyUpdate) {

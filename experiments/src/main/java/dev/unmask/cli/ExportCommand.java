@@ -5,7 +5,16 @@ import dev.unmask.env.io.OutputDirs;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.dllm.onnx.DllmOnnxExporter;
+import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.policy.export.DecodingContract;
+import dev.unmask.runs.ExportTestVectors;
+import dev.unmask.runs.Paths;
+import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.io.AtomicFiles;
+import dev.unmask.env.task.Tasks;
+import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
@@ -51,6 +60,16 @@ final class ExportCommand implements Callable<Integer> {
     int maxPositions;
     @Option(names = "--force", description = "Replace an existing output.")
     boolean force;
+    @Option(names = "--for-dllm", description = "The dLLM the exported policy will decode with (folder or descriptor.json): its mask and EOS ids "
+            + "and vocabulary size go into the export. Default: the dLLM in the policy's provenance, when that path exists here and its weights match.")
+    Path forDllm;
+    @Option(names = "--test-vectors", defaultValue = "0", paramLabel = "N",
+            description = "Also write test-vectors.safetensors (+ .sha256) beside the export: the policy's inputs at every step of N validation prompts "
+                    + "of its training task, decoded with the dLLM (--for-dllm or the provenance's), and the exported ONNX model's outputs on them, "
+                    + "for a re-implementation to check itself against (python/tests does). Default 0: none.")
+    int testVectors;
+    /** The dLLM the contract was read from (null when unknown). */
+    private Path contractDllm;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -62,6 +81,8 @@ final class ExportCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "unknown --format '" + format + "' (known: onnx, safetensors)");
         }
         if (dllm != null && !fmt.equals("onnx")) throw new UnmaskException("a dLLM exports to ONNX only (--format onnx)");
+        if (testVectors < 0) throw new UnmaskException("--test-vectors must be >= 0 prompts, got " + testVectors);
+        if (dllm != null && (testVectors > 0 || forDllm != null)) throw new UnmaskException("--test-vectors and --for-dllm go with --policy, not --dllm");
         if (Files.exists(out) && !force && !(Files.isDirectory(out) && isEmpty(out))) {
             throw new UnmaskException(out + " already exists; pass --force to replace it or choose another --out");
         }
@@ -87,14 +108,17 @@ final class ExportCommand implements Callable<Integer> {
     private void exportPolicyOnnx(Map<String, Object> report) {
         PolicyNet net = PolicyCheckpoint.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
-        Path file = OnnxExporter.write(net, out, maxPositions, provenance.orElse(null));
+        DecodingContract contract = contract(net, provenance, report);
+        Path file = OnnxExporter.write(net, out, maxPositions, provenance.orElse(null), contract);
         double diff;
         Optional<PolicyProvenance> written;
         try (OnnxPolicyModel onnx = OnnxPolicyModel.load(file)) {
             diff = policyParity(net, onnx, Math.min(maxPositions, 64));
             written = onnx.provenance();
+            if (!onnx.contract().equals(contract)) throw new UnmaskException("the decoding contract read back from " + file + " differs from the one written");
         }
         if (diff > 1e-4) throw new UnmaskException("exported policy disagrees with the checkpoint: max |p diff| " + diff + " on random inputs");
+        writeTestVectors(net, provenance, file, file.resolveSibling(ExportTestVectors.FILE), report);
         if (!written.equals(provenance)) throw new UnmaskException("the provenance read back from " + file + " differs from the checkpoint's");
         reportProvenance(report, provenance);
         report.put("written", file.toString());
@@ -109,7 +133,8 @@ final class ExportCommand implements Callable<Integer> {
     private void exportPolicySafetensors(Map<String, Object> report) {
         PolicyNet net = PolicyCheckpoint.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
-        SafetensorsExporter.write(net, out, provenance.orElse(null));
+        DecodingContract contract = contract(net, provenance, report);
+        SafetensorsExporter.write(net, out, provenance.orElse(null), contract);
         var back = CheckpointFiles.readVerified(out, SafetensorsExporter.WEIGHTS, SafetensorsExporter.SPEC);
         var tensors = Safetensors.decode(back.get(SafetensorsExporter.WEIGHTS), out.toString());
         var expected = SafetensorsExporter.inferenceWeights(net.weights());
@@ -126,6 +151,72 @@ final class ExportCommand implements Callable<Integer> {
         reportProvenance(report, provenance);
         report.put("tensors", tensors.size());
         report.put("check", "weights re-read bit for bit");
+        if (testVectors > 0) {
+            Path onnxFile = null;
+            try {
+                onnxFile = Files.createTempFile("unmask-policy", ".onnx");
+                Files.write(onnxFile, OnnxExporter.onnxBytes(net.config(), net.weights(), OnnxExporter.DEFAULT_MAX_POSITIONS, provenance.orElse(null), contract));
+                writeTestVectors(net, provenance, onnxFile, out.resolve(ExportTestVectors.FILE), report);
+            } catch (IOException e) {
+                throw new UnmaskException("test vectors: " + e.getMessage());
+            } finally {
+                if (onnxFile != null) onnxFile.toFile().delete();
+            }
+        }
+    }
+
+    /**
+     * The ids of the dLLM the policy will decode with (--for-dllm, else the provenance's dLLM when it
+     * is here with the recorded weights), the trained lengths and knob range; what is not known is
+     * left out with a note on stderr.
+     */
+    private DecodingContract contract(PolicyNet net, Optional<PolicyProvenance> provenance, Map<String, Object> report) {
+        if (testVectors > 0 && (provenance.isEmpty() || provenance.get().task() == null || provenance.get().genLength() <= 0 || provenance.get().blockLength() <= 0)) {
+            throw new UnmaskException("--test-vectors needs the policy's task and lengths, which its provenance does not record");
+        }
+        if (testVectors > 0 && net.config().parsedFeatures().contains(PolicyFeatures.KNOB) && provenance.get().knobRange() == null) {
+            throw new UnmaskException("--test-vectors: the policy reads the knob but records no knob range");
+        }
+        Path target = forDllm;
+        String recordedSha = provenance.map(PolicyProvenance::dllmSha256).orElse(null);
+        if (target == null && provenance.isPresent() && provenance.get().dllmPath() != null) {
+            // the recorded path, as given or under the project, or a shipped model of the same name: only with the recorded weights
+            Path recorded = Path.of(provenance.get().dllmPath());
+            List<Path> candidates = new ArrayList<>(List.of(recorded, Paths.home().resolve(recorded)));
+            if (recorded.getFileName() != null) candidates.add(Paths.home().resolve("models").resolve(recorded.getFileName()));
+            for (Path c : candidates) {
+                if (target != null || !Files.exists(c)) continue;
+                if (Checksums.sha256(Denoisers.weightsFile(c)).equals(recordedSha)) target = c;
+                else System.err.println("note: " + c + " is not the dLLM the policy was trained on (other weights); pass --for-dllm to name the dLLM it will decode with");
+            }
+        } else if (target != null && recordedSha != null && !Checksums.sha256(Denoisers.weightsFile(target)).equals(recordedSha)) {
+            System.err.println("warning: the policy was trained on another dLLM (" + provenance.get().dllmPath() + "); the export carries the ids of " + target);
+        }
+        if (target == null && testVectors > 0) throw new UnmaskException("--test-vectors needs the dLLM to decode with: pass --for-dllm PATH");
+        contractDllm = target;
+        Vocabulary vocab = target == null ? null : Denoisers.vocabulary(target);
+        if (vocab == null) System.err.println("note: the dLLM's mask and EOS ids are not known here (pass --for-dllm PATH); the export leaves them out");
+        DecodingContract contract = DecodingContract.of(net.config(), provenance.orElse(null), vocab);
+        report.put("contract", contract.toMetadata(""));
+        return contract;
+    }
+
+    /**
+     * The policy's inputs and the ONNX model's outputs at every step of --test-vectors validation prompts of its
+     * training task, decoded with the contract's dLLM at its trained lengths (a knob policy at the middle of its range).
+     */
+    private void writeTestVectors(PolicyNet net, Optional<PolicyProvenance> provenance, Path onnxFile, Path file, Map<String, Object> report) {
+        if (testVectors <= 0) return;
+        PolicyProvenance p = provenance.orElseThrow(); // checked with the contract, before anything was written
+        Double knob = p.knobRange() == null ? null : (p.knobRange().get(0) + p.knobRange().get(1)) / 2;
+        ExportTestVectors.Recorded rec;
+        try (Denoiser dllm = Denoisers.load(contractDllm); OnnxPolicyModel onnx = OnnxPolicyModel.load(onnxFile)) {
+            rec = ExportTestVectors.record(net, onnx, dllm, Tasks.byName(p.task()), p.genLength(), p.blockLength(), knob, testVectors, 1);
+        }
+        AtomicFiles.write(file, rec.bytes());
+        AtomicFiles.writeString(file.resolveSibling(file.getFileName() + ".sha256"), Checksums.sha256(rec.bytes()) + "  " + file.getFileName() + "\n");
+        report.put("test_vectors", Map.of("file", file.toString(), "windows", rec.windows(), "width", rec.width(), "prompts", rec.prompts(),
+                "task", p.task(), "split", "validation"));
     }
 
     /** Under "provenance", one line per field in the printed report; a note on stderr when the checkpoint has none. */

@@ -3,6 +3,7 @@ package dev.unmask.cli;
 import dev.unmask.runs.RecoveredProvenance;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
+import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
@@ -134,5 +135,49 @@ class ExportCommandTest {
             assertEquals(List.of(0.0, 12.0), p.knobRange());
             assertTrue(p.reward().endsWith("drawn per prompt uniformly from [0.0, 12.0]"), p.reward());
         }
+    }
+
+    /** What an engine needs travels with the export: the dLLM's ids from --for-dllm, and real decoding windows with ONNX Runtime's answers. */
+    @Test
+    void anExportCarriesTheDllmsIdsAndTestVectorsFromRealDecoding(@TempDir Path dir) throws Exception {
+        Path root = ReferenceRunConfigsTest.repoRoot();
+        Path policy = root.resolve("results/policies/grpo-sudoku-full-logodds/policy");
+        Path out = dir.resolve("st");
+        CliTest.Run r = run("export", "--policy", policy.toString(), "--format", "safetensors", "--out", out.toString(),
+                "--for-dllm", root.resolve("models/dllm-a").toString(), "--test-vectors", "6");
+        assertEquals(0, r.code(), r.err());
+        Map<?, ?> report = Json.MAPPER.readValue(r.out(), Map.class);
+        assertEquals(Map.of("features", "confidence_logodds", "dllm.mask_id", "1", "dllm.eos_id", "2", "dllm.vocab_size", "24",
+                "trained_block_length", "32", "trained_gen_length", "32"), report.get("contract"));
+        Map<?, ?> spec = Json.MAPPER.readValue(out.resolve(SafetensorsExporter.SPEC).toFile(), Map.class);
+        assertEquals(Map.of("mask_id", 1, "eos_id", 2, "vocab_size", 24), spec.get("dllm"));
+
+        Path vectors = out.resolve("test-vectors.safetensors");
+        Map<String, Safetensors.Tensor> t = Safetensors.read(vectors);
+        long windows = t.get("features").shape()[0];
+        assertTrue(windows >= 6, "at least one window per prompt: " + windows);
+        assertArrayEquals(new long[]{windows, 32, 1}, t.get("features").shape());
+        assertArrayEquals(new long[]{windows, 32}, t.get("unmask_prob").shape());
+        assertEquals(Checksums.sha256(vectors) + "  test-vectors.safetensors\n", Files.readString(out.resolve("test-vectors.safetensors.sha256")));
+        // ONNX Runtime's probabilities are 0 off the eligible positions and sigmoid(logit) on them
+        float[] p = t.get("unmask_prob").data(), logit = t.get("logits").data(), elig = t.get("eligible").data();
+        for (int i = 0; i < p.length; i++) {
+            if (elig[i] == 0f) assertEquals(0f, p[i]);
+            else assertEquals(1 / (1 + Math.exp(-logit[i])), p[i], 1e-6);
+        }
+
+        // another dLLM than the one it was trained on: exported with that dLLM's ids, and a warning
+        r = run("export", "--policy", policy.toString(), "--format", "onnx", "--out", dir.resolve("t7.onnx").toString(),
+                "--for-dllm", root.resolve("models/dllm-t7").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("trained on another dLLM"), r.err());
+        try (OnnxPolicyModel onnx = OnnxPolicyModel.load(dir.resolve("t7.onnx"))) {
+            assertEquals(32, onnx.contract().vocabSize());
+        }
+        // test vectors need to know the task: a checkpoint without provenance is refused in one line
+        Path bare = dir.resolve("bare");
+        PolicyCheckpoint.save(bare, new PolicyNet(PolicyConfig.defaults(1)));
+        assertOneLineError(run("export", "--policy", bare.toString(), "--format", "safetensors", "--out", dir.resolve("b").toString(),
+                "--test-vectors", "3"), "--test-vectors needs the policy's task");
     }
 }

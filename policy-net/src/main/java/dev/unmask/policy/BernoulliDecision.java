@@ -7,7 +7,9 @@ import java.util.function.IntPredicate;
  * The learned policy's decision rule, on plain arrays so the ND4J policy and the ONNX runtimes
  * share it (and therefore decide identically): each eligible position is taken with probability
  * p = sigmoid(logit / temperature), drawn from the episode's stream (sample) or p >= 0.5
- * (greedy). When nothing is taken, the position with the highest p is (lowest index on ties).
+ * (greedy). When nothing is taken, the position with the highest logit is (lowest index on ties):
+ * compared on the logit, not on p, so that runtimes whose sigmoid rounds differently (ONNX Runtime's
+ * float32 {@code unmask_prob}, PyTorch) cannot pick different positions.
  *
  * @param sampled  what the Bernoulli draws (or the greedy rule) chose, before the fallback
  * @param fallback the window index unmasked because nothing was chosen, or -1
@@ -26,7 +28,8 @@ public record BernoulliDecision(boolean[] sampled, int fallback, double logProb)
     public static BernoulliDecision decide(float[] logits, int offset, int width, IntPredicate eligible, double temperature,
                                            boolean sample, SplittableRandom rng) {
         boolean[] sampled = new boolean[width];
-        double logProb = 0, bestP = -1;
+        double logProb = 0;
+        float bestLogit = Float.NEGATIVE_INFINITY;
         int best = -1, chosen = 0;
         for (int j = 0; j < width; j++) {
             if (!eligible.test(j)) continue;
@@ -38,8 +41,8 @@ public record BernoulliDecision(boolean[] sampled, int fallback, double logProb)
                 chosen++;
             }
             logProb += take ? logSigmoid(z) : logSigmoid(-z);
-            if (p > bestP) {
-                bestP = p;
+            if (best < 0 || logits[offset + j] > bestLogit) {
+                bestLogit = logits[offset + j];
                 best = j;
             }
         }

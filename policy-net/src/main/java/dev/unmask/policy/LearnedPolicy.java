@@ -11,7 +11,7 @@ import java.util.Map;
  * The trained network behind the same interface as the heuristics. Each eligible position is
  * unmasked independently with probability sigmoid(logit / temperature): sampled (a Bernoulli per
  * position, from the episode's own random stream) or greedy (probability >= 0.5). When nothing is
- * chosen, the position with the highest probability is (lowest position on ties), so the policy
+ * chosen, the position with the highest logit is (lowest position on ties), so the policy
  * never leans on the environment's fallback; it reports those steps on the observation so they
  * are counted as fallbacks all the same.
  */

@@ -6,6 +6,8 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.KvCache;
 import dev.unmask.env.io.PathKinds;
 import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.Vocabulary;
+import dev.unmask.env.io.Json;
 import dev.unmask.dllm.DllmCheckpoint;
 
 import java.nio.file.Files;
@@ -26,6 +28,14 @@ public final class Denoisers {
         if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".json")) return DllmDescriptor.load(path).onnx();
         if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return DllmDescriptor.load(path.resolve(DllmOnnxExporter.DESCRIPTOR)).onnx();
         return path.resolve(DllmCheckpoint.WEIGHTS);
+    }
+
+    /** The vocabulary of the dLLM a path names (its mask, EOS and padding ids), without loading the model. */
+    public static Vocabulary vocabulary(Path path) {
+        requireDllm(path);
+        if (Files.isRegularFile(path)) return DllmDescriptor.load(path).vocabulary();
+        if (Files.isRegularFile(path.resolve(DllmOnnxExporter.DESCRIPTOR))) return DllmDescriptor.load(path.resolve(DllmOnnxExporter.DESCRIPTOR)).vocabulary();
+        return Json.read(path.resolve(DllmCheckpoint.VOCAB), Vocabulary.class);
     }
 
     /**

@@ -30,6 +30,8 @@ import java.util.*;
  *   "mask_id": 126336, "eos_id": 126081, "pad_id": 126081,   required
  *   "max_length": 4096,                   required: longest sequence the model accepts
  *   "provider": "cpu",                    optional: "cpu" (default) or "cuda"; "device_id": 0; "threads": 1
+ *   "max_logits_mb": 1024,                optional: split a step's rows into ORT calls whose logits tensor
+ *                                         (rows x length x vocab float32) stays under this many MiB (default: one call)
  *   "description": "...", "format": "unmask-onnx-dllm-v1"   optional
  * }
  * </pre>
@@ -37,10 +39,16 @@ import java.util.*;
  */
 public record DllmDescriptor(Path file, Path onnx, String inputIds, String attentionMask, String logits,
                              Vocabulary vocabulary, Path tokenizer, int maxLength, String provider, int deviceId,
-                             int threads, String description) {
+                             int threads, String description, int maxLogitsMb) {
+    /** Without a logits budget: every step's rows in one call (with an attention mask). */
+    public DllmDescriptor(Path file, Path onnx, String inputIds, String attentionMask, String logits, Vocabulary vocabulary, Path tokenizer,
+                          int maxLength, String provider, int deviceId, int threads, String description) {
+        this(file, onnx, inputIds, attentionMask, logits, vocabulary, tokenizer, maxLength, provider, deviceId, threads, description, 0);
+    }
+
     public static final String FORMAT = "unmask-onnx-dllm-v1";
     private static final Set<String> KNOWN = new TreeSet<>(List.of("format", "description", "onnx", "input_ids", "attention_mask", "logits",
-            "vocab", "tokens", "tokenizer", "vocab_size", "mask_id", "eos_id", "pad_id", "max_length", "provider", "device_id", "threads"));
+            "vocab", "tokens", "tokenizer", "vocab_size", "mask_id", "eos_id", "pad_id", "max_length", "provider", "device_id", "threads", "max_logits_mb"));
 
     public static DllmDescriptor load(Path file) {
         String where = "descriptor " + file;
@@ -112,9 +120,11 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
         if (!provider.equalsIgnoreCase("cpu") && !provider.equalsIgnoreCase("cuda")) {
             throw new UnmaskException(where + ": provider must be 'cpu' or 'cuda', got '" + provider + "'");
         }
+        int maxLogitsMb = integer(root, "max_logits_mb", where, false, 0);
+        if (root.has("max_logits_mb") && maxLogitsMb <= 0) throw new UnmaskException(where + ": max_logits_mb must be positive, got " + maxLogitsMb);
         return new DllmDescriptor(file, onnx, inputIds, mask, logits, vocab, tokenizer, maxLength, provider.toLowerCase(Locale.ROOT),
                 integer(root, "device_id", where, false, 0), integer(root, "threads", where, false, 1),
-                Optional.ofNullable(text(root, "description", where, false)).orElse(onnx.getFileName().toString()));
+                Optional.ofNullable(text(root, "description", where, false)).orElse(onnx.getFileName().toString()), maxLogitsMb);
     }
 
     private static String text(JsonNode root, String field, String where, boolean required) {

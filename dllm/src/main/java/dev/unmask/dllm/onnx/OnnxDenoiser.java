@@ -22,10 +22,12 @@ import java.util.*;
  * logits [batch, length, vocab] out) becomes a {@link Denoiser}, described by a {@link DllmDescriptor}.
  * One {@link #predict} is one forward pass over the batch when the model takes an attention mask
  * (rows right-padded with pad_id, mask 1/0); without one, rows are grouped by length and each
- * group is one ORT call (still one environment step, one NFE per row). The per-position statistics
+ * group is one ORT call (still one environment step, one NFE per row); the descriptor's
+ * max_logits_mb splits calls further so that no call's logits tensor exceeds it. The per-position statistics
  * (top-1 id and probability, top-2 probability, entropy) are computed in ONNX Runtime by
  * {@link OnnxStatistics}, chained onto the model's logits tensor, so a large vocabulary never
- * crosses into Java; they follow {@link Predictions#fromLogits}'s definitions.
+ * crosses into Java ({@link #valuesIntoJava} counts what does); they follow
+ * {@link Predictions#fromLogits}'s definitions.
  *
  * <p>Not thread-safe: one instance per thread.
  */
@@ -43,6 +45,8 @@ public final class OnnxDenoiser implements Denoiser {
     /** -Dunmask.dllm.provider=cuda: run built-in checkpoints on ONNX Runtime's CUDA provider (needs the -Pcuda build). */
     public static final String PROVIDER_PROPERTY = "unmask.dllm.provider";
     private HfTokenizer tokenizer;
+    /** Logits copied out of ONNX Runtime into Java (the logits path and the Java statistics path). */
+    private long logitsOut;
 
     public static OnnxDenoiser load(Path descriptor) {
         return new OnnxDenoiser(DllmDescriptor.load(descriptor));
@@ -82,7 +86,8 @@ public final class OnnxDenoiser implements Denoiser {
         this.vocabSize = descriptor.vocabulary().size();
         String where = "ONNX dLLM " + descriptor.onnx().getFileName() + " (descriptor " + descriptor.file() + ")";
         this.env = Ort.env();
-        this.session = modelBytes == null ? Ort.open(descriptor.onnx(), descriptor.provider(), descriptor.deviceId(), descriptor.threads(), where)
+        // a model from a file: no memory pattern, so the arena keeps one region of the logits' size, not two (Ort.open)
+        this.session = modelBytes == null ? Ort.open(descriptor.onnx(), descriptor.provider(), descriptor.deviceId(), descriptor.threads(), where, false)
                 : Ort.open(modelBytes, descriptor.provider(), descriptor.deviceId(), descriptor.threads(), where);
         try {
             Map<String, NodeInfo> inputs = session.getInputInfo(), outputs = session.getOutputInfo();
@@ -166,6 +171,34 @@ public final class OnnxDenoiser implements Denoiser {
         return description;
     }
 
+    /**
+     * How many values (floats and token ids) this denoiser has copied out of ONNX Runtime into Java
+     * since it was opened. With the statistics in ONNX Runtime (float32 logits), a step adds 5 per
+     * queried position (entropy, the top-2 probabilities and their ids) whatever the vocabulary,
+     * plus vocab per queried position when distributions are asked for; {@link #logits} and the
+     * Java statistics path add the whole [rows, length, vocab] tensor.
+     */
+    public long valuesIntoJava() {
+        return logitsOut + (statistics == null ? 0 : statistics.valuesOut());
+    }
+
+    /** How many ORT calls of the model one {@link #predict} on these sequences makes. */
+    public int callsPerStep(int[][] sequences) {
+        return calls(sequences).size();
+    }
+
+    /** The most rows any of those calls runs. */
+    public int largestCallRows(int[][] sequences) {
+        int most = 0;
+        for (int[] c : calls(sequences)) most = Math.max(most, c.length);
+        return most;
+    }
+
+    /** Whether the per-position statistics are computed in ONNX Runtime (false: from logits copied into Java). */
+    public boolean statisticsInOnnxRuntime() {
+        return statistics != null;
+    }
+
     /** The descriptor's HuggingFace tokenizer, loaded on first use; empty when it names none. */
     public Optional<HfTokenizer> tokenizer() {
         if (tokenizer == null && d.tokenizer() != null) tokenizer = HfTokenizer.load(d.tokenizer());
@@ -229,19 +262,41 @@ public final class OnnxDenoiser implements Denoiser {
                     + " entries exceed a Java array (2^31); use fewer rows per batch");
         }
         List<int[]> calls = calls(sequences);
-        if (d.attentionMask() != null) return run(sequences, calls.get(0), maxLen, null, maxLen); // one call: ORT's copy is the result, no second copy
+        if (calls.size() == 1 && d.attentionMask() != null) return run(sequences, calls.get(0), maxLen, null, maxLen); // one call: ORT's copy is the result, no second copy
         float[] out = new float[(int) size];
-        for (int[] call : calls) run(sequences, call, sequences[call[0]].length, out, maxLen);
+        for (int[] call : calls) run(sequences, call, longest(sequences, call), out, maxLen);
         return out;
     }
 
-    /** The rows of each ORT call: all of them when the model takes an attention mask, else one call per length. */
+    private static int longest(int[][] sequences, int[] rows) {
+        int len = 0;
+        for (int r : rows) len = Math.max(len, sequences[r].length);
+        return len;
+    }
+
+    /**
+     * The rows of each ORT call: all of them when the model takes an attention mask, else one call
+     * per length; with the descriptor's max_logits_mb, each of those split into consecutive groups
+     * whose logits tensor (rows x length x vocab float32) stays within the budget, at least one row
+     * a call.
+     */
     private List<int[]> calls(int[][] sequences) {
-        if (d.attentionMask() != null) return List.of(java.util.stream.IntStream.range(0, sequences.length).toArray());
-        Map<Integer, List<Integer>> byLength = new TreeMap<>();
-        for (int i = 0; i < sequences.length; i++) byLength.computeIfAbsent(sequences[i].length, k -> new ArrayList<>()).add(i);
+        List<int[]> groups = new ArrayList<>();
+        if (d.attentionMask() != null) {
+            groups.add(java.util.stream.IntStream.range(0, sequences.length).toArray());
+        } else {
+            Map<Integer, List<Integer>> byLength = new TreeMap<>();
+            for (int i = 0; i < sequences.length; i++) byLength.computeIfAbsent(sequences[i].length, k -> new ArrayList<>()).add(i);
+            for (List<Integer> g : byLength.values()) groups.add(g.stream().mapToInt(Integer::intValue).toArray());
+        }
+        if (d.maxLogitsMb() <= 0) return groups;
+        long budget = (long) d.maxLogitsMb() << 20;
         List<int[]> calls = new ArrayList<>();
-        for (List<Integer> g : byLength.values()) calls.add(g.stream().mapToInt(Integer::intValue).toArray());
+        for (int[] g : groups) {
+            long rowBytes = (long) longest(sequences, g) * vocabSize * Float.BYTES;
+            int per = (int) Math.max(1, Math.min(g.length, budget / rowBytes));
+            for (int from = 0; from < g.length; from += per) calls.add(Arrays.copyOfRange(g, from, Math.min(g.length, from + per)));
+        }
         return calls;
     }
 
@@ -255,6 +310,7 @@ public final class OnnxDenoiser implements Denoiser {
         try (OrtSession.Result res = session.run(in)) {
             OnnxTensor t = checkedLogits(res, n, len);
             FloatBuffer fb = t.getFloatBuffer();
+            logitsOut += fb.remaining();
             if (out == null) {
                 if (fb.hasArray() && fb.arrayOffset() == 0 && fb.array().length == n * len * vocabSize) return fb.array();
                 float[] all = new float[n * len * vocabSize];

@@ -10,6 +10,7 @@ import dev.unmask.env.denoiser.Predictions;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 
@@ -27,15 +28,33 @@ import java.util.Set;
  * </pre>
  * penalty is -2 at the mask id and 0 elsewhere, so [MASK] is never a top-1 or top-2 choice while
  * the entropy still counts it, exactly as {@link Predictions#fromLogits}; TopK breaks ties towards
- * the lower id, like the Java loop. Not thread-safe: one instance per denoiser.
+ * the lower id, like the Java loop. The queried positions go through the graph in chunks of at
+ * most {@link #CHUNK_ELEMENTS} / vocab positions, so its [queried, vocab] intermediates stay near
+ * 128 MB each whatever the batch (at LLaDA's 126,464 tokens, 265 positions a call; at the built-in
+ * vocabularies every step is one call). Not thread-safe: one instance per denoiser.
  */
 final class OnnxStatistics implements AutoCloseable {
     static final String LOGITS = "logits", POSITIONS = "positions", PROBS = "probs", ENTROPY = "entropy", TOP_PROBS = "top_probs", TOP_IDS = "top_ids";
 
+    /** At most this many logits (queried positions x vocab) per call of the statistics graph. */
+    static final long CHUNK_ELEMENTS = 1L << 25;
+
     private final OrtSession session;
+    /** Values (floats and ids) copied out of ONNX Runtime into Java so far. */
+    private long valuesOut;
+
+    /** Logits per call of this instance's graph (tests use small chunks). */
+    private final long chunkElements;
 
     OnnxStatistics(int vocab, int maskId, String provider, int deviceId, int threads) {
-        this.session = Ort.open(graph(vocab, maskId), provider, deviceId, threads, "dLLM statistics head");
+        this(vocab, maskId, provider, deviceId, threads, CHUNK_ELEMENTS);
+    }
+
+    OnnxStatistics(int vocab, int maskId, String provider, int deviceId, int threads, long chunkElements) {
+        if (chunkElements < 1) throw new IllegalArgumentException("chunkElements must be positive, got " + chunkElements);
+        this.chunkElements = chunkElements;
+        // no memory pattern: the last chunk of a step is shorter, and one arena region then serves every chunk size
+        this.session = Ort.open(graph(vocab, maskId), provider, deviceId, threads, "dLLM statistics head", false);
     }
 
     /** The statistics graph's ModelProto bytes for this vocabulary size and mask id (mask id -1: none excluded). */
@@ -87,6 +106,26 @@ final class OnnxStatistics implements AutoCloseable {
         long[] flat = new long[k];
         k = 0;
         for (int r = 0; r < rows.length; r++) for (int i = 0; i < lengths[r]; i++) if (query[rows[r]][i]) flat[k++] = (long) r * len + i;
+        int chunk = chunkPositions(vocab, chunkElements);
+        for (int from = 0; from < k; from += chunk) {
+            long[] part = from == 0 && k <= chunk ? flat : Arrays.copyOfRange(flat, from, Math.min(k, from + chunk));
+            computeChunk(env, logits, part, len, vocab, rows, top1, conf, top2, entropy, distributions);
+        }
+    }
+
+    /** Queried positions per call of the statistics graph for this vocabulary size. */
+    static int chunkPositions(int vocab, long chunkElements) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, chunkElements / Math.max(1, vocab)));
+    }
+
+    /** Values copied out of ONNX Runtime into Java by this head so far: 5 per queried position (entropy, top-2 probabilities and ids), plus vocab per position when distributions are asked for. */
+    long valuesOut() {
+        return valuesOut;
+    }
+
+    private void computeChunk(OrtEnvironment env, OnnxTensor logits, long[] flat, int len, int vocab, int[] rows, int[][] top1, float[][] conf,
+                              float[][] top2, float[][] entropy, float[][][] distributions) {
+        int k = flat.length;
         Set<String> wanted = distributions == null ? Set.of(ENTROPY, TOP_PROBS, TOP_IDS) : Set.of(ENTROPY, TOP_PROBS, TOP_IDS, PROBS);
         try (OnnxTensor positions = OnnxTensor.createTensor(env, LongBuffer.wrap(flat), new long[]{k});
              OrtSession.Result res = session.run(Map.of(LOGITS, logits, POSITIONS, positions), wanted)) {
@@ -94,6 +133,7 @@ final class OnnxStatistics implements AutoCloseable {
             FloatBuffer tp = ((OnnxTensor) res.get(TOP_PROBS).orElseThrow()).getFloatBuffer();
             LongBuffer ti = ((OnnxTensor) res.get(TOP_IDS).orElseThrow()).getLongBuffer();
             FloatBuffer probs = distributions == null ? null : ((OnnxTensor) res.get(PROBS).orElseThrow()).getFloatBuffer();
+            valuesOut += ent.remaining() + tp.remaining() + ti.remaining() + (probs == null ? 0 : probs.remaining());
             for (int q = 0; q < k; q++) {
                 int b = rows[(int) (flat[q] / len)], i = (int) (flat[q] % len);
                 top1[b][i] = (int) ti.get(2 * q);

@@ -26,17 +26,38 @@ public final class Ort {
      * @param what     how to name the model in messages
      */
     public static OrtSession open(Path model, String provider, int deviceId, int threads, String what) {
+        return open(model, provider, deviceId, threads, what, true);
+    }
+
+    /**
+     * @param memoryPattern ONNX Runtime's memory-pattern planning (its default): after a first run at
+     *                      a shape it allocates that shape's intermediates as one block. Off, they come
+     *                      one by one from the same arena, which then reuses one region for them and
+     *                      the outputs; on, a model whose output dwarfs its intermediates (a dLLM's
+     *                      [batch, length, vocab] logits at a large vocabulary) ends up holding
+     *                      two regions of the output's size.
+     */
+    public static OrtSession open(Path model, String provider, int deviceId, int threads, String what, boolean memoryPattern) {
         PathKinds.requireFile(model, what + ": ONNX file", "an .onnx file");
         try {
-            return env().createSession(model.toString(), options(provider, deviceId, threads, what));
+            OrtSession.SessionOptions opts = options(provider, deviceId, threads, what);
+            opts.setMemoryPatternOptimization(memoryPattern);
+            return env().createSession(model.toString(), opts);
         } catch (OrtException e) {
             throw new UnmaskException(what + ": ONNX Runtime cannot load " + model + ": " + firstLine(e.getMessage()));
         }
     }
 
     public static OrtSession open(byte[] model, String provider, int deviceId, int threads, String what) {
+        return open(model, provider, deviceId, threads, what, true);
+    }
+
+    /** @param memoryPattern see {@link #open(Path, String, int, int, String, boolean)} */
+    public static OrtSession open(byte[] model, String provider, int deviceId, int threads, String what, boolean memoryPattern) {
         try {
-            return env().createSession(model, options(provider, deviceId, threads, what));
+            OrtSession.SessionOptions opts = options(provider, deviceId, threads, what);
+            opts.setMemoryPatternOptimization(memoryPattern);
+            return env().createSession(model, opts);
         } catch (OrtException e) {
             throw new UnmaskException(what + ": ONNX Runtime cannot load the model: " + firstLine(e.getMessage()));
         }

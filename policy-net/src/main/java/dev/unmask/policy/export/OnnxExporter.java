@@ -56,6 +56,12 @@ public final class OnnxExporter {
      * @param provenance written to metadata_props under {@link #META_PROVENANCE}; null for none
      */
     public static byte[] onnxBytes(PolicyConfig c, Map<String, Safetensors.Tensor> weights, int maxPositions, PolicyProvenance provenance) {
+        return onnxBytes(c, weights, maxPositions, provenance, DecodingContract.of(c, provenance, null));
+    }
+
+    /** As above, with the decoding contract (the dLLM's ids, trained lengths, knob range) under {@code unmask.}. */
+    public static byte[] onnxBytes(PolicyConfig c, Map<String, Safetensors.Tensor> weights, int maxPositions, PolicyProvenance provenance,
+                                   DecodingContract contract) {
         if (maxPositions < 1 || maxPositions > 1 << 16) throw new UnmaskException("max positions must be in 1..65536, got " + maxPositions);
         int f = c.features().size(), d = c.dModel();
         OnnxGraph g = new OnnxGraph(weights, "policy");
@@ -80,7 +86,7 @@ public final class OnnxExporter {
         g.output(prob, UNMASK_PROB, OnnxGraph.FLOAT, "sigmoid(logit): probability of unmasking each position now; 0 where not eligible [batch, positions]", "batch", "positions");
         g.output(masked, LOGITS, OnnxGraph.FLOAT, "raw logit per position (use sigmoid(logit / T) for temperature T); -inf where not eligible [batch, positions]", "batch", "positions");
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(META_FEATURES, String.join(",", c.features()));
+        meta.putAll(contract.toMetadata("unmask."));
         meta.put(META_CONFIG, Json.writeLine(c));
         meta.put(META_MAX_POSITIONS, Integer.toString(maxPositions));
         meta.put("unmask.format", "unmask-policy-onnx-v1");
@@ -102,7 +108,12 @@ public final class OnnxExporter {
 
     /** As {@link #write(PolicyNet, Path, int)}, with the policy's provenance in the metadata (null for none). */
     public static Path write(PolicyNet net, Path out, int maxPositions, PolicyProvenance provenance) {
-        byte[] bytes = onnxBytes(net.config(), net.weights(), maxPositions, provenance);
+        return write(net, out, maxPositions, provenance, DecodingContract.of(net.config(), provenance, null));
+    }
+
+    /** As above, with the decoding contract in the metadata. */
+    public static Path write(PolicyNet net, Path out, int maxPositions, PolicyProvenance provenance, DecodingContract contract) {
+        byte[] bytes = onnxBytes(net.config(), net.weights(), maxPositions, provenance, contract);
         if (out.getFileName().toString().endsWith(".onnx")) {
             AtomicFiles.write(out, bytes);
             AtomicFiles.writeString(out.resolveSibling(out.getFileName() + ".sha256"), Checksums.sha256(bytes) + "  " + out.getFileName() + "\n");

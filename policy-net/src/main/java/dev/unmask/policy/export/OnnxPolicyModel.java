@@ -23,6 +23,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
     private final int maxPositions;
     private final boolean wholeBuffer;
     private final PolicyProvenance provenance;
+    private final DecodingContract contract;
     private final Path file;
 
     public static OnnxPolicyModel load(Path onnx) {
@@ -46,6 +47,7 @@ public final class OnnxPolicyModel implements AutoCloseable {
             String config = meta.get(OnnxExporter.META_CONFIG);
             this.wholeBuffer = config != null && Json.MAPPER.readValue(config, PolicyConfig.class).seesWholeBuffer();
             this.provenance = PolicyProvenance.fromMetadata(meta, OnnxExporter.META_PROVENANCE, where);
+            this.contract = DecodingContract.fromMetadata(meta, "unmask.", where);
             Set<String> in = session.getInputNames(), out = session.getOutputNames();
             for (String n : List.of(OnnxExporter.FEATURES, OnnxExporter.ELIGIBLE)) {
                 if (!in.contains(n)) throw new UnmaskException(where + ": the model has no input '" + n + "' (inputs: " + in + ")");
@@ -82,6 +84,11 @@ public final class OnnxPolicyModel implements AutoCloseable {
     /** Where the exported policy came from (its metadata_props), or empty for an export without provenance. */
     public Optional<PolicyProvenance> provenance() {
         return Optional.ofNullable(provenance);
+    }
+
+    /** What the export says an engine needs: the dLLM's mask/EOS ids and vocabulary size, trained lengths, knob range (null where not recorded). */
+    public DecodingContract contract() {
+        return contract;
     }
 
     public Path file() {

@@ -42,6 +42,11 @@ public final class SafetensorsExporter {
      * also gets {@code knob_range}, the knob values it was trained for (null when not recorded).
      */
     public static Map<String, Object> spec(PolicyConfig c, Map<String, Safetensors.Tensor> weights, PolicyProvenance provenance) {
+        return spec(c, weights, provenance, DecodingContract.of(c, provenance, null));
+    }
+
+    /** As above, with the decoding contract: {@code dllm} {mask_id, eos_id, vocab_size} and the trained block and buffer lengths (null where unknown). */
+    public static Map<String, Object> spec(PolicyConfig c, Map<String, Safetensors.Tensor> weights, PolicyProvenance provenance, DecodingContract contract) {
         int d = c.dModel();
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("format", FORMAT);
@@ -53,6 +58,8 @@ public final class SafetensorsExporter {
                 : "block: the window is the active block (W = B, j = index inside the block); keys are the eligible positions");
         s.put("features", c.features());
         s.put("feature_definitions", featureDefinitions());
+        s.putAll(contract.toSpec());
+        s.put("confidence_definition", CONFIDENCE_DEFINITION);
         if (c.parsedFeatures().contains(PolicyFeatures.KNOB)) {
             s.put("knob_range", provenance == null ? null : provenance.knobRange());
             s.put("knob_range_definition", "[lo, hi]: the knob values (the reward's speed exponent alpha) the policy was trained on; "
@@ -82,12 +89,17 @@ public final class SafetensorsExporter {
                 "logit = LN(x; final_ln) @ head.weight + head.bias                                  # [W]",
                 "p = sigmoid(logit / temperature) on eligible positions"));
         s.put("decision", "each eligible position is unmasked with probability p, independently (sample) or when p >= 0.5 (greedy); "
-                + "if none is chosen, the eligible position with the highest p is (lowest index on ties)");
+                + "if none is chosen, the eligible position with the highest logit is (lowest index on ties)");
         Map<String, Object> shapes = new TreeMap<>();
         weights.forEach((k, t) -> shapes.put(k, t.shape()));
         s.put("tensors", shapes);
         return s;
     }
+
+    /** How the dLLM statistics are computed from its logits (Predictions.fromLogits, the ONNX statistics head, the Python package). */
+    public static final String CONFIDENCE_DEFINITION = "p = softmax(logits) over the whole vocabulary, the mask token included, in float32; "
+            + "top1 = the most probable token other than the mask token (lowest id on ties); confidence = p[top1]; "
+            + "top2 = the second most probable token other than the mask token (0 if none); entropy = -sum(p * log_softmax(logits)) in nats over the whole vocabulary";
 
     static Map<String, String> featureDefinitions() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -112,14 +124,19 @@ public final class SafetensorsExporter {
 
     /** As {@link #write(PolicyNet, Path)}, with the policy's provenance in the safetensors __metadata__ (null for none). */
     public static void write(PolicyNet net, Path dir, PolicyProvenance provenance) {
+        write(net, dir, provenance, DecodingContract.of(net.config(), provenance, null));
+    }
+
+    /** As above, with the decoding contract in the header's __metadata__ (no prefix) and in the spec. */
+    public static void write(PolicyNet net, Path dir, PolicyProvenance provenance, DecodingContract contract) {
         Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);
-        metadata.put("features", String.join(",", net.config().features()));
+        metadata.putAll(contract.toMetadata(""));
         if (provenance != null) metadata.putAll(provenance.toMetadata(META_PROVENANCE));
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(WEIGHTS, Safetensors.encode(w, metadata));
-        files.put(SPEC, (Json.write(spec(net.config(), w, provenance)) + "\n").getBytes(StandardCharsets.UTF_8));
+        files.put(SPEC, (Json.write(spec(net.config(), w, provenance, contract)) + "\n").getBytes(StandardCharsets.UTF_8));
         CheckpointFiles.writeInto(dir, files);
     }
 }

@@ -21,6 +21,7 @@ import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
 import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.BernoulliDecision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -462,6 +463,65 @@ class PolicyExportTest {
         // a policy that reads no knob has no knob range in its spec
         SafetensorsExporter.write(sharp(PolicyConfig.defaults(7), 20), dir.resolve("plain"), null);
         assertFalse(Json.MAPPER.readTree(dir.resolve("plain").resolve(SafetensorsExporter.SPEC).toFile()).has("knob_range"));
+    }
+
+    /** An engine needs the dLLM's ids, the features, the knob range and the trained lengths: every export carries them, and reads them back. */
+    @Test
+    void theDecodingContractTravelsInOnnxMetadataTheSafetensorsHeaderAndTheSpec(@TempDir Path dir) throws Exception {
+        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence_logodds", "top_is_eos", "knob"), 32, 2, 64, 5));
+        PolicyProvenance provenance = new PolicyProvenance("ef".repeat(32), "models/dllm-t4", "lag48", 128, 32, "r", List.of(0.0, 12.0),
+                List.of("confidence_logodds", "top_is_eos", "knob"), "grpo", 1, 40, null, null, null, null);
+        Vocabulary llada = new Vocabulary(List.of("<pad>", "a", "<eos>", "b", "<mask>"), "<mask>", "<eos>", "<pad>");
+        DecodingContract contract = DecodingContract.of(net.config(), provenance, llada);
+        assertEquals(new DecodingContract(List.of("confidence_logodds", "top_is_eos", "knob"), 4, 2, 5, 32, 128, List.of(0.0, 12.0)), contract);
+
+        Path file = OnnxExporter.write(net, dir.resolve("policy.onnx"), 64, provenance, contract);
+        try (OrtSession session = Ort.env().createSession(file.toString(), new OrtSession.SessionOptions())) {
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertEquals("4", meta.get("unmask.dllm.mask_id"));
+            assertEquals("2", meta.get("unmask.dllm.eos_id"));
+            assertEquals("5", meta.get("unmask.dllm.vocab_size"));
+            assertEquals("32", meta.get("unmask.trained_block_length"));
+            assertEquals("128", meta.get("unmask.trained_gen_length"));
+            assertEquals("0.0,12.0", meta.get("unmask.knob_range"));
+            assertEquals("confidence_logodds,top_is_eos,knob", meta.get("unmask.features"));
+        }
+        try (OnnxPolicyModel model = OnnxPolicyModel.load(file)) {
+            assertEquals(contract, model.contract());
+        }
+        SafetensorsExporter.write(net, dir.resolve("st"), provenance, contract);
+        Map<String, String> header = Safetensors.metadata(Files.readAllBytes(dir.resolve("st").resolve(SafetensorsExporter.WEIGHTS)), "st");
+        assertEquals(contract, DecodingContract.fromMetadata(header, "", "st"));
+        JsonNode spec = Json.MAPPER.readTree(dir.resolve("st").resolve(SafetensorsExporter.SPEC).toFile());
+        assertEquals(4, spec.path("dllm").path("mask_id").asInt());
+        assertEquals(2, spec.path("dllm").path("eos_id").asInt());
+        assertEquals(5, spec.path("dllm").path("vocab_size").asInt());
+        assertEquals(32, spec.path("trained_block_length").asInt());
+        assertTrue(spec.path("confidence_definition").asText().contains("other than the mask token"));
+        assertTrue(spec.path("decision").asText().contains("highest logit"));
+
+        // without the dLLM: its ids are left out (null in the spec), never guessed
+        SafetensorsExporter.write(net, dir.resolve("bare"), null);
+        JsonNode bare = Json.MAPPER.readTree(dir.resolve("bare").resolve(SafetensorsExporter.SPEC).toFile());
+        assertTrue(bare.path("dllm").path("mask_id").isNull());
+        assertTrue(bare.path("trained_block_length").isNull());
+        assertFalse(Safetensors.metadata(Files.readAllBytes(dir.resolve("bare").resolve(SafetensorsExporter.WEIGHTS)), "bare").containsKey("dllm.mask_id"));
+    }
+
+    /**
+     * The fallback compares logits, not probabilities: where the sigmoid rounds two logits to the same
+     * p (here both underflow to 0 at a tiny temperature; in float32 runtimes much sooner), the higher
+     * logit still wins, and equal logits go to the lower index, in every runtime.
+     */
+    @Test
+    void theFallbackTakesTheHighestLogitAndTheLowerIndexOnTies() {
+        float[] logits = {-1.0f, -0.9f, Float.NEGATIVE_INFINITY, -0.9f};
+        BernoulliDecision d = BernoulliDecision.decide(logits, 0, 4, j -> j != 2, 0.001, false, null);
+        assertEquals(1, d.fallback(), "p is 0 for both in double at T = 0.001; the logit tells them apart");
+        BernoulliDecision tie = BernoulliDecision.decide(new float[]{-2f, -0.5f, -0.5f}, 0, 3, j -> true, 1.0, false, null);
+        assertEquals(1, tie.fallback());
+        BernoulliDecision first = BernoulliDecision.decide(new float[]{-3f, -3f}, 0, 2, j -> j == 1, 1.0, false, null);
+        assertEquals(1, first.fallback(), "only eligible positions are candidates");
     }
 
     @Test

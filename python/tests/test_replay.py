@@ -1,0 +1,34 @@
+"""The committed results replayed in PyTorch: the same prompts, the same decisions, the same numbers."""
+from conftest import REPO
+from unmask_torch import replay
+
+
+def test_the_headlines_learned_rows_replay_identically_greedy_and_sampled(capsys):
+    # 1000 test prompts each: accuracy, mean NFE and fallback steps as committed (91.5% at 1.379 NFE, 8 fallbacks; sampled 91.1%)
+    assert replay.main([str(REPO / "results/headline-full-n1000"), "--rows", "learned"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| identical |") == 2 and "2 rows replayed: 2 identical" in out
+
+
+def test_every_cell_of_the_ducci_front_decodes_its_kept_samples_identically(capsys):
+    # the first episodes of every cell, token by token and step by step (the whole rows take minutes: see python/README.md)
+    assert replay.main([str(REPO / "results/frontier/test-ducci-dllm-t7-front"), "--samples", "--rows", "learned,threshold,topk"]) == 0
+    out = capsys.readouterr().out
+    assert "14 rows replayed: 14 identical, 0 differ" in out
+
+
+def test_a_row_that_differs_fails_the_replay(tmp_path, capsys):
+    src = REPO / "results/headline-full-n1000"
+    (tmp_path / "manifest.json").write_text((src / "manifest.json").read_text())
+    lines = (src / "eval.csv").read_text().splitlines()
+    header, row = lines[0], next(line for line in lines if line.startswith("sudoku,full,32,32,topk"))
+    cols = row.split(",")
+    cols[header.split(",").index("mean_nfe")] = "2.5000"
+    (tmp_path / "eval.csv").write_text(header + "\n" + ",".join(cols) + "\n")
+    assert replay.main([str(tmp_path), "--repo", str(REPO)]) == 1
+    assert "DIFFERS" in capsys.readouterr().out
+
+
+def test_a_folder_without_a_manifest_is_one_line_and_exit_2(tmp_path, capsys):
+    assert replay.main([str(tmp_path)]) == 2
+    assert "manifest.json" in capsys.readouterr().err

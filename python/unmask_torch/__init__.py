@@ -1,0 +1,19 @@
+"""unmask_torch: unmasking policies for masked diffusion LMs in PyTorch engines.
+
+* :class:`LearnedPolicy` loads a policy exported by ``unmask export --format safetensors`` and decides
+  exactly as the Java side does (docs/policy-format.md);
+* :func:`generate` is a reference sampler shaped like LLaDA's ``generate()`` for any masked LM;
+* :mod:`unmask_torch.heuristics` holds the published rules behind the same interface;
+* :class:`BuiltinDllm` runs the project's built-in dLLMs, and ``python3 -m unmask_torch.replay`` replays a
+  committed results folder with them.
+"""
+from .builtin_dllm import BuiltinDllm, Vocabulary
+from .heuristics import EntropyBounded, Factor, Frontier, Margin, Entropy, Threshold, TopK, parse_heuristic
+from .policy import LearnedPolicy, load_checkpoint
+from .sampler import GenerateOutput, Observation, generate
+from .statistics import DllmStatistics, statistics_from_logits
+
+__all__ = ["BuiltinDllm", "Vocabulary", "EntropyBounded", "Factor", "Frontier", "Margin", "Entropy", "Threshold", "TopK",
+           "parse_heuristic", "LearnedPolicy", "load_checkpoint", "GenerateOutput", "Observation", "generate",
+           "DllmStatistics", "statistics_from_logits"]
+__version__ = "0.1.0"
