@@ -48,7 +48,10 @@ final class FastPolicyGradients {
     // activations and their gradients
     private int capacity = -1, probCapacity = -1;
     private OffHeapFloats feats, x0, h1, q, k, v, ctx, h2, gel, tmp, dTmp, dX, dH, dq, dk, dv, dctx, dGel, probs, dProbs;
-    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, scratch;
+    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, rowC, scratch;
+    /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
+    private boolean[] needed;
+    private int[] rowIdx;
 
     FastPolicyGradients(PolicyConfig policy, TrainConfig c) {
         this.f = policy.parsedFeatures().size();
@@ -117,6 +120,7 @@ final class FastPolicyGradients {
         linear(h1, "layer0.attn.q", q, n);
         linear(h1, "layer0.attn.k", k, n);
         linear(h1, "layer0.attn.v", v, n);
+        markNeeded(mb, n);
         float scale = (float) (1.0 / Math.sqrt(dh));
         for (int r = 0; r < rows; r++) attentionForward(r, w, scale, mb.keyBias());
         linear(ctx, "layer0.attn.out", tmp, n);
@@ -250,48 +254,81 @@ final class FastPolicyGradients {
         }
     }
 
-    /** One row's attention, every head: scores, the key bias, softmax (kept in probs for the backward pass), the mix of values. */
+    private void markNeeded(Minibatch mb, int n) {
+        float[] el = mb.eligible(), keyBias = mb.keyBias();
+        for (int i = 0; i < n; i++) needed[i] = el[i] != 0f || (ppo && keyBias[i] > -1f);
+    }
+
+    /** The query rows of row r whose outputs enter the loss, into rowIdx; returns how many. */
+    private int neededQueries(int r, int w) {
+        int count = 0;
+        for (int i = 0; i < w; i++) if (needed[r * w + i]) rowIdx[count++] = i;
+        return count;
+    }
+
+    /**
+     * One row's attention, every head: scores, the key bias, softmax (kept in probs for the backward
+     * pass), the mix of values. Only the queries whose outputs enter the loss get a softmax (each
+     * row's arithmetic as before); the others' probabilities are 0, so their context is 0 and, with
+     * the zero gradient they get, they add exact zeros to every sum of the backward pass. The
+     * products keep their full shape: OpenBLAS's result for a row depends on the product's shape.
+     */
     private void attentionForward(int r, int w, float scale, float[] keyBias) {
+        int count = neededQueries(r, w);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
             Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
             probs.get(pOff, rowP, 0, w * w);
-            addKeyBias(rowP, keyBias, r * w, w);
-            FloatKernels.softmaxRows(rowP, w, w, w, scratch);
+            gatherWithKeyBias(rowP, rowIdx, count, keyBias, r * w, w, rowC);
+            FloatKernels.softmaxRows(rowC, count, w, w, scratch);
+            scatterRows(rowC, rowIdx, count, w, rowP);
             probs.put(pOff, rowP, 0, w * w);
             Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
         }
     }
 
-    private static void addKeyBias(float[] p, float[] keyBias, int from, int w) {
+    /** out's c-th row = the idx[c]-th row of p plus the key bias. */
+    private static void gatherWithKeyBias(float[] p, int[] idx, int count, float[] keyBias, int from, int w, float[] out) {
+        for (int c = 0; c < count; c++) {
+            int o = idx[c] * w, oc = c * w;
+            for (int j = 0; j < w; j++) out[oc + j] = p[o + j] + keyBias[from + j];
+        }
+    }
+
+    /** The idx[c]-th row of p = c-th row of compact; every other row of p = 0. */
+    private static void scatterRows(float[] compact, int[] idx, int count, int w, float[] p) {
+        int c = 0;
         for (int i = 0; i < w; i++) {
-            int o = i * w;
-            for (int j = 0; j < w; j++) p[o + j] += keyBias[from + j];
+            if (c < count && idx[c] == i) {
+                System.arraycopy(compact, c * w, p, i * w, w);
+                c++;
+            } else {
+                Arrays.fill(p, i * w, (i + 1) * w, 0f);
+            }
         }
     }
 
     /** One row's attention backward, every head: dV, the softmax's backward, dQ and dK. */
     private void attentionBackward(int r, int w, float scale) {
+        int count = neededQueries(r, w);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
             Blas.gemm(false, true, w, w, dh, 1f, dctx, off, d, v, off, d, 0f, dProbs, pOff, w);   // dP = dctx V^T
             Blas.gemm(true, false, w, dh, w, 1f, probs, pOff, w, dctx, off, d, 0f, dv, off, d);    // dV = P^T dctx
             probs.get(pOff, rowP, 0, w * w);
             dProbs.get(pOff, rowD, 0, w * w);
-            softmaxBackward(rowP, rowD, w);
+            // a query outside the loss has dctx = 0, so its dP row is 0 already, as is its dS row
+            for (int c = 0; c < count; c++) softmaxBackwardRow(rowP, rowD, rowIdx[c] * w, w);
             dProbs.put(pOff, rowD, 0, w * w);
             Blas.gemm(false, false, w, dh, w, scale, dProbs, pOff, w, k, off, d, 0f, dq, off, d);  // dQ = dS K s
             Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
         }
     }
 
-    private static void softmaxBackward(float[] p, float[] dp, int w) {
-        for (int i = 0; i < w; i++) {
-            int o = i * w;
-            float s = 0;
-            for (int j = 0; j < w; j++) s += dp[o + j] * p[o + j];
-            for (int j = 0; j < w; j++) dp[o + j] = p[o + j] * (dp[o + j] - s);
-        }
+    private static void softmaxBackwardRow(float[] p, float[] dp, int o, int w) {
+        float s = 0;
+        for (int j = 0; j < w; j++) s += dp[o + j] * p[o + j];
+        for (int j = 0; j < w; j++) dp[o + j] = p[o + j] * (dp[o + j] - s);
     }
 
     private static void sum(float[] a, float[] b, float[] out, int len) {
@@ -519,6 +556,8 @@ final class FastPolicyGradients {
         if (rowP == null || rowP.length < width * width) {
             rowP = new float[Math.max(width * width, d)];
             rowD = new float[Math.max(width * width, d)];
+            rowC = new float[width * width];
+            rowIdx = new int[width];
             scratch = new float[Math.max(width * width, 1)];
         }
         if (probSize > probCapacity) {
@@ -546,6 +585,7 @@ final class FastPolicyGradients {
         dctx = new OffHeapFloats(n * d);
         gel = new OffHeapFloats(n * ff);
         dGel = new OffHeapFloats(n * ff);
+        needed = new boolean[n];
         hX = new float[n * d];
         hX0 = new float[n * d];
         hX1 = new float[n * d];
