@@ -48,7 +48,10 @@ final class FastPolicyGradients {
     // activations and their gradients
     private int capacity = -1, probCapacity = -1;
     private OffHeapFloats feats, x0, h1, q, k, v, ctx, h2, gel, tmp, dTmp, dX, dH, dq, dk, dv, dctx, dGel, probs, dProbs;
-    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, scratch;
+    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, rowC, scratch;
+    /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
+    private boolean[] needed;
+    private int[] rowIdx;
 
     FastPolicyGradients(PolicyConfig policy, TrainConfig c) {
         this.f = policy.parsedFeatures().size();
@@ -99,14 +102,10 @@ final class FastPolicyGradients {
      * @param wanted       the parameters whose gradients to return
      */
     Result compute(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
-        for (var e : weightsOff.entrySet()) {
-            INDArray w = graphWeights.get(e.getKey());
-            if (w == null) throw new IllegalStateException("policy weights lack " + e.getKey());
-            float[] data = w.dup('c').data().asFloat();
-            if (data.length != e.getValue().size()) throw new IllegalStateException(e.getKey() + " has " + data.length + " values, expected " + e.getValue().size());
-            e.getValue().put(0, data, 0, data.length);
-            weights.put(e.getKey(), data);
-        }
+        // Every loop lives in a small method of its own: one long method is called too rarely to be
+        // compiled whole, and ran its loops interpreted between on-stack replacements (most of the
+        // update's time, measured). The arithmetic and its order are unchanged.
+        loadWeights(graphWeights);
         int rows = mb.rows(), w = mb.width(), n = rows * w;
         ensureCapacity(n, rows * heads * w * w, w);
 
@@ -114,57 +113,35 @@ final class FastPolicyGradients {
         feats.put(0, mb.features(), 0, n * f);
         gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
         x0.get(0, hX, 0, n * d);
-        float[] eb = weights.get("embed.bias");
-        for (int i = 0; i < n; i++) {
-            int o = i * d, po = (i % w) * d;
-            for (int j = 0; j < d; j++) hX[o + j] += eb[j] + pe[po + j];
-        }
+        addEmbeddingBias(hX, weights.get("embed.bias"), pe, n, w, d);
         System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
         layerNorm(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
         h1.put(0, hH, 0, n * d);
         linear(h1, "layer0.attn.q", q, n);
         linear(h1, "layer0.attn.k", k, n);
         linear(h1, "layer0.attn.v", v, n);
+        markNeeded(mb, n);
         float scale = (float) (1.0 / Math.sqrt(dh));
-        for (int r = 0; r < rows; r++) {
-            for (int hd = 0; hd < heads; hd++) {
-                int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
-                Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
-                probs.get(pOff, rowP, 0, w * w);
-                for (int i = 0; i < w; i++) {
-                    int o = i * w;
-                    for (int j = 0; j < w; j++) rowP[o + j] += mb.keyBias()[r * w + j];
-                }
-                FloatKernels.softmaxRows(rowP, w, w, w, scratch);
-                probs.put(pOff, rowP, 0, w * w);
-                Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
-            }
-        }
+        for (int r = 0; r < rows; r++) attentionForward(r, w, scale, mb.keyBias());
         linear(ctx, "layer0.attn.out", tmp, n);
         tmp.get(0, hH, 0, n * d);
-        for (int i = 0; i < n * d; i++) hX[i] = hX0[i] + hH[i];
+        sum(hX0, hH, hX, n * d);
         System.arraycopy(hX, 0, hX1, 0, n * d); // and before the MLP
         layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", n);
         h2.put(0, hH, 0, n * d);
         gemm(false, false, n, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
         gel.get(0, hU, 0, n * ff);
-        float[] bi = weights.get("layer0.mlp.in.bias");
-        for (int i = 0; i < n; i++) for (int j = 0; j < ff; j++) hU[i * ff + j] += bi[j];
-        for (int i = 0; i < n * ff; i++) hSig[i] = -GELU_SCALE * hU[i];
+        addRowBias(hU, weights.get("layer0.mlp.in.bias"), n, ff);
+        negScale(hU, hSig, -GELU_SCALE, n * ff);
         FloatKernels.exp(hSig, hSig, n * ff, scratchFor(n * ff));
-        for (int i = 0; i < n * ff; i++) {
-            hSig[i] = 1f / (1f + hSig[i]);
-            hGel[i] = hU[i] * hSig[i];
-        }
+        gelu(hU, hSig, hGel, n * ff);
         gel.put(0, hGel, 0, n * ff);
         gemm(false, false, n, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
         tmp.get(0, hH, 0, n * d);
-        float[] bm = weights.get("layer0.mlp.out.bias");
-        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) hX[i * d + j] = hX1[i * d + j] + hH[i * d + j] + bm[j];
+        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, n, d);
         layerNorm(hX, hXhatF, rstdF, hY, "final_ln", n);
         float[] wh = weights.get("head.weight");
-        float bh = weights.get("head.bias")[0];
-        for (int i = 0; i < n; i++) hZ[i] = dotRow(hY, i * d, wh) + bh;
+        headLogits(hY, wh, weights.get("head.bias")[0], hZ, n, d);
 
         // value head: mean of the final features over eligible keys (keyBias > -1), then linear
         double[] value = null, pooledCount = null;
@@ -173,29 +150,245 @@ final class FastPolicyGradients {
             value = new double[rows];
             pooledCount = new double[rows];
             pooled = new float[rows][d];
-            float[] wv = weights.get("value_head.weight");
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < w; j++) {
-                    if (mb.keyBias()[r * w + j] > -1f) {
-                        pooledCount[r]++;
-                        for (int c = 0; c < d; c++) pooled[r][c] += hY[(r * w + j) * d + c];
-                    }
-                }
-                double s = weights.get("value_head.bias")[0];
-                for (int c = 0; c < d; c++) {
-                    pooled[r][c] /= (float) pooledCount[r];
-                    s += pooled[r][c] * wv[c];
-                }
-                value[r] = s;
-            }
+            valueHead(mb, rows, w, value, pooledCount, pooled);
         }
 
         // ---------------------------------------------------------------------------------- loss
-        float[] a = mb.actions(), el = mb.eligible();
         double[] avgWeight = new double[rows];
         for (int r = 0; r < rows; r++) avgWeight[r] = mb.stepWeights() == null ? 1.0 / rows : mb.stepWeights()[r];
-        double surrogateSum = 0, entropySum = 0, klSum = 0, valueSum = 0, clipCount = 0, approxKl = 0;
         double[] dLogp = new double[rows];
+        double[] terms = loss(mb, rows, w, value, avgWeight, dLogp); // surrogate, entropy, kl, value, clipped, approxKl
+        double surrogateSum = terms[0], entropySum = terms[1], klSum = terms[2], valueSum = terms[3], clipCount = terms[4], approxKl = terms[5];
+        double loss = -surrogateSum - entropyCoef * entropySum + (ppo ? valueCoef * valueSum : 0) + (klCoef > 0 ? klCoef * klSum : 0);
+
+        // ---------------------------------------------------------------------------------- backward
+        float[] dz = bZ;
+        logitGradient(mb, rows, w, dLogp, avgWeight, dz);
+        Map<String, float[]> grads = new HashMap<>();
+        float[] gWh = new float[d];
+        float[] gBh = new float[1];
+        float[] dy = hH; // reuse: [N, d]
+        headBackward(dz, hY, wh, gWh, gBh, dy, n, d);
+        grads.put("head.weight", gWh);
+        grads.put("head.bias", gBh);
+        float[] gWv = new float[d];
+        float[] gBv = new float[1];
+        if (ppo) valueBackward(mb, rows, w, value, pooledCount, pooled, avgWeight, gWv, gBv, dy);
+        grads.put("value_head.weight", gWv);
+        grads.put("value_head.bias", gBv);
+
+        float[] dX2 = bX2;
+        layerNormBackward(dy, hXhatF, rstdF, "final_ln", dX2, n, grads);
+        // MLP
+        dTmp.put(0, dX2, 0, n * d);
+        gemm(false, true, n, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
+        weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight");
+        grads.put("layer0.mlp.out.bias", columnSums(dX2, n, d));
+        float[] du = bU;
+        dGel.get(0, du, 0, n * ff);
+        geluBackward(du, hSig, hGel, GELU_SCALE, n * ff);
+        dGel.put(0, du, 0, n * ff);
+        weightGradient(h2, d, dGel, ff, n, "layer0.mlp.in.weight");
+        grads.put("layer0.mlp.in.bias", columnSums(du, n, ff));
+        gemm(false, true, n, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
+        float[] dh2 = bH2;
+        dH.get(0, dh2, 0, n * d);
+        float[] dX1 = dX2; // residual: dX1 = dX2 + LN2'(dh2)
+        float[] dLn = bLn;
+        layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, n, grads);
+        addInto(dX1, dLn, n * d);
+        // attention output projection
+        dTmp.put(0, dX1, 0, n * d);
+        gemm(false, true, n, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d);
+        weightGradient(ctx, d, dTmp, d, n, "layer0.attn.out.weight");
+        grads.put("layer0.attn.out.bias", columnSums(dX1, n, d));
+        // attention
+        for (int r = 0; r < rows; r++) attentionBackward(r, w, scale);
+        float[] dh1 = bH1;
+        Arrays.fill(dh1, 0, n * d, 0f);
+        for (String lin : List.of("q", "k", "v")) {
+            OffHeapFloats g = lin.equals("q") ? dq : lin.equals("k") ? dk : dv;
+            weightGradient(h1, d, g, d, n, "layer0.attn." + lin + ".weight");
+            float[] heap = bProj;
+            g.get(0, heap, 0, n * d);
+            grads.put("layer0.attn." + lin + ".bias", columnSums(heap, n, d));
+            gemm(false, true, n, d, d, g, d, weightsOff.get("layer0.attn." + lin + ".weight"), d, dH, d);
+            dH.get(0, heap, 0, n * d);
+            addInto(dh1, heap, n * d);
+        }
+        float[] dX0 = dX1;
+        layerNormBackward(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
+        addInto(dX0, dLn, n * d);
+        dX.put(0, dX0, 0, n * d);
+        weightGradient(feats, f, dX, d, n, "embed.weight");
+        grads.put("embed.bias", columnSums(dX0, n, d));
+
+        Map<String, INDArray> out = new TreeMap<>();
+        for (String name : wanted) {
+            float[] g = grads.get(name);
+            if (g == null) {
+                OffHeapFloats off = gradsOff.get(name);
+                if (off == null) throw new IllegalArgumentException("no parameter " + name);
+                g = off.toArray();
+            }
+            out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
+        }
+        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+    }
+
+    private void loadWeights(Map<String, INDArray> graphWeights) {
+        for (var e : weightsOff.entrySet()) {
+            INDArray w = graphWeights.get(e.getKey());
+            if (w == null) throw new IllegalStateException("policy weights lack " + e.getKey());
+            float[] data = w.dup('c').data().asFloat();
+            if (data.length != e.getValue().size()) throw new IllegalStateException(e.getKey() + " has " + data.length + " values, expected " + e.getValue().size());
+            e.getValue().put(0, data, 0, data.length);
+            weights.put(e.getKey(), data);
+        }
+    }
+
+    private static void addEmbeddingBias(float[] x, float[] eb, float[] pe, int n, int w, int d) {
+        for (int i = 0; i < n; i++) {
+            int o = i * d, po = (i % w) * d;
+            for (int j = 0; j < d; j++) x[o + j] += eb[j] + pe[po + j];
+        }
+    }
+
+    private void markNeeded(Minibatch mb, int n) {
+        float[] el = mb.eligible(), keyBias = mb.keyBias();
+        for (int i = 0; i < n; i++) needed[i] = el[i] != 0f || (ppo && keyBias[i] > -1f);
+    }
+
+    /** The query rows of row r whose outputs enter the loss, into rowIdx; returns how many. */
+    private int neededQueries(int r, int w) {
+        int count = 0;
+        for (int i = 0; i < w; i++) if (needed[r * w + i]) rowIdx[count++] = i;
+        return count;
+    }
+
+    /**
+     * One row's attention, every head: scores, the key bias, softmax (kept in probs for the backward
+     * pass), the mix of values. Only the queries whose outputs enter the loss get a softmax (each
+     * row's arithmetic as before); the others' probabilities are 0, so their context is 0 and, with
+     * the zero gradient they get, they add exact zeros to every sum of the backward pass. The
+     * products keep their full shape: OpenBLAS's result for a row depends on the product's shape.
+     */
+    private void attentionForward(int r, int w, float scale, float[] keyBias) {
+        int count = neededQueries(r, w);
+        for (int hd = 0; hd < heads; hd++) {
+            int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
+            Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
+            probs.get(pOff, rowP, 0, w * w);
+            gatherWithKeyBias(rowP, rowIdx, count, keyBias, r * w, w, rowC);
+            FloatKernels.softmaxRows(rowC, count, w, w, scratch);
+            scatterRows(rowC, rowIdx, count, w, rowP);
+            probs.put(pOff, rowP, 0, w * w);
+            Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
+        }
+    }
+
+    /** out's c-th row = the idx[c]-th row of p plus the key bias. */
+    private static void gatherWithKeyBias(float[] p, int[] idx, int count, float[] keyBias, int from, int w, float[] out) {
+        for (int c = 0; c < count; c++) {
+            int o = idx[c] * w, oc = c * w;
+            for (int j = 0; j < w; j++) out[oc + j] = p[o + j] + keyBias[from + j];
+        }
+    }
+
+    /** The idx[c]-th row of p = c-th row of compact; every other row of p = 0. */
+    private static void scatterRows(float[] compact, int[] idx, int count, int w, float[] p) {
+        int c = 0;
+        for (int i = 0; i < w; i++) {
+            if (c < count && idx[c] == i) {
+                System.arraycopy(compact, c * w, p, i * w, w);
+                c++;
+            } else {
+                Arrays.fill(p, i * w, (i + 1) * w, 0f);
+            }
+        }
+    }
+
+    /** One row's attention backward, every head: dV, the softmax's backward, dQ and dK. */
+    private void attentionBackward(int r, int w, float scale) {
+        int count = neededQueries(r, w);
+        for (int hd = 0; hd < heads; hd++) {
+            int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
+            Blas.gemm(false, true, w, w, dh, 1f, dctx, off, d, v, off, d, 0f, dProbs, pOff, w);   // dP = dctx V^T
+            Blas.gemm(true, false, w, dh, w, 1f, probs, pOff, w, dctx, off, d, 0f, dv, off, d);    // dV = P^T dctx
+            probs.get(pOff, rowP, 0, w * w);
+            dProbs.get(pOff, rowD, 0, w * w);
+            // a query outside the loss has dctx = 0, so its dP row is 0 already, as is its dS row
+            for (int c = 0; c < count; c++) softmaxBackwardRow(rowP, rowD, rowIdx[c] * w, w);
+            dProbs.put(pOff, rowD, 0, w * w);
+            Blas.gemm(false, false, w, dh, w, scale, dProbs, pOff, w, k, off, d, 0f, dq, off, d);  // dQ = dS K s
+            Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
+        }
+    }
+
+    private static void softmaxBackwardRow(float[] p, float[] dp, int o, int w) {
+        float s = 0;
+        for (int j = 0; j < w; j++) s += dp[o + j] * p[o + j];
+        for (int j = 0; j < w; j++) dp[o + j] = p[o + j] * (dp[o + j] - s);
+    }
+
+    private static void sum(float[] a, float[] b, float[] out, int len) {
+        for (int i = 0; i < len; i++) out[i] = a[i] + b[i];
+    }
+
+    private static void addInto(float[] acc, float[] x, int len) {
+        for (int i = 0; i < len; i++) acc[i] += x[i];
+    }
+
+    private static void addRowBias(float[] x, float[] b, int n, int cols) {
+        for (int i = 0; i < n; i++) for (int j = 0; j < cols; j++) x[i * cols + j] += b[j];
+    }
+
+    private static void negScale(float[] x, float[] out, float factor, int len) {
+        for (int i = 0; i < len; i++) out[i] = factor * x[i];
+    }
+
+    /** sig = 1 / (1 + e) from e = exp(-1.702 u), and gel = u * sig. */
+    private static void gelu(float[] u, float[] sig, float[] gel, int len) {
+        for (int i = 0; i < len; i++) {
+            sig[i] = 1f / (1f + sig[i]);
+            gel[i] = u[i] * sig[i];
+        }
+    }
+
+    private static void geluBackward(float[] du, float[] sig, float[] gel, float geluScale, int len) {
+        for (int i = 0; i < len; i++) du[i] *= sig[i] + geluScale * gel[i] * (1f - sig[i]);
+    }
+
+    private static void residualWithBias(float[] x1, float[] h, float[] b, float[] out, int n, int d) {
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) out[i * d + j] = x1[i * d + j] + h[i * d + j] + b[j];
+    }
+
+    private static void headLogits(float[] y, float[] wh, float bh, float[] z, int n, int d) {
+        for (int i = 0; i < n; i++) z[i] = dotRow(y, i * d, wh) + bh;
+    }
+
+    private void valueHead(Minibatch mb, int rows, int w, double[] value, double[] pooledCount, float[][] pooled) {
+        float[] wv = weights.get("value_head.weight");
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < w; j++) {
+                if (mb.keyBias()[r * w + j] > -1f) {
+                    pooledCount[r]++;
+                    for (int c = 0; c < d; c++) pooled[r][c] += hY[(r * w + j) * d + c];
+                }
+            }
+            double s = weights.get("value_head.bias")[0];
+            for (int c = 0; c < d; c++) {
+                pooled[r][c] /= (float) pooledCount[r];
+                s += pooled[r][c] * wv[c];
+            }
+            value[r] = s;
+        }
+    }
+
+    /** The objective's terms over the minibatch and d loss / d log pi per step; returns surrogate, entropy, kl, value, clipped count, approxKl. */
+    private double[] loss(Minibatch mb, int rows, int w, double[] value, double[] avgWeight, double[] dLogp) {
+        float[] a = mb.actions(), el = mb.eligible();
+        double surrogateSum = 0, entropySum = 0, klSum = 0, valueSum = 0, clipCount = 0, approxKl = 0;
         for (int r = 0; r < rows; r++) {
             double logp = 0, ent = 0;
             for (int j = 0; j < w; j++) {
@@ -223,11 +416,12 @@ final class FastPolicyGradients {
                 valueSum += avgWeight[r] * err * err;
             }
         }
-        double loss = -surrogateSum - entropyCoef * entropySum + (ppo ? valueCoef * valueSum : 0) + (klCoef > 0 ? klCoef * klSum : 0);
+        return new double[]{surrogateSum, entropySum, klSum, valueSum, clipCount, approxKl};
+    }
 
-        // ---------------------------------------------------------------------------------- backward
-        float[] dz = bZ;
-        Arrays.fill(dz, 0, n, 0f);
+    private void logitGradient(Minibatch mb, int rows, int w, double[] dLogp, double[] avgWeight, float[] dz) {
+        float[] a = mb.actions(), el = mb.eligible();
+        Arrays.fill(dz, 0, rows * w, 0f);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < w; j++) {
                 int i = r * w + j;
@@ -237,112 +431,36 @@ final class FastPolicyGradients {
                 dz[i] = (float) (dLogp[r] * (a[i] - p) + entropyCoef * avgWeight[r] * z * p * (1 - p));
             }
         }
-        Map<String, float[]> grads = new HashMap<>();
-        float[] gWh = new float[d];
-        float gBh = 0;
-        float[] dy = hH; // reuse: [N, d]
+    }
+
+    private static void headBackward(float[] dz, float[] y, float[] wh, float[] gWh, float[] gBh, float[] dy, int n, int d) {
+        float bias = 0;
         for (int i = 0; i < n; i++) {
-            gBh += dz[i];
+            bias += dz[i];
             int o = i * d;
             for (int c = 0; c < d; c++) {
-                gWh[c] += hY[o + c] * dz[i];
+                gWh[c] += y[o + c] * dz[i];
                 dy[o + c] = dz[i] * wh[c];
             }
         }
-        grads.put("head.weight", gWh);
-        grads.put("head.bias", new float[]{gBh});
-        float[] gWv = new float[d];
-        float gBv = 0;
-        if (ppo) {
-            float[] wv = weights.get("value_head.weight");
-            for (int r = 0; r < rows; r++) {
-                float dV = (float) (valueCoef * avgWeight[r] * 2 * (value[r] - mb.returns()[r]));
-                gBv += dV;
-                for (int c = 0; c < d; c++) gWv[c] += pooled[r][c] * dV;
-                for (int j = 0; j < w; j++) {
-                    if (mb.keyBias()[r * w + j] <= -1f) continue;
-                    int o = (r * w + j) * d;
-                    for (int c = 0; c < d; c++) dy[o + c] += (float) (dV * wv[c] / pooledCount[r]);
-                }
-            }
-        }
-        grads.put("value_head.weight", gWv);
-        grads.put("value_head.bias", new float[]{gBv});
+        gBh[0] = bias;
+    }
 
-        float[] dX2 = bX2;
-        layerNormBackward(dy, hXhatF, rstdF, "final_ln", dX2, n, grads);
-        // MLP
-        dTmp.put(0, dX2, 0, n * d);
-        gemm(false, true, n, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
-        weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight");
-        grads.put("layer0.mlp.out.bias", columnSums(dX2, n, d));
-        float[] du = bU;
-        dGel.get(0, du, 0, n * ff);
-        for (int i = 0; i < n * ff; i++) du[i] *= hSig[i] + GELU_SCALE * hGel[i] * (1f - hSig[i]);
-        dGel.put(0, du, 0, n * ff);
-        weightGradient(h2, d, dGel, ff, n, "layer0.mlp.in.weight");
-        grads.put("layer0.mlp.in.bias", columnSums(du, n, ff));
-        gemm(false, true, n, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
-        float[] dh2 = bH2;
-        dH.get(0, dh2, 0, n * d);
-        float[] dX1 = dX2; // residual: dX1 = dX2 + LN2'(dh2)
-        float[] dLn = bLn;
-        layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, n, grads);
-        for (int i = 0; i < n * d; i++) dX1[i] += dLn[i];
-        // attention output projection
-        dTmp.put(0, dX1, 0, n * d);
-        gemm(false, true, n, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d);
-        weightGradient(ctx, d, dTmp, d, n, "layer0.attn.out.weight");
-        grads.put("layer0.attn.out.bias", columnSums(dX1, n, d));
-        // attention
+    private void valueBackward(Minibatch mb, int rows, int w, double[] value, double[] pooledCount, float[][] pooled, double[] avgWeight,
+                               float[] gWv, float[] gBv, float[] dy) {
+        float[] wv = weights.get("value_head.weight");
+        float bias = 0;
         for (int r = 0; r < rows; r++) {
-            for (int hd = 0; hd < heads; hd++) {
-                int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
-                Blas.gemm(false, true, w, w, dh, 1f, dctx, off, d, v, off, d, 0f, dProbs, pOff, w);   // dP = dctx V^T
-                Blas.gemm(true, false, w, dh, w, 1f, probs, pOff, w, dctx, off, d, 0f, dv, off, d);    // dV = P^T dctx
-                probs.get(pOff, rowP, 0, w * w);
-                dProbs.get(pOff, rowD, 0, w * w);
-                for (int i = 0; i < w; i++) {
-                    int o = i * w;
-                    float s = 0;
-                    for (int j = 0; j < w; j++) s += rowD[o + j] * rowP[o + j];
-                    for (int j = 0; j < w; j++) rowD[o + j] = rowP[o + j] * (rowD[o + j] - s);
-                }
-                dProbs.put(pOff, rowD, 0, w * w);
-                Blas.gemm(false, false, w, dh, w, scale, dProbs, pOff, w, k, off, d, 0f, dq, off, d);  // dQ = dS K s
-                Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
+            float dV = (float) (valueCoef * avgWeight[r] * 2 * (value[r] - mb.returns()[r]));
+            bias += dV;
+            for (int c = 0; c < d; c++) gWv[c] += pooled[r][c] * dV;
+            for (int j = 0; j < w; j++) {
+                if (mb.keyBias()[r * w + j] <= -1f) continue;
+                int o = (r * w + j) * d;
+                for (int c = 0; c < d; c++) dy[o + c] += (float) (dV * wv[c] / pooledCount[r]);
             }
         }
-        float[] dh1 = bH1;
-        Arrays.fill(dh1, 0, n * d, 0f);
-        for (String lin : List.of("q", "k", "v")) {
-            OffHeapFloats g = lin.equals("q") ? dq : lin.equals("k") ? dk : dv;
-            weightGradient(h1, d, g, d, n, "layer0.attn." + lin + ".weight");
-            float[] heap = bProj;
-            g.get(0, heap, 0, n * d);
-            grads.put("layer0.attn." + lin + ".bias", columnSums(heap, n, d));
-            gemm(false, true, n, d, d, g, d, weightsOff.get("layer0.attn." + lin + ".weight"), d, dH, d);
-            dH.get(0, heap, 0, n * d);
-            for (int i = 0; i < n * d; i++) dh1[i] += heap[i];
-        }
-        float[] dX0 = dX1;
-        layerNormBackward(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
-        for (int i = 0; i < n * d; i++) dX0[i] += dLn[i];
-        dX.put(0, dX0, 0, n * d);
-        weightGradient(feats, f, dX, d, n, "embed.weight");
-        grads.put("embed.bias", columnSums(dX0, n, d));
-
-        Map<String, INDArray> out = new TreeMap<>();
-        for (String name : wanted) {
-            float[] g = grads.get(name);
-            if (g == null) {
-                OffHeapFloats off = gradsOff.get(name);
-                if (off == null) throw new IllegalArgumentException("no parameter " + name);
-                g = off.toArray();
-            }
-            out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
-        }
-        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+        gBv[0] = bias;
     }
 
     private static double softplus(double x) {
@@ -438,6 +556,8 @@ final class FastPolicyGradients {
         if (rowP == null || rowP.length < width * width) {
             rowP = new float[Math.max(width * width, d)];
             rowD = new float[Math.max(width * width, d)];
+            rowC = new float[width * width];
+            rowIdx = new int[width];
             scratch = new float[Math.max(width * width, 1)];
         }
         if (probSize > probCapacity) {
@@ -465,6 +585,7 @@ final class FastPolicyGradients {
         dctx = new OffHeapFloats(n * d);
         gel = new OffHeapFloats(n * ff);
         dGel = new OffHeapFloats(n * ff);
+        needed = new boolean[n];
         hX = new float[n * d];
         hX0 = new float[n * d];
         hX1 = new float[n * d];

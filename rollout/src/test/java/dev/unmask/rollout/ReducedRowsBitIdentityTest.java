@@ -1,0 +1,109 @@
+package dev.unmask.rollout;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.*;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The policy update that skips the work of positions outside the loss (split into small methods,
+ * softmax and its backward only for the queries whose outputs are used) computes bit for bit what
+ * the one-method update before it computed ({@link ReferencePolicyGradients}, kept verbatim): the
+ * objective's terms and every gradient, over several minibatches with the weights moving between
+ * them, for GRPO on the active block and PPO (whose value head pools every key) on the whole buffer.
+ * The one latitude is the sign of an exact zero, which no sum and no Adam step can tell apart.
+ */
+class ReducedRowsBitIdentityTest {
+    private static final List<String> FEATURES = List.of("confidence_logodds", "mask_bit", "masked_before", "buffer_step_fraction");
+
+    @Test
+    void grpoOnTheActiveBlockIsBitIdentical() {
+        compare(false, "algorithm", "grpo", "policyContext", "block", "entropyCoef", 0.02, "lossNormalisation", "episode");
+    }
+
+    @Test
+    void grpoOnTheWholeBufferIsBitIdentical() {
+        compare(true, "algorithm", "grpo", "policyContext", "buffer", "lossNormalisation", "episode");
+    }
+
+    @Test
+    void ppoOnTheWholeBufferWithTheCriticAndKlIsBitIdentical() {
+        compare(true, "algorithm", "ppo", "policyContext", "buffer", "entropyCoef", 0.01, "klCoef", 0.3, "valueCoef", 0.7,
+                "lossNormalisation", "step", "clipEpsilon", 0.1);
+    }
+
+    private static void compare(boolean wholeBuffer, Object... settings) {
+        int width = wholeBuffer ? 48 : 16;
+        Object[] base = {"task", "sort", "features", FEATURES, "dModel", 16, "heads", 2, "ffDim", 32, "genLength", 48, "blockLength", wholeBuffer ? 48 : 16};
+        Object[] all = Arrays.copyOf(base, base.length + settings.length);
+        System.arraycopy(settings, 0, all, base.length, settings.length);
+        TrainConfig config = TrainConfigTest.with(concatenate(all, "policyUpdate", "fast"));
+        PolicyTrainer trainer = new PolicyTrainer(config, new ChainDenoiser());
+        FastPolicyGradients fast = new FastPolicyGradients(trainer.net().config(), config);
+        ReferencePolicyGradients reference = new ReferencePolicyGradients(trainer.net().config(), config);
+        Random rng = new Random(3);
+        Map<String, INDArray> weights = new HashMap<>();
+        for (String name : fast.parameterNames()) {
+            INDArray w = trainer.net().graph().getVariable(name).getArr();
+            for (long i = 0; i < w.length(); i++) w.putScalar(i, name.endsWith(".gain") ? 1 + 0.3 * rng.nextGaussian() : 0.4 * rng.nextGaussian());
+            weights.put(name, w);
+        }
+        List<String> wanted = new ArrayList<>(fast.parameterNames());
+        if (!config.algorithm().equals("ppo")) wanted.removeIf(n -> n.startsWith("value_head"));
+        // minibatches of different sizes, growing and shrinking the buffers, with the weights moved between them
+        for (int rows : new int[]{7, 12, 5}) {
+            FastPolicyGradients.Minibatch mb = minibatch(config, rows, width, wholeBuffer, rng);
+            FastPolicyGradients.Result want = reference.compute(weights, mb, wanted), got = fast.compute(weights, mb, wanted);
+            assertTrue(Double.isFinite(want.loss()), "a finite loss to compare");
+            assertEquals(want.loss(), got.loss(), 0.0, "loss");
+            assertEquals(want.clipFraction(), got.clipFraction(), 0.0, "clip fraction");
+            assertEquals(want.approxKl(), got.approxKl(), 0.0, "approximate KL");
+            assertEquals(want.entropy(), got.entropy(), 0.0, "entropy");
+            assertEquals(want.klToReference(), got.klToReference(), 0.0, "KL to the reference");
+            assertEquals(want.gradients().keySet(), got.gradients().keySet());
+            for (String name : want.gradients().keySet()) {
+                float[] x = want.gradients().get(name).dup('c').data().asFloat(), y = got.gradients().get(name).dup('c').data().asFloat();
+                assertEquals(x.length, y.length, name);
+                for (int i = 0; i < x.length; i++) {
+                    boolean same = Float.floatToRawIntBits(x[i]) == Float.floatToRawIntBits(y[i]) || (x[i] == 0f && y[i] == 0f);
+                    assertTrue(same, name + "[" + i + "]: " + x[i] + " vs " + y[i] + " (rows " + rows + ")");
+                }
+                INDArray g = want.gradients().get(name), w = weights.get(name);
+                w.subi(g.mul(0.05 / (g.amaxNumber().doubleValue() + 1e-6))); // move the weights a little for the next minibatch
+            }
+        }
+    }
+
+    /** Random features, a third of the positions ineligible (a few rows almost entirely), actions at 30%, ratios near 1. */
+    private static FastPolicyGradients.Minibatch minibatch(TrainConfig c, int rows, int width, boolean wholeBuffer, Random rng) {
+        int f = FEATURES.size();
+        float[] feats = new float[rows * width * f], keyBias = new float[rows * width], actions = new float[rows * width], elig = new float[rows * width];
+        for (int i = 0; i < feats.length; i++) feats[i] = (float) rng.nextGaussian();
+        for (int i = 0; i < rows * width; i++) {
+            double p = (i / width) % 3 == 2 ? 0.1 : 0.67;
+            boolean eligible = i % width == 0 || rng.nextDouble() < p;
+            elig[i] = eligible ? 1f : 0f;
+            if (!eligible && !wholeBuffer) keyBias[i] = -1e9f;
+            actions[i] = eligible && rng.nextDouble() < 0.3 ? 1f : 0f;
+        }
+        float[] oldLogp = new float[rows], adv = new float[rows], ret = new float[rows], ref = new float[rows], w = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            oldLogp[r] = (float) (-3 + rng.nextGaussian());
+            adv[r] = (float) rng.nextGaussian();
+            ret[r] = (float) rng.nextDouble();
+            ref[r] = (float) (oldLogp[r] + 0.2 * rng.nextGaussian());
+            w[r] = 1f / rows;
+        }
+        boolean ppo = c.algorithm().equals("ppo");
+        return new FastPolicyGradients.Minibatch(rows, width, feats, keyBias, actions, elig, oldLogp, adv, ppo ? ret : null,
+                c.klCoef() > 0 ? ref : null, c.lossNormalisation().equals(TrainConfig.PER_STEP) ? null : w);
+    }
+
+    private static Object[] concatenate(Object[] a, Object... b) {
+        Object[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+}
