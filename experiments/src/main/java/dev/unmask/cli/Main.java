@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Train, compare, sweep and ship unmasking policies for masked diffusion LMs.",
         subcommands = {QuickstartCommand.class, DllmCommand.class, TrainCommand.class, GridCommand.Eval.class, GridCommand.SweepCmd.class,
                 MergeCommand.class, ProgressCommand.class, CompareCommand.class,
-                ReportCommand.class, CostsCommand.class, FindingsCommand.class, ReproduceCommand.class, BenchCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, FigureCommand.class, CostsCommand.class, FindingsCommand.class, ReproduceCommand.class, BenchCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int USAGE_ERROR = 2;
 

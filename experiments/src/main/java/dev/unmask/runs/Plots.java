@@ -33,13 +33,18 @@ public final class Plots {
 
     /** The chart {@link #accuracyVsNfe} writes. */
     static XYChart accuracyVsNfeChart(String title, List<EvalRow> rows) {
+        return accuracyVsNfeChart(title, rows, rows);
+    }
+
+    /** As above, with the axes and the Pareto front taken over {@code frontOver} (the rows and any drawn after them). */
+    private static XYChart accuracyVsNfeChart(String title, List<EvalRow> rows, List<EvalRow> frontOver) {
         XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("mean NFE (dLLM forward passes)")
                 .yAxisTitle("accuracy").build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
         chart.getStyler().setAnnotationTextFontColor(java.awt.Color.DARK_GRAY);
         chart.getStyler().setAnnotationTextFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 11));
-        padAxes(chart, rows);
-        List<EvalRow> front = paretoFront(rows);
+        padAxes(chart, frontOver);
+        List<EvalRow> front = paretoFront(frontOver);
         if (!front.isEmpty()) { // first, so every marker is drawn over it
             XYSeries s = chart.addSeries("Pareto front", front.stream().mapToDouble(EvalRow::meanNfe).toArray(),
                     front.stream().mapToDouble(EvalRow::accuracy).toArray());
@@ -67,6 +72,53 @@ public final class Plots {
             s.setLineStyle(sampled ? SeriesLines.DASH_DASH : SeriesLines.SOLID);
         }
         for (PointLabel l : pointLabels(rows)) chart.addAnnotation(new AnnotationText(l.text(), l.x(), l.y(), false));
+        return chart;
+    }
+
+    /**
+     * Full diffusion beside semi-AR decoding on one chart: every full-diffusion series as
+     * {@link #accuracyVsNfe} draws it, and each rule swept in blocks of {@code blockLength} as a thin
+     * dotted line in its family's colour with hollow markers ("threshold, B=32"); learned policies
+     * run in blocks as hollow diamonds. The Pareto front is over both sets of points. The rows must
+     * share one task and buffer length (one figure, one question).
+     */
+    public static void accuracyVsNfeBesideBlocks(Path dir, String name, String title, List<EvalRow> full, List<EvalRow> blocks) {
+        save(accuracyVsNfeBesideBlocksChart(title, full, blocks), dir, name);
+    }
+
+    static XYChart accuracyVsNfeBesideBlocksChart(String title, List<EvalRow> full, List<EvalRow> blocks) {
+        List<EvalRow> all = new ArrayList<>(full);
+        all.addAll(blocks);
+        if (all.stream().map(r -> r.task() + "|" + r.genLength()).distinct().count() != 1) {
+            throw new IllegalArgumentException("one figure compares one task at one buffer length, got " + all.stream().map(r -> r.task() + " L=" + r.genLength()).distinct().toList());
+        }
+        if (full.stream().anyMatch(r -> r.blockLength() != r.genLength())) throw new IllegalArgumentException("the full-diffusion rows include semi-AR rows");
+        if (blocks.stream().map(EvalRow::blockLength).distinct().count() != 1 || blocks.stream().anyMatch(r -> r.blockLength() == r.genLength())) {
+            throw new IllegalArgumentException("the semi-AR rows must share one block length shorter than the buffer");
+        }
+        XYChart chart = accuracyVsNfeChart(title, full, all);
+        int b = blocks.get(0).blockLength();
+        Map<String, List<EvalRow>> byCurve = blocks.stream().collect(Collectors.groupingBy(Plots::curveName, TreeMap::new, Collectors.toList()));
+        for (var e : byCurve.entrySet()) {
+            List<EvalRow> pts = new ArrayList<>(e.getValue());
+            pts.sort(Comparator.comparingDouble(EvalRow::meanNfe));
+            EvalRow first = pts.get(0);
+            XYSeries s = chart.addSeries(legendLabel(e.getKey()) + ", B=" + b, pts.stream().mapToDouble(EvalRow::meanNfe).toArray(),
+                    pts.stream().mapToDouble(EvalRow::accuracy).toArray());
+            java.awt.Color c = familyColor(first.policy());
+            s.setLineColor(c);
+            s.setMarkerColor(c);
+            if (first.policy().equals("learned")) {
+                s.setMarker(SeriesMarkers.DIAMOND);
+                s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                s.setMarkerColor(new java.awt.Color(c.getRed(), c.getGreen(), c.getBlue(), 110));
+                continue;
+            }
+            s.setMarker(SeriesMarkers.CIRCLE);
+            s.setMarkerColor(new java.awt.Color(c.getRed(), c.getGreen(), c.getBlue(), 110));
+            s.setLineWidth(1.0f);
+            s.setLineStyle(SeriesLines.DOT_DOT);
+        }
         return chart;
     }
 

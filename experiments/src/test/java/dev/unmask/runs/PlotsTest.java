@@ -46,6 +46,33 @@ class PlotsTest {
                 "each family its own colour");
     }
 
+    private static EvalRow blockRow(String policy, String params, double accuracy, double nfe) {
+        return new EvalRow("lag48", "semi-ar", 32, 128, policy, params, 100, accuracy, accuracy - 0.1, accuracy + 0.1, nfe, nfe, nfe, nfe, 4, 0, 0, 0, "d", 1, "test", null);
+    }
+
+    /** Full diffusion beside blocks: each rule twice in its family's colour, the block series named with B and drawn dotted; the front over both. */
+    @Test
+    void fullDiffusionBesideBlocksNamesTheBlockSeriesAndTakesTheFrontOverBoth() {
+        List<EvalRow> full = List.of(row("threshold", "threshold(tau=0.9)", 0.6, 30), row("threshold", "threshold(tau=0.99)", 0.7, 40),
+                row("learned", "learned(mode=greedy,policy=runs/p/policy,temp=1.0)", 0.85, 36));
+        List<EvalRow> blocks = List.of(blockRow("threshold", "threshold(tau=0.9)", 0.7, 31), blockRow("threshold", "threshold(tau=0.99)", 0.8, 41));
+        XYChart chart = Plots.accuracyVsNfeBesideBlocksChart("t", full, blocks);
+        XYSeries fullSeries = seriesWith(chart, "threshold"), blockSeries = seriesWith(chart, "threshold, B=32");
+        assertEquals(fullSeries.getLineColor(), blockSeries.getLineColor());
+        assertTrue(Arrays.equals(org.knowm.xchart.style.lines.SeriesLines.DOT_DOT.getDashArray(), blockSeries.getLineStyle().getDashArray()), "dotted");
+        assertTrue(Arrays.equals(new double[]{31, 41}, blockSeries.getXData()));
+        // the front: full threshold at 30 NFE (0.6), the block threshold at 31 (0.7), the learned policy at 36 (0.85); nothing above 0.85 later
+        XYSeries front = seriesWith(chart, "Pareto front");
+        assertTrue(Arrays.equals(new double[]{30, 31, 36}, front.getXData()), Arrays.toString(front.getXData()));
+        assertEquals("Pareto front", chart.getSeriesCollection().iterator().next().getName(), "drawn first, under every marker");
+        assertThrowsOneFigure(() -> Plots.accuracyVsNfeBesideBlocksChart("t", blocks, blocks));
+        assertThrowsOneFigure(() -> Plots.accuracyVsNfeBesideBlocksChart("t", full, full));
+    }
+
+    private static void assertThrowsOneFigure(org.junit.jupiter.api.function.Executable e) {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, e);
+    }
+
     @Test
     void greedyAndSampledPointsOfALearnedPolicyAreNotJoined() {
         EvalRow greedy = row("learned", "learned(mode=greedy,policy=runs/p/policy,temp=1.0)", 0.915, 1.38);
