@@ -279,19 +279,49 @@ public final class Plots {
     /** One metric against block length (full diffusion drawn at B = L), one curve per policy setting. */
     public static void metricVsBlockLength(Path dir, String name, String title, String yTitle, List<EvalRow> rows,
                                            java.util.function.ToDoubleFunction<EvalRow> metric) {
+        XYChart chart = metricVsBlockLengthChart(title, yTitle, rows, metric);
+        if (!chart.getSeriesCollection().isEmpty()) save(chart, dir, name);
+    }
+
+    /**
+     * One line per rule setting over the block lengths, in its family's colour (a lighter shade, and
+     * every other one dashed, for each further setting of the same family), the family's marker, and a
+     * logarithmic block-length axis when the lengths span a factor of 8 or more (8 to 128 would
+     * otherwise crowd the small blocks into a corner).
+     */
+    static XYChart metricVsBlockLengthChart(String title, String yTitle, List<EvalRow> rows, java.util.function.ToDoubleFunction<EvalRow> metric) {
         XYChart chart = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle("block length B (B = L: full diffusion)")
                 .yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
-        int series = 0;
+        IntSummaryStatistics blocks = rows.stream().mapToInt(EvalRow::blockLength).summaryStatistics();
+        if (blocks.getCount() > 0 && blocks.getMin() > 0 && blocks.getMax() >= 8 * blocks.getMin()) chart.getStyler().setXAxisLogarithmic(true);
+        Map<String, Integer> settingsOfFamily = new HashMap<>();
         Map<String, List<EvalRow>> bySetting = rows.stream().collect(Collectors.groupingBy(EvalRow::policyParams, TreeMap::new, Collectors.toList()));
         for (var e : bySetting.entrySet()) {
             List<EvalRow> pts = new ArrayList<>(e.getValue());
             if (pts.size() < 2) continue;
             pts.sort(Comparator.comparingInt(EvalRow::blockLength));
-            chart.addSeries(e.getKey(), pts.stream().mapToDouble(EvalRow::blockLength).toArray(), pts.stream().mapToDouble(metric).toArray());
-            series++;
+            String family = pts.get(0).policy();
+            int nth = settingsOfFamily.merge(family, 1, Integer::sum) - 1;
+            java.awt.Color c = shade(familyColor(family), nth);
+            // the shortened label unless two settings shorten to the same one (two learned policies' paths)
+            String label = legendLabel(e.getKey());
+            String shortened = label;
+            if (chart.getSeriesCollection().stream().anyMatch(x -> x.getName().equals(shortened))) label = e.getKey();
+            XYSeries s = chart.addSeries(label, pts.stream().mapToDouble(EvalRow::blockLength).toArray(), pts.stream().mapToDouble(metric).toArray());
+            s.setLineColor(c);
+            s.setMarkerColor(c);
+            s.setMarker(familyMarker(family));
+            s.setLineStyle(nth % 2 == 0 ? SeriesLines.SOLID : SeriesLines.DASH_DASH);
         }
-        if (series > 0) save(chart, dir, name);
+        return chart;
+    }
+
+    /** The family colour for its first setting, mixed a fifth further towards white for each next one (at most three fifths). */
+    static java.awt.Color shade(java.awt.Color base, int nth) {
+        double t = Math.min(0.6, 0.2 * nth);
+        return new java.awt.Color((int) Math.round(base.getRed() + (255 - base.getRed()) * t), (int) Math.round(base.getGreen() + (255 - base.getGreen()) * t),
+                (int) Math.round(base.getBlue() + (255 - base.getBlue()) * t));
     }
 
     /** Training curves, one small chart per metric. */

@@ -73,6 +73,30 @@ class PlotsTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, e);
     }
 
+    /** The block-length plots keep the family colours too: each setting a shade of its family's colour, on a log axis from 8 to 128. */
+    @Test
+    void blockLengthPlotsColourEachSettingByItsFamily() {
+        List<EvalRow> rows = new java.util.ArrayList<>();
+        for (int b : new int[]{8, 32, 128}) {
+            rows.add(new EvalRow("lag48", b == 128 ? "full" : "semi-ar", b, 128, "threshold", "threshold(tau=0.9)", 100, 0.5, 0.4, 0.6, 20, 20, 20, 20, 4, 0, 0, 0, "d", 1, "test", null));
+            rows.add(new EvalRow("lag48", b == 128 ? "full" : "semi-ar", b, 128, "threshold", "threshold(tau=0.99)", 100, 0.6, 0.5, 0.7, 25, 25, 25, 25, 4, 0, 0, 0, "d", 1, "test", null));
+            rows.add(new EvalRow("lag48", b == 128 ? "full" : "semi-ar", b, 128, "eb", "eb(gamma=0.1)", 100, 0.4, 0.3, 0.5, 15, 15, 15, 15, 4, 0, 0, 0, "d", 1, "test", null));
+        }
+        XYChart chart = Plots.metricVsBlockLengthChart("t", "accuracy", rows, EvalRow::accuracy);
+        assertEquals(Plots.familyColor("threshold"), seriesWith(chart, Plots.legendLabel("threshold(tau=0.9)")).getLineColor());
+        assertEquals(Plots.shade(Plots.familyColor("threshold"), 1), seriesWith(chart, Plots.legendLabel("threshold(tau=0.99)")).getLineColor());
+        assertEquals(Plots.familyColor("eb"), seriesWith(chart, Plots.legendLabel("eb(gamma=0.1)")).getLineColor());
+        assertTrue(chart.getStyler().isXAxisLogarithmic());
+        assertEquals(new java.awt.Color(255, 255, 255), Plots.shade(new java.awt.Color(255, 255, 255), 2));
+        // two learned policies whose long labels shorten alike stay two series
+        String a = "learned(mode=greedy,policy=results/policies/grpo-sudoku-full-logodds/policy,temp=1.0)", b = "learned(mode=greedy,policy=results/policies/grpo-sudoku-full-shuffled/policy,temp=1.0)";
+        List<EvalRow> learned = new java.util.ArrayList<>();
+        for (int blk : new int[]{8, 128}) for (String p : new String[]{a, b}) {
+            learned.add(new EvalRow("lag48", blk == 128 ? "full" : "semi-ar", blk, 128, "learned", p, 100, 0.5, 0.4, 0.6, 20, 20, 20, 20, 4, 0, 0, 0, "d", 1, "test", null));
+        }
+        assertEquals(2, Plots.metricVsBlockLengthChart("t", "accuracy", learned, EvalRow::accuracy).getSeriesCollection().size());
+    }
+
     @Test
     void greedyAndSampledPointsOfALearnedPolicyAreNotJoined() {
         EvalRow greedy = row("learned", "learned(mode=greedy,policy=runs/p/policy,temp=1.0)", 0.915, 1.38);
