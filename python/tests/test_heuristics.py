@@ -54,4 +54,16 @@ def test_frontier_raises_the_bar_with_the_masked_positions_to_the_left():
 def test_specs_parse_as_in_java():
     assert isinstance(parse_heuristic("threshold:tau=0.7"), Threshold)
     assert parse_heuristic("topk").steps == 64
-    assert parse_heuristic("klass:conf=0.9,kl=0.01,history=2,steps=16") is None
+    assert parse_heuristic("klass:conf=0.9,kl=0.01,history=2,steps=16").kl_history == 2
+    assert parse_heuristic("frontier:tau=0.99,slope=12,fallback=1") is None, "the nearest-bar fallback is not ported"
+
+
+def test_klass_takes_confident_positions_whose_distribution_held_still_else_the_schedule():
+    import math
+    from unmask_torch.heuristics import Klass
+    obs = observation([0.95, 0.97, 0.5, 0.99])
+    nan = math.nan
+    obs.recent_kl = torch.tensor([[[0.001, 0.002], [0.05, 0.001], [0.0, 0.0], [0.001, nan]]])
+    assert chosen(Klass(0.9, 0.01, 2, 4).select(obs)) == [0], "1 moved too much, 2 is not confident, 3 was not seen often enough"
+    obs.recent_kl = torch.full((1, 4, 2), nan)
+    assert chosen(Klass(0.9, 0.01, 2, 4).select(obs)) == [3], "none ready: the top-k schedule (4 masked over 4 steps: one)"

@@ -201,6 +201,29 @@ class Frontier:
         return out
 
 
+class Klass:
+    """KLASS: unmask every eligible position whose confidence exceeds ``conf`` and whose predictive
+    distribution moved by less than ``kl`` (KL(p_now || p_before)) at each of the last ``history``
+    steps; when none is ready, LLaDA's schedule with a budget of ``steps``. A position seen fewer than
+    ``history + 1`` times is never ready."""
+
+    name = "klass"
+
+    def __init__(self, conf: float, kl: float, history: int, steps: int) -> None:
+        if not 0 <= conf <= 1 or not kl >= 0 or not 1 <= history <= 16 or steps < 1:
+            raise ValueError(f"klass needs conf in [0, 1], kl >= 0, history in 1..16, steps >= 1; got {conf}, {kl}, {history}, {steps}")
+        self.conf, self.kl, self.kl_history, self.steps = conf, kl, history, steps
+
+    def select(self, obs: Observation) -> torch.Tensor:
+        if obs.recent_kl is None:
+            raise ValueError("klass needs the sampler to track the KL history (its kl_history attribute)")
+        conf32 = torch.tensor(self.conf, dtype=torch.float32)
+        stable = (obs.recent_kl[..., :self.kl_history].double() < self.kl).all(-1)  # NaN: not stable
+        ready = obs.eligible & (obs.confidence > conf32) & stable
+        fallback = TopK(self.steps).select(obs)
+        return torch.where(ready.any(1, keepdim=True), ready, fallback)
+
+
 def parse_heuristic(spec: str) -> Optional[object]:
     """One policy of the Java spec syntax (``threshold:tau=0.9``, ``topk:steps=8``, ...), or None for a rule not ported."""
     name, _, rest = spec.partition(":")
@@ -214,6 +237,9 @@ def parse_heuristic(spec: str) -> Optional[object]:
     if name in ("topk", "margin", "entropy", "random"):
         cls = {"topk": TopK, "margin": Margin, "entropy": Entropy, "random": RandomOrder}[name]
         return cls(int(float(params.get("steps", 64))))
+    if name == "klass":
+        return Klass(float(params.get("conf", 0.6)), float(params.get("kl", 0.015)), int(float(params.get("history", 2))),
+                     int(float(params.get("steps", 64))))
     if name == "frontier" and float(params.get("fallback", 0)) == 0:
         return Frontier(float(params.get("tau", 0.99)), float(params.get("slope", 12.0)))
     return None

@@ -54,6 +54,9 @@ class Observation:
     # the window, and the buffer length L that masked_before and buffer_step_fraction are divided by
     masked_before_window: Optional[torch.Tensor] = None
     buffer_length: Optional[int] = None
+    # for policies that ask for it (kl_history > 0, KLASS): [rows, gen_length, history], KL(p_now || p_before)
+    # of each position's predictive distribution between consecutive steps, latest first; NaN where not observed yet
+    recent_kl: Optional[torch.Tensor] = None
 
     def __post_init__(self) -> None:
         if self.fallback_reported is None:
@@ -135,6 +138,11 @@ def generate(model: MaskedLM, prompt: torch.Tensor, *, gen_length: int, block_le
     fallbacks = torch.zeros(batch, dtype=torch.long)
     unmasked_at = torch.zeros(batch, gen_length, dtype=torch.long)
     rngs = [SplittableRandom(episode_seed(seed, i)) for i in range(batch)]
+    kl_history = int(getattr(policy, "kl_history", 0) or 0)
+    recent_kl = torch.full((batch, gen_length, kl_history), float("nan")) if kl_history else None
+    last_probs: Optional[torch.Tensor] = None
+    if kl_history:
+        with_probs = True
     running = torch.ones(batch, dtype=torch.bool)
     positions = torch.arange(gen_length)
     while bool(running.any()):
@@ -148,13 +156,30 @@ def generate(model: MaskedLM, prompt: torch.Tensor, *, gen_length: int, block_le
         in_block = (positions[None, :] >= start[:, None]) & (positions[None, :] < (start + block_length)[:, None])
         eligible = masked & in_block
         nan = torch.tensor(float("nan"))
+        kl_now = None
+        if kl_history:
+            if last_probs is None:
+                last_probs = torch.zeros(batch, gen_length, stats.probs.shape[-1])
+                seen = torch.zeros(batch, gen_length, dtype=torch.bool)
+            p = stats.probs.double()
+            q = last_probs[rows].double().clamp_min(1e-12)
+            terms = torch.where(p > 0, p * torch.log(p / q), torch.zeros((), dtype=torch.float64))
+            kl = terms.sum(-1).clamp_min(0).float()
+            update = masked & seen[rows]
+            hist = recent_kl[rows]
+            shifted = torch.cat([kl[..., None], hist[..., :-1]], -1)
+            hist = torch.where(update[..., None], shifted, hist)
+            recent_kl[rows] = hist
+            last_probs[rows] = torch.where(masked[..., None], stats.probs, last_probs[rows])
+            seen[rows] |= masked
+            kl_now = hist.clone()
         obs = Observation(
             confidence=torch.where(masked, stats.confidence, nan), top2_prob=torch.where(masked, stats.top2_prob, nan),
             entropy=torch.where(masked, stats.entropy, nan), top1=torch.where(masked, stats.top1, torch.tensor(-1)),
             masked=masked, eligible=eligible, block_start=start, block_length=block_length, gen_length=gen_length,
             step_in_block=step_in_block[rows].clone(), masked_at_block_start=masked_at_block_start[rows].clone(),
             step=steps[rows].clone(), rngs=[rngs[int(r)] for r in rows], row_ids=rows, vocab_size=logits.shape[-1],
-            eos_id=eos_id, probs=stats.probs)
+            eos_id=eos_id, probs=stats.probs, recent_kl=kl_now)
         action = policy.select(obs).bool()
         if action.shape != masked.shape:
             raise ValueError(f"policy returned {tuple(action.shape)} for {tuple(masked.shape)}")
