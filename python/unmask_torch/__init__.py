@@ -8,12 +8,12 @@
   committed results folder with them.
 """
 from .builtin_dllm import BuiltinDllm, Vocabulary
-from .heuristics import EntropyBounded, Factor, Frontier, Margin, Entropy, Threshold, TopK, parse_heuristic
+from .heuristics import EntropyBounded, Factor, Frontier, Klass, Margin, Entropy, Threshold, TopK, parse_heuristic
 from .policy import LearnedPolicy, load_checkpoint
 from .sampler import GenerateOutput, Observation, generate
 from .statistics import DllmStatistics, statistics_from_logits
 
-__all__ = ["BuiltinDllm", "Vocabulary", "EntropyBounded", "Factor", "Frontier", "Margin", "Entropy", "Threshold", "TopK",
+__all__ = ["BuiltinDllm", "Vocabulary", "EntropyBounded", "Factor", "Frontier", "Klass", "Margin", "Entropy", "Threshold", "TopK",
            "parse_heuristic", "LearnedPolicy", "load_checkpoint", "GenerateOutput", "Observation", "generate",
            "DllmStatistics", "statistics_from_logits"]
 __version__ = "0.1.0"
