@@ -139,4 +139,6 @@ def test_what_an_engine_cannot_supply_is_refused_in_one_line(engines):
     with pytest.raises(ValueError, match="policy_path"):
         sglang.Algorithm(SimpleNamespace(block_size=32, mask_id=1, algorithm_config={}))
     with pytest.raises(ValueError, match="not one of the ported rules"):
+        sglang.Algorithm(SimpleNamespace(block_size=32, mask_id=1, algorithm_config={"rule": "nosuchrule:x=1"}))
+    with pytest.raises(ValueError, match="klass needs every position's distribution"):
         sglang.Algorithm(SimpleNamespace(block_size=32, mask_id=1, algorithm_config={"rule": "klass"}))

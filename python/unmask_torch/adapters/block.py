@@ -28,7 +28,7 @@ def policy_from_config(cfg: dict):
     if "rule" in cfg:
         rule = parse_heuristic(cfg["rule"])
         if rule is None:
-            raise ValueError(f"rule '{cfg['rule']}' is not one of the ported rules (threshold, factor, eb, topk, margin, entropy, random, frontier)")
+            raise ValueError(f"rule '{cfg['rule']}' is not one of the ported rules (threshold, factor, eb, topk, margin, entropy, random, frontier, klass)")
         return rule
     raise ValueError("give policy_path (an exported policy folder) or rule (e.g. threshold:tau=0.9)")
 
@@ -54,6 +54,8 @@ class BlockStepper:
             if "buffer_step_fraction" in policy.features and not episode_steps_known:
                 raise ValueError("the policy reads buffer_step_fraction (steps in the whole episode), which this engine's "
                                  "per-block runs do not carry")
+        if getattr(policy, "kl_history", 0):
+            raise ValueError("klass needs every position's distribution at every step, which these adapters do not keep; use generate()")
         self.policy, self.mask_id, self.eos_id = policy, mask_id, eos_id
         self.buffer_length, self.seed = buffer_length, seed
         self.rows = 0
