@@ -58,7 +58,7 @@ final class FastPolicyGradients {
     // (posToM), each row's first (rowStart), LayerNorm 1's output at them, and full-size scratch
     private int[] qIdx, posToM, rowStart;
     private OffHeapFloats h1c;
-    private float[] hZc, bX0, zeros;
+    private float[] hZc, bX0, bLin, zeros;
 
     FastPolicyGradients(PolicyConfig policy, TrainConfig c) {
         this.f = policy.parsedFeatures().size();
@@ -269,21 +269,21 @@ final class FastPolicyGradients {
         x0.get(0, hX, 0, n * d);
         addEmbeddingBias(hX, weights.get("embed.bias"), pe, n, w, d);
         System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
-        layerNorm(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
+        layerNormSplit(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
         h1.put(0, hH, 0, n * d);
-        linear(h1, "layer0.attn.k", k, n);
-        linear(h1, "layer0.attn.v", v, n);
+        linearBulk(h1, "layer0.attn.k", k, n);
+        linearBulk(h1, "layer0.attn.v", v, n);
         // ------------------------------------------------------------------ forward, the M needed rows
         gatherRows(hH, qIdx, m, d, bProj);
         h1c.put(0, bProj, 0, m * d);
-        linear(h1c, "layer0.attn.q", q, m);
+        linearBulk(h1c, "layer0.attn.q", q, m);
         float scale = (float) (1.0 / Math.sqrt(dh));
         for (int r = 0; r < rows; r++) attentionForwardCompact(r, w, scale, mb.keyBias());
-        linear(ctx, "layer0.attn.out", tmp, m);
+        linearBulk(ctx, "layer0.attn.out", tmp, m);
         tmp.get(0, hH, 0, m * d);
         residualGathered(hX0, qIdx, hH, hX, m, d);
         System.arraycopy(hX, 0, hX1, 0, m * d); // and before the MLP
-        layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", m);
+        layerNormSplit(hX, hXhat2, rstd2, hH, "layer0.ln2", m);
         h2.put(0, hH, 0, m * d);
         gemm(false, false, m, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
         gel.get(0, hU, 0, m * ff);
@@ -295,7 +295,7 @@ final class FastPolicyGradients {
         gemm(false, false, m, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
         tmp.get(0, hH, 0, m * d);
         residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, m, d);
-        layerNorm(hX, hXhatF, rstdF, hY, "final_ln", m);
+        layerNormSplit(hX, hXhatF, rstdF, hY, "final_ln", m);
         float[] wh = weights.get("head.weight");
         headLogits(hY, wh, weights.get("head.bias")[0], hZc, m, d);
         Arrays.fill(hZ, 0, n, 0f); // the loss reads eligible positions only, all among the needed
@@ -336,7 +336,7 @@ final class FastPolicyGradients {
         grads.put("value_head.bias", gBv);
 
         float[] dX2 = bX2;
-        layerNormBackward(dy, hXhatF, rstdF, "final_ln", dX2, m, grads);
+        layerNormBackwardSplit(dy, hXhatF, rstdF, "final_ln", dX2, m, grads);
         dTmp.put(0, dX2, 0, m * d);
         gemm(false, true, m, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
         weightGradient(gel, ff, dTmp, d, m, "layer0.mlp.out.weight");
@@ -352,7 +352,7 @@ final class FastPolicyGradients {
         dH.get(0, dh2, 0, m * d);
         float[] dX1 = dX2;
         float[] dLn = bLn;
-        layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, m, grads);
+        layerNormBackwardSplit(dh2, hXhat2, rstd2, "layer0.ln2", dLn, m, grads);
         addInto(dX1, dLn, m * d);
         dTmp.put(0, dX1, 0, m * d);
         gemm(false, true, m, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d);
@@ -382,7 +382,7 @@ final class FastPolicyGradients {
         float[] dX0 = bX0; // the residual's gradient reaches the needed positions only
         Arrays.fill(dX0, 0, n * d, 0f);
         scatterAdd(dX0, qIdx, dX1, m, d);
-        layerNormBackward(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
+        layerNormBackwardSplit(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
         addInto(dX0, dLn, n * d);
         dX.put(0, dX0, 0, n * d);
         weightGradient(feats, f, dX, d, n, "embed.weight");
@@ -399,6 +399,65 @@ final class FastPolicyGradients {
             out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
         }
         return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+    }
+
+    /** out = in W + b for a [d, d] linear layer, the bias added to the whole block on the heap at once. */
+    private void linearBulk(OffHeapFloats in, String name, OffHeapFloats out, int n) {
+        gemm(false, false, n, d, d, in, d, weightsOff.get(name + ".weight"), d, out, d);
+        float[] b = weights.get(name + ".bias"), x = bLin;
+        out.get(0, x, 0, n * d);
+        addRowBias(x, b, n, d);
+        out.put(0, x, 0, n * d);
+    }
+
+    /** {@link #layerNorm} with the row's sums split in four running sums (other rounding, shorter dependency chains). */
+    private void layerNormSplit(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
+        float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
+        for (int i = 0; i < n; i++) {
+            int o = i * d;
+            float mean = FloatKernels.sum(x, o, d) / d;
+            for (int j = 0; j < d; j++) xhat[o + j] = x[o + j] - mean;
+            float var = FloatKernels.dot(xhat, xhat, o, d);
+            float rs = (float) (1.0 / Math.sqrt(var / d + LN_EPS));
+            rstd[i] = rs;
+            for (int j = 0; j < d; j++) {
+                xhat[o + j] *= rs;
+                out[o + j] = xhat[o + j] * g[j] + b[j];
+            }
+        }
+    }
+
+    /** {@link #layerNormBackward} with the row's sums split in four running sums. */
+    private void layerNormBackwardSplit(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
+        float[] g = weights.get(name + ".gain");
+        float[] dGain = new float[d], dBias = new float[d], dxh = rowD;
+        for (int i = 0; i < n; i++) {
+            int o = i * d;
+            for (int j = 0; j < d; j++) {
+                dxh[j] = dy[o + j] * g[j];
+                dGain[j] += dy[o + j] * xhat[o + j];
+                dBias[j] += dy[o + j];
+            }
+            float m1 = FloatKernels.sum(dxh, 0, d) / d;
+            float m2 = dotOffset(dxh, xhat, o, d) / d;
+            for (int j = 0; j < d; j++) dx[o + j] = rstd[i] * (dxh[j] - m1 - xhat[o + j] * m2);
+        }
+        grads.put(name + ".gain", dGain);
+        grads.put(name + ".bias", dBias);
+    }
+
+    /** Sum of a[j] * b[from + j] over j < n, in four running sums. */
+    private static float dotOffset(float[] a, float[] b, int from, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            s0 += a[j] * b[from + j];
+            s1 += a[j + 1] * b[from + j + 1];
+            s2 += a[j + 2] * b[from + j + 2];
+            s3 += a[j + 3] * b[from + j + 3];
+        }
+        for (; j < n; j++) s0 += a[j] * b[from + j];
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** qIdx, posToM and rowStart from needed; returns M, the number of needed positions. */
@@ -449,13 +508,17 @@ final class FastPolicyGradients {
     private void attentionForwardCompact(int r, int w, float scale, float[] keyBias) {
         int first = rowStart[r], count = rowStart[r + 1] - first;
         if (count == 0) return;
+        boolean maskedKeys = false;
+        for (int j = 0; j < w; j++) maskedKeys |= keyBias[r * w + j] != 0f;
         for (int hd = 0; hd < heads; hd++) {
             int qOff = first * d + hd * dh, kOff = r * w * d + hd * dh, pOff = (first * heads + hd * count) * w;
             Blas.gemm(false, true, count, w, dh, scale, q, qOff, d, k, kOff, d, 0f, probs, pOff, w);
             probs.get(pOff, rowP, 0, count * w);
-            for (int c = 0; c < count; c++) {
-                int o = c * w;
-                for (int j = 0; j < w; j++) rowP[o + j] += keyBias[r * w + j];
+            if (maskedKeys) { // adding a bias of 0 changes no probability: skipped for a row that masks no key
+                for (int c = 0; c < count; c++) {
+                    int o = c * w;
+                    for (int j = 0; j < w; j++) rowP[o + j] += keyBias[r * w + j];
+                }
             }
             FloatKernels.softmaxRows(rowP, count, w, w, scratch);
             probs.put(pOff, rowP, 0, count * w);
@@ -477,7 +540,11 @@ final class FastPolicyGradients {
             Blas.gemm(true, false, w, dh, count, 1f, probs, pOff, w, dctx, qOff, d, 0f, dv, kOff, d);    // dV = P^T dctx
             probs.get(pOff, rowP, 0, count * w);
             dProbs.get(pOff, rowD, 0, count * w);
-            for (int c = 0; c < count; c++) softmaxBackwardRow(rowP, rowD, c * w, w);
+            for (int c = 0; c < count; c++) {
+                int o = c * w;
+                float sum = FloatKernels.dot(rowD, rowP, o, w); // four running sums
+                for (int j = 0; j < w; j++) rowD[o + j] = rowP[o + j] * (rowD[o + j] - sum);
+            }
             dProbs.put(pOff, rowD, 0, count * w);
             Blas.gemm(false, false, count, dh, w, scale, dProbs, pOff, w, k, kOff, d, 0f, dq, qOff, d);  // dQ = dS K s
             Blas.gemm(true, false, w, dh, count, scale, dProbs, pOff, w, q, qOff, d, 0f, dk, kOff, d);   // dK = dS^T Q s
@@ -881,6 +948,7 @@ final class FastPolicyGradients {
         h1c = new OffHeapFloats(n * d);
         hZc = new float[n];
         bX0 = new float[n * d];
+        bLin = new float[n * d];
         hX = new float[n * d];
         hX0 = new float[n * d];
         hX1 = new float[n * d];
