@@ -37,6 +37,8 @@ final class FastPolicyGradients {
 
     private final int f, d, heads, dh, ff;
     private final boolean ppo;
+    /** policyUpdate fast-eligible: the query side only at the positions whose outputs enter the loss ({@link #computeEligible}). */
+    private final boolean eligibleOnly;
     private final double clipEps, entropyCoef, valueCoef, klCoef;
     private final Map<String, long[]> shapes = new TreeMap<>();
 
@@ -52,6 +54,11 @@ final class FastPolicyGradients {
     /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
     private boolean[] needed;
     private int[] rowIdx;
+    // fast-eligible only: the needed positions in order (qIdx), each position's index among them or -1
+    // (posToM), each row's first (rowStart), LayerNorm 1's output at them, and full-size scratch
+    private int[] qIdx, posToM, rowStart;
+    private OffHeapFloats h1c;
+    private float[] hZc, bX0, bLin, zeros;
 
     FastPolicyGradients(PolicyConfig policy, TrainConfig c) {
         this.f = policy.parsedFeatures().size();
@@ -60,6 +67,7 @@ final class FastPolicyGradients {
         this.dh = d / heads;
         this.ff = policy.ffDim();
         this.ppo = c.algorithm().equals("ppo");
+        this.eligibleOnly = c.policyUpdate().equals(TrainConfig.FAST_ELIGIBLE_UPDATE);
         this.clipEps = c.clipEpsilon();
         this.entropyCoef = c.entropyCoef();
         this.valueCoef = c.valueCoef();
@@ -102,6 +110,7 @@ final class FastPolicyGradients {
      * @param wanted       the parameters whose gradients to return
      */
     Result compute(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
+        if (eligibleOnly) return computeEligible(graphWeights, mb, wanted);
         // Every loop lives in a small method of its own: one long method is called too rarely to be
         // compiled whole, and ran its loops interpreted between on-stack replacements (most of the
         // update's time, measured). The arithmetic and its order are unchanged.
@@ -234,6 +243,354 @@ final class FastPolicyGradients {
             out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
         }
         return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+    }
+
+    /**
+     * {@code policyUpdate: fast-eligible}: the same objective and gradient, with the query side
+     * computed only at the M positions whose outputs enter the loss (eligible ones, and in PPO every
+     * key the value head pools). Embedding, LayerNorm 1 and the key and value projections run at
+     * every position (every position is a key); the query projection, each row's attention (M_r
+     * queries against all w keys), the output projection, LayerNorm 2, the MLP, the final LayerNorm
+     * and the head run on the M needed rows, compacted. The other positions' outputs never reach the
+     * loss, so the result is the full computation's, but the products have other shapes and OpenBLAS
+     * rounds them differently: it agrees with {@code fast} to float rounding, not bit for bit
+     * ({@code EligibleRowsGradientsTest}).
+     */
+    private Result computeEligible(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
+        loadWeights(graphWeights);
+        int rows = mb.rows(), w = mb.width(), n = rows * w;
+        ensureCapacity(n, rows * heads * w * w, w);
+        markNeeded(mb, n);
+        int m = indexNeeded(rows, w);
+
+        // ------------------------------------------------------------------ forward, every position
+        feats.put(0, mb.features(), 0, n * f);
+        gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
+        x0.get(0, hX, 0, n * d);
+        addEmbeddingBias(hX, weights.get("embed.bias"), pe, n, w, d);
+        System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
+        layerNormSplit(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
+        h1.put(0, hH, 0, n * d);
+        linearBulk(h1, "layer0.attn.k", k, n);
+        linearBulk(h1, "layer0.attn.v", v, n);
+        // ------------------------------------------------------------------ forward, the M needed rows
+        gatherRows(hH, qIdx, m, d, bProj);
+        h1c.put(0, bProj, 0, m * d);
+        linearBulk(h1c, "layer0.attn.q", q, m);
+        float scale = (float) (1.0 / Math.sqrt(dh));
+        for (int r = 0; r < rows; r++) attentionForwardCompact(r, w, scale, mb.keyBias());
+        linearBulk(ctx, "layer0.attn.out", tmp, m);
+        tmp.get(0, hH, 0, m * d);
+        residualGathered(hX0, qIdx, hH, hX, m, d);
+        System.arraycopy(hX, 0, hX1, 0, m * d); // and before the MLP
+        layerNormSplit(hX, hXhat2, rstd2, hH, "layer0.ln2", m);
+        h2.put(0, hH, 0, m * d);
+        gemm(false, false, m, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
+        gel.get(0, hU, 0, m * ff);
+        addRowBias(hU, weights.get("layer0.mlp.in.bias"), m, ff);
+        negScale(hU, hSig, -GELU_SCALE, m * ff);
+        FloatKernels.exp(hSig, hSig, m * ff, scratchFor(m * ff));
+        gelu(hU, hSig, hGel, m * ff);
+        gel.put(0, hGel, 0, m * ff);
+        gemm(false, false, m, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
+        tmp.get(0, hH, 0, m * d);
+        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, m, d);
+        layerNormSplit(hX, hXhatF, rstdF, hY, "final_ln", m);
+        float[] wh = weights.get("head.weight");
+        headLogits(hY, wh, weights.get("head.bias")[0], hZc, m, d);
+        Arrays.fill(hZ, 0, n, 0f); // the loss reads eligible positions only, all among the needed
+        for (int c = 0; c < m; c++) hZ[qIdx[c]] = hZc[c];
+
+        double[] value = null, pooledCount = null;
+        float[][] pooled = null;
+        if (ppo) {
+            value = new double[rows];
+            pooledCount = new double[rows];
+            pooled = new float[rows][d];
+            valueHeadCompact(mb, rows, w, value, pooledCount, pooled);
+        }
+
+        // ---------------------------------------------------------------------------------- loss
+        double[] avgWeight = new double[rows];
+        for (int r = 0; r < rows; r++) avgWeight[r] = mb.stepWeights() == null ? 1.0 / rows : mb.stepWeights()[r];
+        double[] dLogp = new double[rows];
+        double[] terms = loss(mb, rows, w, value, avgWeight, dLogp);
+        double surrogateSum = terms[0], entropySum = terms[1], klSum = terms[2], valueSum = terms[3], clipCount = terms[4], approxKl = terms[5];
+        double loss = -surrogateSum - entropyCoef * entropySum + (ppo ? valueCoef * valueSum : 0) + (klCoef > 0 ? klCoef * klSum : 0);
+
+        // ------------------------------------------------------------------ backward, the M needed rows
+        logitGradient(mb, rows, w, dLogp, avgWeight, bZ);
+        float[] dz = hZc;
+        for (int c = 0; c < m; c++) dz[c] = bZ[qIdx[c]];
+        Map<String, float[]> grads = new HashMap<>();
+        float[] gWh = new float[d];
+        float[] gBh = new float[1];
+        float[] dy = hH;
+        headBackward(dz, hY, wh, gWh, gBh, dy, m, d);
+        grads.put("head.weight", gWh);
+        grads.put("head.bias", gBh);
+        float[] gWv = new float[d];
+        float[] gBv = new float[1];
+        if (ppo) valueBackwardCompact(mb, rows, w, value, pooledCount, pooled, avgWeight, gWv, gBv, dy);
+        grads.put("value_head.weight", gWv);
+        grads.put("value_head.bias", gBv);
+
+        float[] dX2 = bX2;
+        layerNormBackwardSplit(dy, hXhatF, rstdF, "final_ln", dX2, m, grads);
+        dTmp.put(0, dX2, 0, m * d);
+        gemm(false, true, m, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
+        weightGradient(gel, ff, dTmp, d, m, "layer0.mlp.out.weight");
+        grads.put("layer0.mlp.out.bias", columnSums(dX2, m, d));
+        float[] du = bU;
+        dGel.get(0, du, 0, m * ff);
+        geluBackward(du, hSig, hGel, GELU_SCALE, m * ff);
+        dGel.put(0, du, 0, m * ff);
+        weightGradient(h2, d, dGel, ff, m, "layer0.mlp.in.weight");
+        grads.put("layer0.mlp.in.bias", columnSums(du, m, ff));
+        gemm(false, true, m, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
+        float[] dh2 = bH2;
+        dH.get(0, dh2, 0, m * d);
+        float[] dX1 = dX2;
+        float[] dLn = bLn;
+        layerNormBackwardSplit(dh2, hXhat2, rstd2, "layer0.ln2", dLn, m, grads);
+        addInto(dX1, dLn, m * d);
+        dTmp.put(0, dX1, 0, m * d);
+        gemm(false, true, m, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d);
+        weightGradient(ctx, d, dTmp, d, m, "layer0.attn.out.weight");
+        grads.put("layer0.attn.out.bias", columnSums(dX1, m, d));
+        for (int r = 0; r < rows; r++) attentionBackwardCompact(r, w, scale);
+
+        // ------------------------------------------------------------------ backward, every position
+        float[] dh1 = bH1;
+        Arrays.fill(dh1, 0, n * d, 0f);
+        float[] heap = bProj;
+        weightGradient(h1c, d, dq, d, m, "layer0.attn.q.weight");
+        dq.get(0, heap, 0, m * d);
+        grads.put("layer0.attn.q.bias", columnSums(heap, m, d));
+        gemm(false, true, m, d, d, dq, d, weightsOff.get("layer0.attn.q.weight"), d, dH, d);
+        dH.get(0, heap, 0, m * d);
+        scatterAdd(dh1, qIdx, heap, m, d);
+        for (String lin : List.of("k", "v")) {
+            OffHeapFloats g = lin.equals("k") ? dk : dv;
+            weightGradient(h1, d, g, d, n, "layer0.attn." + lin + ".weight");
+            g.get(0, heap, 0, n * d);
+            grads.put("layer0.attn." + lin + ".bias", columnSums(heap, n, d));
+            gemm(false, true, n, d, d, g, d, weightsOff.get("layer0.attn." + lin + ".weight"), d, dH, d);
+            dH.get(0, heap, 0, n * d);
+            addInto(dh1, heap, n * d);
+        }
+        float[] dX0 = bX0; // the residual's gradient reaches the needed positions only
+        Arrays.fill(dX0, 0, n * d, 0f);
+        scatterAdd(dX0, qIdx, dX1, m, d);
+        layerNormBackwardSplit(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
+        addInto(dX0, dLn, n * d);
+        dX.put(0, dX0, 0, n * d);
+        weightGradient(feats, f, dX, d, n, "embed.weight");
+        grads.put("embed.bias", columnSums(dX0, n, d));
+
+        Map<String, INDArray> out = new TreeMap<>();
+        for (String name : wanted) {
+            float[] g = grads.get(name);
+            if (g == null) {
+                OffHeapFloats off = gradsOff.get(name);
+                if (off == null) throw new IllegalArgumentException("no parameter " + name);
+                g = off.toArray();
+            }
+            out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
+        }
+        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+    }
+
+    /** out = in W + b for a [d, d] linear layer, the bias added to the whole block on the heap at once. */
+    private void linearBulk(OffHeapFloats in, String name, OffHeapFloats out, int n) {
+        gemm(false, false, n, d, d, in, d, weightsOff.get(name + ".weight"), d, out, d);
+        float[] b = weights.get(name + ".bias"), x = bLin;
+        out.get(0, x, 0, n * d);
+        addRowBias(x, b, n, d);
+        out.put(0, x, 0, n * d);
+    }
+
+    /** {@link #layerNorm} with the row's sums split in four running sums (other rounding, shorter dependency chains). */
+    private void layerNormSplit(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
+        float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
+        for (int i = 0; i < n; i++) {
+            int o = i * d;
+            float mean = FloatKernels.sum(x, o, d) / d;
+            for (int j = 0; j < d; j++) xhat[o + j] = x[o + j] - mean;
+            float var = FloatKernels.dot(xhat, xhat, o, d);
+            float rs = (float) (1.0 / Math.sqrt(var / d + LN_EPS));
+            rstd[i] = rs;
+            for (int j = 0; j < d; j++) {
+                xhat[o + j] *= rs;
+                out[o + j] = xhat[o + j] * g[j] + b[j];
+            }
+        }
+    }
+
+    /** {@link #layerNormBackward} with the row's sums split in four running sums. */
+    private void layerNormBackwardSplit(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
+        float[] g = weights.get(name + ".gain");
+        float[] dGain = new float[d], dBias = new float[d], dxh = rowD;
+        for (int i = 0; i < n; i++) {
+            int o = i * d;
+            for (int j = 0; j < d; j++) {
+                dxh[j] = dy[o + j] * g[j];
+                dGain[j] += dy[o + j] * xhat[o + j];
+                dBias[j] += dy[o + j];
+            }
+            float m1 = FloatKernels.sum(dxh, 0, d) / d;
+            float m2 = dotOffset(dxh, xhat, o, d) / d;
+            for (int j = 0; j < d; j++) dx[o + j] = rstd[i] * (dxh[j] - m1 - xhat[o + j] * m2);
+        }
+        grads.put(name + ".gain", dGain);
+        grads.put(name + ".bias", dBias);
+    }
+
+    /** Sum of a[j] * b[from + j] over j < n, in four running sums. */
+    private static float dotOffset(float[] a, float[] b, int from, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            s0 += a[j] * b[from + j];
+            s1 += a[j + 1] * b[from + j + 1];
+            s2 += a[j + 2] * b[from + j + 2];
+            s3 += a[j + 3] * b[from + j + 3];
+        }
+        for (; j < n; j++) s0 += a[j] * b[from + j];
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** qIdx, posToM and rowStart from needed; returns M, the number of needed positions. */
+    private int indexNeeded(int rows, int w) {
+        if (rowStart == null || rowStart.length < rows + 1) rowStart = new int[rows + 1];
+        int m = 0;
+        for (int r = 0; r < rows; r++) {
+            rowStart[r] = m;
+            for (int j = 0; j < w; j++) {
+                int i = r * w + j;
+                if (needed[i]) {
+                    qIdx[m] = i;
+                    posToM[i] = m++;
+                } else {
+                    posToM[i] = -1;
+                }
+            }
+        }
+        rowStart[rows] = m;
+        return m;
+    }
+
+    /** out's c-th row = x's idx[c]-th row, rows of d. */
+    private static void gatherRows(float[] x, int[] idx, int m, int d, float[] out) {
+        for (int c = 0; c < m; c++) System.arraycopy(x, idx[c] * d, out, c * d, d);
+    }
+
+    /** acc's idx[c]-th row += x's c-th row. */
+    private static void scatterAdd(float[] acc, int[] idx, float[] x, int m, int d) {
+        for (int c = 0; c < m; c++) {
+            int o = idx[c] * d, oc = c * d;
+            for (int j = 0; j < d; j++) acc[o + j] += x[oc + j];
+        }
+    }
+
+    /** out's c-th row = x0's idx[c]-th row + h's c-th row. */
+    private static void residualGathered(float[] x0, int[] idx, float[] h, float[] out, int m, int d) {
+        for (int c = 0; c < m; c++) {
+            int o = idx[c] * d, oc = c * d;
+            for (int j = 0; j < d; j++) out[oc + j] = x0[o + j] + h[oc + j];
+        }
+    }
+
+    /**
+     * Row r's attention, every head, for its needed queries only (rows rowStart[r].. of q and ctx)
+     * against all w keys of the row; probabilities [count, w] per head, packed in probs.
+     */
+    private void attentionForwardCompact(int r, int w, float scale, float[] keyBias) {
+        int first = rowStart[r], count = rowStart[r + 1] - first;
+        if (count == 0) return;
+        boolean maskedKeys = false;
+        for (int j = 0; j < w; j++) maskedKeys |= keyBias[r * w + j] != 0f;
+        for (int hd = 0; hd < heads; hd++) {
+            int qOff = first * d + hd * dh, kOff = r * w * d + hd * dh, pOff = (first * heads + hd * count) * w;
+            Blas.gemm(false, true, count, w, dh, scale, q, qOff, d, k, kOff, d, 0f, probs, pOff, w);
+            probs.get(pOff, rowP, 0, count * w);
+            if (maskedKeys) { // adding a bias of 0 changes no probability: skipped for a row that masks no key
+                for (int c = 0; c < count; c++) {
+                    int o = c * w;
+                    for (int j = 0; j < w; j++) rowP[o + j] += keyBias[r * w + j];
+                }
+            }
+            FloatKernels.softmaxRows(rowP, count, w, w, scratch);
+            probs.put(pOff, rowP, 0, count * w);
+            Blas.gemm(false, false, count, dh, w, 1f, probs, pOff, w, v, kOff, d, 0f, ctx, qOff, d);
+        }
+    }
+
+    /** Row r's attention backward, every head: dV and dK at all w keys, dQ at the needed queries. */
+    private void attentionBackwardCompact(int r, int w, float scale) {
+        int first = rowStart[r], count = rowStart[r + 1] - first;
+        if (count == 0) { // no query of this row reaches the loss: its keys and values get no gradient
+            zero(dk, r * w * d, w * d);
+            zero(dv, r * w * d, w * d);
+            return;
+        }
+        for (int hd = 0; hd < heads; hd++) {
+            int qOff = first * d + hd * dh, kOff = r * w * d + hd * dh, pOff = (first * heads + hd * count) * w;
+            Blas.gemm(false, true, count, w, dh, 1f, dctx, qOff, d, v, kOff, d, 0f, dProbs, pOff, w);   // dP = dctx V^T
+            Blas.gemm(true, false, w, dh, count, 1f, probs, pOff, w, dctx, qOff, d, 0f, dv, kOff, d);    // dV = P^T dctx
+            probs.get(pOff, rowP, 0, count * w);
+            dProbs.get(pOff, rowD, 0, count * w);
+            for (int c = 0; c < count; c++) {
+                int o = c * w;
+                float sum = FloatKernels.dot(rowD, rowP, o, w); // four running sums
+                for (int j = 0; j < w; j++) rowD[o + j] = rowP[o + j] * (rowD[o + j] - sum);
+            }
+            dProbs.put(pOff, rowD, 0, count * w);
+            Blas.gemm(false, false, count, dh, w, scale, dProbs, pOff, w, k, kOff, d, 0f, dq, qOff, d);  // dQ = dS K s
+            Blas.gemm(true, false, w, dh, count, scale, dProbs, pOff, w, q, qOff, d, 0f, dk, kOff, d);   // dK = dS^T Q s
+        }
+    }
+
+    private void zero(OffHeapFloats x, int from, int len) {
+        if (zeros == null || zeros.length < len) zeros = new float[len];
+        x.put(from, zeros, 0, len);
+    }
+
+    /** The value head on the compacted final features: every pooled key is a needed position. */
+    private void valueHeadCompact(Minibatch mb, int rows, int w, double[] value, double[] pooledCount, float[][] pooled) {
+        float[] wv = weights.get("value_head.weight");
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < w; j++) {
+                if (mb.keyBias()[r * w + j] > -1f) {
+                    pooledCount[r]++;
+                    int o = posToM[r * w + j] * d;
+                    for (int c = 0; c < d; c++) pooled[r][c] += hY[o + c];
+                }
+            }
+            double s = weights.get("value_head.bias")[0];
+            for (int c = 0; c < d; c++) {
+                pooled[r][c] /= (float) pooledCount[r];
+                s += pooled[r][c] * wv[c];
+            }
+            value[r] = s;
+        }
+    }
+
+    private void valueBackwardCompact(Minibatch mb, int rows, int w, double[] value, double[] pooledCount, float[][] pooled, double[] avgWeight,
+                                      float[] gWv, float[] gBv, float[] dy) {
+        float[] wv = weights.get("value_head.weight");
+        float bias = 0;
+        for (int r = 0; r < rows; r++) {
+            float dV = (float) (valueCoef * avgWeight[r] * 2 * (value[r] - mb.returns()[r]));
+            bias += dV;
+            for (int c = 0; c < d; c++) gWv[c] += pooled[r][c] * dV;
+            for (int j = 0; j < w; j++) {
+                if (mb.keyBias()[r * w + j] <= -1f) continue;
+                int o = posToM[r * w + j] * d;
+                for (int c = 0; c < d; c++) dy[o + c] += (float) (dV * wv[c] / pooledCount[r]);
+            }
+        }
+        gBv[0] = bias;
     }
 
     private void loadWeights(Map<String, INDArray> graphWeights) {
@@ -586,6 +943,12 @@ final class FastPolicyGradients {
         gel = new OffHeapFloats(n * ff);
         dGel = new OffHeapFloats(n * ff);
         needed = new boolean[n];
+        qIdx = new int[n];
+        posToM = new int[n];
+        h1c = new OffHeapFloats(n * d);
+        hZc = new float[n];
+        bX0 = new float[n * d];
+        bLin = new float[n * d];
         hX = new float[n * d];
         hX0 = new float[n * d];
         hX1 = new float[n * d];

@@ -79,7 +79,7 @@ public final class PolicyTrainer {
         List<String> names = new ArrayList<>(net.parameterNames());
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO
         this.params = names;
-        this.fast = config.policyUpdate().equals(TrainConfig.FAST_UPDATE) ? new FastPolicyGradients(net.config(), config) : null;
+        this.fast = config.policyUpdate().equals(TrainConfig.SAMEDIFF_UPDATE) ? null : new FastPolicyGradients(net.config(), config);
     }
 
     /**

@@ -96,7 +96,10 @@ import java.util.Map;
  *                           operating point. Needs the feature knob
  * @param policyUpdate       how the policy's gradient is computed: "fast" (default: the forward and
  *                           backward written out by hand, {@link FastPolicyGradients}, several times
- *                           faster) or "samediff" (the SameDiff graph). The two agree to float
+ *                           faster), "fast-eligible" (the same, with the query side of the network,
+ *                           from the query projection to the head, computed only at the positions
+ *                           whose outputs enter the loss; equal to fast up to float rounding) or
+ *                           "samediff" (the SameDiff graph). They agree to float
  *                           rounding, not bit for bit, so every run keeps the one it started with; runs
  *                           recorded before the key existed, and the shipped configs that made
  *                           committed results, used samediff
@@ -110,7 +113,7 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold,
                           double initFrontierSlope, double initKnobGain, String policyUpdate) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
-    public static final String FAST_UPDATE = "fast", SAMEDIFF_UPDATE = "samediff";
+    public static final String FAST_UPDATE = "fast", FAST_ELIGIBLE_UPDATE = "fast-eligible", SAMEDIFF_UPDATE = "samediff";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP, "policyUpdate", SAMEDIFF_UPDATE);
 
@@ -213,8 +216,8 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         if (initKnobGain > 0 && !parsedFeatures.contains(PolicyFeatures.KNOB)) {
             throw new UnmaskException("initKnobGain needs the feature knob (and a knobRange): the threshold falls with it");
         }
-        if (!List.of(FAST_UPDATE, SAMEDIFF_UPDATE).contains(policyUpdate)) {
-            throw new UnmaskException("policyUpdate must be fast or samediff, got '" + policyUpdate + "'");
+        if (!List.of(FAST_UPDATE, FAST_ELIGIBLE_UPDATE, SAMEDIFF_UPDATE).contains(policyUpdate)) {
+            throw new UnmaskException("policyUpdate must be fast, fast-eligible or samediff, got '" + policyUpdate + "'");
         }
         if (!List.of("block", "buffer").contains(policyContext)) throw new UnmaskException("policyContext must be block or buffer, got '" + policyContext + "'");
         if (knobRange == null) knobRange = List.of();

@@ -367,7 +367,7 @@ class PolicyTrainerTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"fast", "samediff"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fast", "fast-eligible", "samediff"})
     void ppoRunsAndResumesExactlyWithEitherUpdate(String update, @TempDir Path dir) throws Exception {
         ChainDenoiser d = dllm();
         PolicyTrainer a = new PolicyTrainer(config("ppo", 4, "policyUpdate", update), d);

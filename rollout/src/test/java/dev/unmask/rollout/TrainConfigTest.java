@@ -117,7 +117,7 @@ class TrainConfigTest {
         assertEquals(5, with("checkpointEvery", 5).checkpointEvery(), "a good value passes");
         assertEquals("rewardForm must be linear or alpha, got 'additive'", assertThrows(UnmaskException.class, () -> with("rewardForm", "additive")).getMessage());
         assertEquals("lrSchedule must be linear or cosine, got 'step'", assertThrows(UnmaskException.class, () -> with("lrSchedule", "step")).getMessage());
-        assertEquals("policyUpdate must be fast or samediff, got 'cuda'", assertThrows(UnmaskException.class, () -> with("policyUpdate", "cuda")).getMessage());
+        assertEquals("policyUpdate must be fast, fast-eligible or samediff, got 'cuda'", assertThrows(UnmaskException.class, () -> with("policyUpdate", "cuda")).getMessage());
     }
 
     @Test
