@@ -1,7 +1,8 @@
 """unmask_torch: unmasking policies for masked diffusion LMs in PyTorch engines.
 
-* :class:`LearnedPolicy` loads a policy exported by ``unmask export --format safetensors`` and decides
-  exactly as the Java side does (docs/policy-format.md);
+* :class:`LearnedPolicy` loads a policy exported by ``unmask export --format safetensors``: the features,
+  network and decision rule of docs/policy-format.md (on the same inputs, the Java side's decisions:
+  ``python3 -m unmask_torch.conformance`` checks an export's test vectors);
 * :func:`generate` is a reference sampler shaped like LLaDA's ``generate()`` for any masked LM;
 * :mod:`unmask_torch.heuristics` holds the published rules behind the same interface;
 * :class:`BuiltinDllm` runs the project's built-in dLLMs, and ``python3 -m unmask_torch.replay`` replays a

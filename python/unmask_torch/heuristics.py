@@ -1,6 +1,7 @@
 """The published unmasking rules (and this project's ``frontier``), behind the same ``select(obs)``
-as the learned policy, so an engine compares like with like. Each one decides exactly as its Java
-twin in ``dev.unmask.heuristics`` (ties: the lower position first).
+as the learned policy, so an engine compares like with like. Each one follows the rule, the float32
+comparisons and the tie-breaking of its Java twin in ``dev.unmask.heuristics`` (ties: the lower
+position first).
 
 | class | rule |
 |---|---|
