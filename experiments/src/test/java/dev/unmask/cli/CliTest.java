@@ -2,7 +2,6 @@ package dev.unmask.cli;
 
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Predictions;
-import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
@@ -29,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import dev.unmask.runs.RunFolderCheck;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,13 +66,18 @@ class CliTest {
         return ck;
     }
 
-    private static List<String> withoutWallTime(List<String> csv) {
-        int col = EvalRow.COLUMNS.indexOf("wall_ms");
+    /** An eval.csv's lines without the wall_ms column (the only one that differs between identical runs); quoted cells parsed as CSV. */
+    static List<String> withoutWallTime(List<String> csv) {
+        int col = RunFolderCheck.parseCsvLine(csv.get(0)).indexOf("wall_ms");
         return csv.stream().map(l -> {
-            List<String> cells = new java.util.ArrayList<>(List.of(l.split(",")));
+            List<String> cells = new java.util.ArrayList<>(RunFolderCheck.parseCsvLine(l));
             cells.remove(col);
             return String.join(",", cells);
         }).toList();
+    }
+
+    static List<String> withoutWallTime(Path csv) throws IOException {
+        return withoutWallTime(Files.readAllLines(csv));
     }
 
     static void assertOneLineError(Run r, String fragment) {

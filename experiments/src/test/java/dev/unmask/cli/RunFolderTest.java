@@ -246,17 +246,6 @@ class RunFolderTest {
         }
     }
 
-    private static List<String> withoutWallTime(Path csv) throws IOException {
-        List<String> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(csv);
-        int col = RunFolderCheck.parseCsvLine(lines.get(0)).indexOf("wall_ms");
-        for (String l : lines) {
-            List<String> f = new ArrayList<>(RunFolderCheck.parseCsvLine(l));
-            f.remove(col);
-            out.add(String.join(",", f));
-        }
-        return out;
-    }
 
     private static void replaceFirstAccuracy(Path csv) throws IOException {
         List<String> lines = new ArrayList<>(Files.readAllLines(csv));

@@ -253,17 +253,6 @@ class SweepClusterTest {
         return out;
     }
 
-    private static List<String> withoutWallTime(Path csv) throws IOException {
-        List<String> out = new ArrayList<>();
-        List<String> rows = Files.readAllLines(csv);
-        int col = RunFolderCheck.parseCsvLine(rows.get(0)).indexOf("wall_ms");
-        for (String l : rows) {
-            List<String> f = new ArrayList<>(RunFolderCheck.parseCsvLine(l));
-            f.remove(col);
-            out.add(String.join(",", f));
-        }
-        return out;
-    }
 
     private static Path copy(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.walk(from)) {

@@ -16,8 +16,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * on both. Not bit for bit: the products have other shapes, and OpenBLAS rounds them differently.
  */
 class EligibleRowsGradientsTest {
-    private static final List<String> FEATURES = List.of("confidence_logodds", "mask_bit", "masked_before", "buffer_step_fraction");
-
     @Test
     void grpoOnTheActiveBlockAgrees() {
         compare(false, "algorithm", "grpo", "policyContext", "block", "entropyCoef", 0.02, "lossNormalisation", "episode");
@@ -46,23 +44,15 @@ class EligibleRowsGradientsTest {
     }
 
     private static void compare(boolean wholeBuffer, Object... settings) {
-        int width = wholeBuffer ? 48 : 16;
-        Object[] base = {"task", "sort", "features", FEATURES, "dModel", 16, "heads", 2, "ffDim", 32, "genLength", 48, "blockLength", wholeBuffer ? 48 : 16};
-        Object[] all = Arrays.copyOf(base, base.length + settings.length);
-        System.arraycopy(settings, 0, all, base.length, settings.length);
-        TrainConfig config = TrainConfigTest.with(concatenate(all, "policyUpdate", "fast-eligible"));
-        PolicyTrainer trainer = new PolicyTrainer(config, new ChainDenoiser());
-        FastPolicyGradients eligible = new FastPolicyGradients(trainer.net().config(), config);
-        ReferencePolicyGradients reference = new ReferencePolicyGradients(trainer.net().config(), config);
         Random rng = new Random(5);
-        Map<String, INDArray> weights = new HashMap<>();
-        for (String name : eligible.parameterNames()) {
-            INDArray w = trainer.net().graph().getVariable(name).getArr();
-            for (long i = 0; i < w.length(); i++) w.putScalar(i, name.endsWith(".gain") ? 1 + 0.3 * rng.nextGaussian() : 0.4 * rng.nextGaussian());
-            weights.put(name, w);
-        }
-        List<String> wanted = new ArrayList<>(eligible.parameterNames());
-        if (!config.algorithm().equals("ppo")) wanted.removeIf(n -> n.startsWith("value_head"));
+        GradientFixture fx = GradientFixture.of(wholeBuffer, "fast-eligible", rng, settings);
+        TrainConfig config = fx.config();
+        PolicyTrainer trainer = fx.trainer();
+        int width = fx.width();
+        Map<String, INDArray> weights = fx.weights();
+        List<String> wanted = fx.wanted();
+        FastPolicyGradients eligible = fx.update();
+        ReferencePolicyGradients reference = fx.reference();
         double worst = 0;
         for (int rows : new int[]{7, 12, 5}) {
             FastPolicyGradients.Minibatch mb = minibatch(config, trainer, rows, width, wholeBuffer, rng);
@@ -104,7 +94,7 @@ class EligibleRowsGradientsTest {
      * entirely: no query of it reaches the loss), actions at 30%, ratios near 1.
      */
     private static FastPolicyGradients.Minibatch minibatch(TrainConfig c, PolicyTrainer trainer, int rows, int width, boolean wholeBuffer, Random rng) {
-        int f = FEATURES.size();
+        int f = GradientFixture.FEATURES.size();
         float[] feats = new float[rows * width * f], keyBias = new float[rows * width], actions = new float[rows * width], elig = new float[rows * width];
         for (int i = 0; i < feats.length; i++) feats[i] = (float) rng.nextGaussian();
         for (int i = 0; i < rows * width; i++) {
@@ -140,9 +130,4 @@ class EligibleRowsGradientsTest {
                 c.klCoef() > 0 ? ref : null, c.lossNormalisation().equals(TrainConfig.PER_STEP) ? null : w);
     }
 
-    private static Object[] concatenate(Object[] a, Object... b) {
-        Object[] all = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
-    }
 }
