@@ -32,3 +32,15 @@ def test_a_row_that_differs_fails_the_replay(tmp_path, capsys):
 def test_a_folder_without_a_manifest_is_one_line_and_exit_2(tmp_path, capsys):
     assert replay.main([str(tmp_path)]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_a_corrupt_eval_csv_is_one_line_and_exit_2(tmp_path, capsys):
+    src = REPO / "results/headline-full-n1000"
+    (tmp_path / "manifest.json").write_text((src / "manifest.json").read_text())
+    (tmp_path / "eval.csv").write_text("task,mode\nsudoku,full\n")
+    assert replay.main([str(tmp_path), "--repo", str(REPO)]) == 2
+    assert "no column" in capsys.readouterr().err
+    lines = (src / "eval.csv").read_text().splitlines()
+    (tmp_path / "eval.csv").write_text(lines[0] + "\n" + lines[1].replace(",1000,", ",NaNx,", 1) + "\n")
+    assert replay.main([str(tmp_path), "--repo", str(REPO)]) == 2
+    assert "line 2: not a number" in capsys.readouterr().err

@@ -173,6 +173,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, ValueError) as e:
         print(f"replay: {folder}: {e}", file=sys.stderr)
         return 2
+    needed = {"task", "block_length", "gen_length", "policy", "policy_params", "n", "accuracy", "mean_nfe", "fallback_steps", "seed", "split"}
+    missing = needed - set(rows[0].keys() if rows else needed)
+    if missing or not rows:
+        print(f"replay: {folder / 'eval.csv'}: " + (f"no column {', '.join(sorted(missing))}" if missing else "no rows"), file=sys.stderr)
+        return 2
+    for i, row in enumerate(rows, start=2):
+        try:
+            int(row["block_length"]), int(row["gen_length"]), int(row["n"]), int(row["seed"]), int(row["fallback_steps"])
+            float(row["accuracy"]), float(row["mean_nfe"])
+        except (TypeError, ValueError):
+            print(f"replay: {folder / 'eval.csv'} line {i}: not a number where one belongs", file=sys.stderr)
+            return 2
     repo = _repo_root(folder, args.repo)
     cfg = manifest.get("config", {})
     dllm_path = cfg.get("dllm") or cfg.get("checkpoint")
@@ -182,6 +194,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     dllm = BuiltinDllm(repo / dllm_path)
     batch = int(cfg.get("batch", 64))
     wanted = set(args.rows.split(",")) if args.rows else None
+    if wanted is not None and not wanted & {r["policy"] for r in rows}:
+        print(f"replay: {folder / 'eval.csv'} has no rows of {', '.join(sorted(wanted))} (its policies: "
+              f"{', '.join(sorted({r['policy'] for r in rows}))})", file=sys.stderr)
+        return 2
     results: list[RowResult] = []
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"dLLM: {dllm_path} (PyTorch {torch.__version__}); folder {folder}; batch {batch}")
