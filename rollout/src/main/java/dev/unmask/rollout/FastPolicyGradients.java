@@ -138,16 +138,7 @@ final class FastPolicyGradients {
         System.arraycopy(hX, 0, hX1, 0, n * d); // and before the MLP
         layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", n);
         h2.put(0, hH, 0, n * d);
-        gemm(false, false, n, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
-        gel.get(0, hU, 0, n * ff);
-        addRowBias(hU, weights.get("layer0.mlp.in.bias"), n, ff);
-        negScale(hU, hSig, -GELU_SCALE, n * ff);
-        FloatKernels.exp(hSig, hSig, n * ff, scratchFor(n * ff));
-        gelu(hU, hSig, hGel, n * ff);
-        gel.put(0, hGel, 0, n * ff);
-        gemm(false, false, n, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
-        tmp.get(0, hH, 0, n * d);
-        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, n, d);
+        mlpForward(n);
         layerNorm(hX, hXhatF, rstdF, hY, "final_ln", n);
         float[] wh = weights.get("head.weight");
         headLogits(hY, wh, weights.get("head.bias")[0], hZ, n, d);
@@ -188,20 +179,7 @@ final class FastPolicyGradients {
 
         float[] dX2 = bX2;
         layerNormBackward(dy, hXhatF, rstdF, "final_ln", dX2, n, grads);
-        // MLP
-        dTmp.put(0, dX2, 0, n * d);
-        gemm(false, true, n, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
-        weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight");
-        grads.put("layer0.mlp.out.bias", columnSums(dX2, n, d));
-        float[] du = bU;
-        dGel.get(0, du, 0, n * ff);
-        geluBackward(du, hSig, hGel, GELU_SCALE, n * ff);
-        dGel.put(0, du, 0, n * ff);
-        weightGradient(h2, d, dGel, ff, n, "layer0.mlp.in.weight");
-        grads.put("layer0.mlp.in.bias", columnSums(du, n, ff));
-        gemm(false, true, n, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
-        float[] dh2 = bH2;
-        dH.get(0, dh2, 0, n * d);
+        float[] dh2 = mlpBackward(dX2, n, grads);
         float[] dX1 = dX2; // residual: dX1 = dX2 + LN2'(dh2)
         float[] dLn = bLn;
         layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, n, grads);
@@ -232,17 +210,7 @@ final class FastPolicyGradients {
         weightGradient(feats, f, dX, d, n, "embed.weight");
         grads.put("embed.bias", columnSums(dX0, n, d));
 
-        Map<String, INDArray> out = new TreeMap<>();
-        for (String name : wanted) {
-            float[] g = grads.get(name);
-            if (g == null) {
-                OffHeapFloats off = gradsOff.get(name);
-                if (off == null) throw new IllegalArgumentException("no parameter " + name);
-                g = off.toArray();
-            }
-            out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
-        }
-        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, gradientsOut(grads, wanted));
     }
 
     /**
@@ -285,16 +253,7 @@ final class FastPolicyGradients {
         System.arraycopy(hX, 0, hX1, 0, m * d); // and before the MLP
         layerNormSplit(hX, hXhat2, rstd2, hH, "layer0.ln2", m);
         h2.put(0, hH, 0, m * d);
-        gemm(false, false, m, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
-        gel.get(0, hU, 0, m * ff);
-        addRowBias(hU, weights.get("layer0.mlp.in.bias"), m, ff);
-        negScale(hU, hSig, -GELU_SCALE, m * ff);
-        FloatKernels.exp(hSig, hSig, m * ff, scratchFor(m * ff));
-        gelu(hU, hSig, hGel, m * ff);
-        gel.put(0, hGel, 0, m * ff);
-        gemm(false, false, m, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
-        tmp.get(0, hH, 0, m * d);
-        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, m, d);
+        mlpForward(m);
         layerNormSplit(hX, hXhatF, rstdF, hY, "final_ln", m);
         float[] wh = weights.get("head.weight");
         headLogits(hY, wh, weights.get("head.bias")[0], hZc, m, d);
@@ -337,19 +296,7 @@ final class FastPolicyGradients {
 
         float[] dX2 = bX2;
         layerNormBackwardSplit(dy, hXhatF, rstdF, "final_ln", dX2, m, grads);
-        dTmp.put(0, dX2, 0, m * d);
-        gemm(false, true, m, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
-        weightGradient(gel, ff, dTmp, d, m, "layer0.mlp.out.weight");
-        grads.put("layer0.mlp.out.bias", columnSums(dX2, m, d));
-        float[] du = bU;
-        dGel.get(0, du, 0, m * ff);
-        geluBackward(du, hSig, hGel, GELU_SCALE, m * ff);
-        dGel.put(0, du, 0, m * ff);
-        weightGradient(h2, d, dGel, ff, m, "layer0.mlp.in.weight");
-        grads.put("layer0.mlp.in.bias", columnSums(du, m, ff));
-        gemm(false, true, m, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
-        float[] dh2 = bH2;
-        dH.get(0, dh2, 0, m * d);
+        float[] dh2 = mlpBackward(dX2, m, grads);
         float[] dX1 = dX2;
         float[] dLn = bLn;
         layerNormBackwardSplit(dh2, hXhat2, rstd2, "layer0.ln2", dLn, m, grads);
@@ -388,6 +335,43 @@ final class FastPolicyGradients {
         weightGradient(feats, f, dX, d, n, "embed.weight");
         grads.put("embed.bias", columnSums(dX0, n, d));
 
+        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, gradientsOut(grads, wanted));
+    }
+
+    /** LayerNorm 2's output (h2) through the MLP into the residual stream: hX = hX1 + MLP(h2), over the first {@code rows} rows. */
+    private void mlpForward(int rows) {
+        gemm(false, false, rows, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
+        gel.get(0, hU, 0, rows * ff);
+        addRowBias(hU, weights.get("layer0.mlp.in.bias"), rows, ff);
+        negScale(hU, hSig, -GELU_SCALE, rows * ff);
+        FloatKernels.exp(hSig, hSig, rows * ff, scratchFor(rows * ff));
+        gelu(hU, hSig, hGel, rows * ff);
+        gel.put(0, hGel, 0, rows * ff);
+        gemm(false, false, rows, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
+        tmp.get(0, hH, 0, rows * d);
+        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, rows, d);
+    }
+
+    /** The MLP's backward from the residual stream's gradient dX2: its weights' and biases' gradients, and the gradient at LayerNorm 2's output (returned). */
+    private float[] mlpBackward(float[] dX2, int rows, Map<String, float[]> grads) {
+        dTmp.put(0, dX2, 0, rows * d);
+        gemm(false, true, rows, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
+        weightGradient(gel, ff, dTmp, d, rows, "layer0.mlp.out.weight");
+        grads.put("layer0.mlp.out.bias", columnSums(dX2, rows, d));
+        float[] du = bU;
+        dGel.get(0, du, 0, rows * ff);
+        geluBackward(du, hSig, hGel, GELU_SCALE, rows * ff);
+        dGel.put(0, du, 0, rows * ff);
+        weightGradient(h2, d, dGel, ff, rows, "layer0.mlp.in.weight");
+        grads.put("layer0.mlp.in.bias", columnSums(du, rows, ff));
+        gemm(false, true, rows, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
+        float[] dh2 = bH2;
+        dH.get(0, dh2, 0, rows * d);
+        return dh2;
+    }
+
+    /** The asked-for gradients as the graph's variables are shaped: computed here (grads) or accumulated off-heap. */
+    private Map<String, INDArray> gradientsOut(Map<String, float[]> grads, Collection<String> wanted) {
         Map<String, INDArray> out = new TreeMap<>();
         for (String name : wanted) {
             float[] g = grads.get(name);
@@ -398,7 +382,7 @@ final class FastPolicyGradients {
             }
             out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
         }
-        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, out);
+        return out;
     }
 
     /** out = in W + b for a [d, d] linear layer, the bias added to the whole block on the heap at once. */
