@@ -14,6 +14,7 @@ import dev.unmask.policy.PolicyNet;
 import dev.unmask.policy.export.OnnxPolicyModel;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,17 +72,17 @@ public final class ExportTestVectors {
                 float[] knobs = null;
                 if (knob != null) {
                     knobs = new float[obs.rows()];
-                    java.util.Arrays.fill(knobs, knob.floatValue());
+                    Arrays.fill(knobs, knob.floatValue());
                 }
                 PolicyInputs in = PolicyInputs.of(net.config().parsedFeatures(), obs, knobs, wholeBuffer);
                 float[][] out = onnx.probabilitiesAndLogits(in.features(), in.eligible(), in.rows(), in.width());
                 width[0] = in.width();
                 for (int r = 0; r < in.rows(); r++) {
                     int w = in.width();
-                    feats.add(java.util.Arrays.copyOfRange(in.features(), r * w * f, (r + 1) * w * f));
-                    elig.add(java.util.Arrays.copyOfRange(in.eligible(), r * w, (r + 1) * w));
-                    probs.add(java.util.Arrays.copyOfRange(out[0], r * w, (r + 1) * w));
-                    logits.add(java.util.Arrays.copyOfRange(out[1], r * w, (r + 1) * w));
+                    feats.add(Arrays.copyOfRange(in.features(), r * w * f, (r + 1) * w * f));
+                    elig.add(Arrays.copyOfRange(in.eligible(), r * w, (r + 1) * w));
+                    probs.add(Arrays.copyOfRange(out[0], r * w, (r + 1) * w));
+                    logits.add(Arrays.copyOfRange(out[1], r * w, (r + 1) * w));
                 }
                 return policy.select(obs);
             }
