@@ -6,7 +6,8 @@ import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.nn.Blas;
-import dev.unmask.nn.FloatKernels;
+import dev.unmask.kernels.FloatKernels;
+import dev.unmask.kernels.TransformerKernels;
 import dev.unmask.nn.OffHeapFloats;
 import dev.unmask.nn.ParameterSlot;
 import dev.unmask.nn.TransformerBlocks;
@@ -36,8 +37,6 @@ public final class FastDllm implements Denoiser {
                                int ln2Gain, int ln2Bias, int mlpIn, int mlpInBias, int mlpOut, int mlpOutBias) {
     }
 
-    private static final float LN_EPS = (float) TransformerBlocks.LN_EPS;
-    private static final float GELU_SCALE = (float) TransformerBlocks.GELU_SIGMOID_SCALE;
 
     private final DllmConfig config;
     private final Vocabulary vocabulary;
@@ -392,15 +391,7 @@ public final class FastDllm implements Denoiser {
         params.get(biasAt, bias, 0, d);
         for (int i = 0; i < n; i++) {
             in.get(i * d, r0, 0, d);
-            float mean = FloatKernels.sum(r0, d) / d;
-            for (int j = 0; j < d; j++) r0[j] -= mean;
-            float var = FloatKernels.dot(r0, r0, d) / d;
-            float std = (float) Math.sqrt(var + LN_EPS);
-            for (int j = 0; j < d; j++) {
-                r0[j] = r0[j] / std;
-                r1[j] = r0[j] * gain[j] + bias[j];
-            }
-            rstd[i] = 1f / std;
+            rstd[i] = TransformerKernels.layerNormRow(r0, r0, r1, 0, gain, bias, d);
             xhat.put(i * d, r0, 0, d);
             out.put(i * d, r1, 0, d);
         }
@@ -450,15 +441,8 @@ public final class FastDllm implements Denoiser {
         params.get(biasAt, bias, 0, ff);
         for (int i = 0; i < n; i++) {
             g.get(i * ff, r0, 0, ff);
-            for (int j = 0; j < ff; j++) {
-                r0[j] += bias[j];
-                r1[j] = -(r0[j] * GELU_SCALE);
-            }
-            FloatKernels.exp(r1, r1, ff, scratch);
-            for (int j = 0; j < ff; j++) {
-                r1[j] = 1f / (1f + r1[j]);
-                r0[j] = r0[j] * r1[j];
-            }
+            for (int j = 0; j < ff; j++) r0[j] += bias[j];
+            TransformerKernels.gelu(r0, r1, r0, ff, scratch);
             sig.put(i * ff, r1, 0, ff);
             g.put(i * ff, r0, 0, ff);
         }
@@ -718,20 +702,8 @@ public final class FastDllm implements Denoiser {
         for (int i = 0; i < n; i++) {
             dy.get(i * d, r0, 0, d);
             xhat.get(i * d, r1, 0, d);
-            for (int j = 0; j < d; j++) {
-                acc0[j] += r0[j] * r1[j];
-                acc1[j] += r0[j];
-                r2[j] = r0[j] * gain[j];
-            }
-            float meanG = FloatKernels.sum(r2, d) / d;
-            float meanGx = FloatKernels.dot(r2, r1, d) / d;
-            float rs = rstd[i];
-            if (accumulate) {
-                out.get(i * d, r3, 0, d);
-                for (int j = 0; j < d; j++) r3[j] += rs * (r2[j] - meanG - r1[j] * meanGx);
-            } else {
-                for (int j = 0; j < d; j++) r3[j] = rs * (r2[j] - meanG - r1[j] * meanGx);
-            }
+            if (accumulate) out.get(i * d, r3, 0, d);
+            TransformerKernels.layerNormBackwardRow(r0, r1, rstd[i], r3, 0, gain, acc0, acc1, r2, d, accumulate);
             out.put(i * d, r3, 0, d);
         }
         grads.put(gainAt, acc0, 0, d);
@@ -744,7 +716,7 @@ public final class FastDllm implements Denoiser {
             dFf.get(i * ff, r0, 0, ff);
             a.sig.get(i * ff, r1, 0, ff);
             a.gelu.get(i * ff, r2, 0, ff);
-            for (int j = 0; j < ff; j++) r0[j] = r0[j] * (r1[j] + GELU_SCALE * r2[j] * (1f - r1[j]));
+            TransformerKernels.geluBackward(r0, r1, r2, ff);
             dFf.put(i * ff, r0, 0, ff);
         }
     }
@@ -762,11 +734,7 @@ public final class FastDllm implements Denoiser {
                 // softmax backward: dS = P * (dP - sum_j P dP)
                 a.probs.get(pOff, blockP, 0, len * len);
                 dProbs.get(sOff, blockG, 0, len * len);
-                for (int i = 0; i < len; i++) {
-                    int o = i * len;
-                    float dot = FloatKernels.dot(blockP, blockG, o, keys);
-                    for (int j = 0; j < keys; j++) blockG[o + j] = blockP[o + j] * (blockG[o + j] - dot);
-                }
+                TransformerKernels.softmaxBackwardRows(blockP, blockG, len, len, keys);
                 dProbs.put(sOff, blockG, 0, len * len);
                 // scores = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q
                 Blas.gemm(false, false, len, dh, keys, attentionScale, dProbs, sOff, len, a.k, off, d, 0f, dq, off, d);

@@ -1,5 +1,7 @@
 package dev.unmask.nn;
 
+import dev.unmask.kernels.TransformerKernels;
+
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,8 +18,8 @@ import java.util.Random;
  * <p>Activations are kept 2-D, [N, d] with N = batch * length, except inside attention.
  */
 public final class TransformerBlocks {
-    public static final double LN_EPS = 1e-5;
-    public static final double GELU_SIGMOID_SCALE = 1.702;
+    public static final double LN_EPS = TransformerKernels.LN_EPS;
+    public static final double GELU_SIGMOID_SCALE = TransformerKernels.GELU_SIGMOID_SCALE;
 
     private TransformerBlocks() {
     }

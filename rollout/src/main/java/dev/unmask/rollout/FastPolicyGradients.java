@@ -1,9 +1,9 @@
 package dev.unmask.rollout;
 
 import dev.unmask.nn.Blas;
-import dev.unmask.nn.FloatKernels;
+import dev.unmask.kernels.FloatKernels;
+import dev.unmask.kernels.TransformerKernels;
 import dev.unmask.nn.OffHeapFloats;
-import dev.unmask.nn.TransformerBlocks;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyNet;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,8 +23,6 @@ import java.util.*;
  * grow to the largest minibatch and are reused.
  */
 final class FastPolicyGradients {
-    private static final float LN_EPS = (float) TransformerBlocks.LN_EPS;
-    private static final float GELU_SCALE = (float) TransformerBlocks.GELU_SIGMOID_SCALE;
 
     /** One minibatch, laid out as {@link PolicyTrainer} builds the graph's placeholders; returns, refLogProb and stepWeights may be null. */
     record Minibatch(int rows, int width, float[] features, float[] keyBias, float[] actions, float[] eligible,
@@ -343,9 +341,7 @@ final class FastPolicyGradients {
         gemm(false, false, rows, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
         gel.get(0, hU, 0, rows * ff);
         addRowBias(hU, weights.get("layer0.mlp.in.bias"), rows, ff);
-        negScale(hU, hSig, -GELU_SCALE, rows * ff);
-        FloatKernels.exp(hSig, hSig, rows * ff, scratchFor(rows * ff));
-        gelu(hU, hSig, hGel, rows * ff);
+        TransformerKernels.gelu(hU, hSig, hGel, rows * ff, scratchFor(rows * ff));
         gel.put(0, hGel, 0, rows * ff);
         gemm(false, false, rows, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
         tmp.get(0, hH, 0, rows * d);
@@ -360,7 +356,7 @@ final class FastPolicyGradients {
         grads.put("layer0.mlp.out.bias", columnSums(dX2, rows, d));
         float[] du = bU;
         dGel.get(0, du, 0, rows * ff);
-        geluBackward(du, hSig, hGel, GELU_SCALE, rows * ff);
+        TransformerKernels.geluBackward(du, hSig, hGel, rows * ff);
         dGel.put(0, du, 0, rows * ff);
         weightGradient(h2, d, dGel, ff, rows, "layer0.mlp.in.weight");
         grads.put("layer0.mlp.in.bias", columnSums(du, rows, ff));
@@ -397,51 +393,16 @@ final class FastPolicyGradients {
     /** {@link #layerNorm} with the row's sums split in four running sums (other rounding, shorter dependency chains). */
     private void layerNormSplit(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
         float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
-        for (int i = 0; i < n; i++) {
-            int o = i * d;
-            float mean = FloatKernels.sum(x, o, d) / d;
-            for (int j = 0; j < d; j++) xhat[o + j] = x[o + j] - mean;
-            float var = FloatKernels.dot(xhat, xhat, o, d);
-            float rs = (float) (1.0 / Math.sqrt(var / d + LN_EPS));
-            rstd[i] = rs;
-            for (int j = 0; j < d; j++) {
-                xhat[o + j] *= rs;
-                out[o + j] = xhat[o + j] * g[j] + b[j];
-            }
-        }
+        for (int i = 0; i < n; i++) rstd[i] = TransformerKernels.layerNormRowScaled(x, xhat, out, i * d, g, b, d);
     }
 
     /** {@link #layerNormBackward} with the row's sums split in four running sums. */
     private void layerNormBackwardSplit(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
         float[] g = weights.get(name + ".gain");
-        float[] dGain = new float[d], dBias = new float[d], dxh = rowD;
-        for (int i = 0; i < n; i++) {
-            int o = i * d;
-            for (int j = 0; j < d; j++) {
-                dxh[j] = dy[o + j] * g[j];
-                dGain[j] += dy[o + j] * xhat[o + j];
-                dBias[j] += dy[o + j];
-            }
-            float m1 = FloatKernels.sum(dxh, 0, d) / d;
-            float m2 = dotOffset(dxh, xhat, o, d) / d;
-            for (int j = 0; j < d; j++) dx[o + j] = rstd[i] * (dxh[j] - m1 - xhat[o + j] * m2);
-        }
+        float[] dGain = new float[d], dBias = new float[d];
+        for (int i = 0; i < n; i++) TransformerKernels.layerNormBackwardRow(dy, xhat, rstd[i], dx, i * d, g, dGain, dBias, rowD, d, false);
         grads.put(name + ".gain", dGain);
         grads.put(name + ".bias", dBias);
-    }
-
-    /** Sum of a[j] * b[from + j] over j < n, in four running sums. */
-    private static float dotOffset(float[] a, float[] b, int from, int n) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            s0 += a[j] * b[from + j];
-            s1 += a[j + 1] * b[from + j + 1];
-            s2 += a[j + 2] * b[from + j + 2];
-            s3 += a[j + 3] * b[from + j + 3];
-        }
-        for (; j < n; j++) s0 += a[j] * b[from + j];
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** qIdx, posToM and rowStart from needed; returns M, the number of needed positions. */
@@ -524,11 +485,7 @@ final class FastPolicyGradients {
             Blas.gemm(true, false, w, dh, count, 1f, probs, pOff, w, dctx, qOff, d, 0f, dv, kOff, d);    // dV = P^T dctx
             probs.get(pOff, rowP, 0, count * w);
             dProbs.get(pOff, rowD, 0, count * w);
-            for (int c = 0; c < count; c++) {
-                int o = c * w;
-                float sum = FloatKernels.dot(rowD, rowP, o, w); // four running sums
-                for (int j = 0; j < w; j++) rowD[o + j] = rowP[o + j] * (rowD[o + j] - sum);
-            }
+            TransformerKernels.softmaxBackwardRows(rowP, rowD, count, w, w);
             dProbs.put(pOff, rowD, 0, count * w);
             Blas.gemm(false, false, count, dh, w, scale, dProbs, pOff, w, k, kOff, d, 0f, dq, qOff, d);  // dQ = dS K s
             Blas.gemm(true, false, w, dh, count, scale, dProbs, pOff, w, q, qOff, d, 0f, dk, kOff, d);   // dK = dS^T Q s
@@ -659,17 +616,11 @@ final class FastPolicyGradients {
             probs.get(pOff, rowP, 0, w * w);
             dProbs.get(pOff, rowD, 0, w * w);
             // a query outside the loss has dctx = 0, so its dP row is 0 already, as is its dS row
-            for (int c = 0; c < count; c++) softmaxBackwardRow(rowP, rowD, rowIdx[c] * w, w);
+            for (int c = 0; c < count; c++) TransformerKernels.softmaxBackwardRowSequential(rowP, rowD, rowIdx[c] * w, w);
             dProbs.put(pOff, rowD, 0, w * w);
             Blas.gemm(false, false, w, dh, w, scale, dProbs, pOff, w, k, off, d, 0f, dq, off, d);  // dQ = dS K s
             Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
         }
-    }
-
-    private static void softmaxBackwardRow(float[] p, float[] dp, int o, int w) {
-        float s = 0;
-        for (int j = 0; j < w; j++) s += dp[o + j] * p[o + j];
-        for (int j = 0; j < w; j++) dp[o + j] = p[o + j] * (dp[o + j] - s);
     }
 
     private static void sum(float[] a, float[] b, float[] out, int len) {
@@ -682,22 +633,6 @@ final class FastPolicyGradients {
 
     private static void addRowBias(float[] x, float[] b, int n, int cols) {
         for (int i = 0; i < n; i++) for (int j = 0; j < cols; j++) x[i * cols + j] += b[j];
-    }
-
-    private static void negScale(float[] x, float[] out, float factor, int len) {
-        for (int i = 0; i < len; i++) out[i] = factor * x[i];
-    }
-
-    /** sig = 1 / (1 + e) from e = exp(-1.702 u), and gel = u * sig. */
-    private static void gelu(float[] u, float[] sig, float[] gel, int len) {
-        for (int i = 0; i < len; i++) {
-            sig[i] = 1f / (1f + sig[i]);
-            gel[i] = u[i] * sig[i];
-        }
-    }
-
-    private static void geluBackward(float[] du, float[] sig, float[] gel, float geluScale, int len) {
-        for (int i = 0; i < len; i++) du[i] *= sig[i] + geluScale * gel[i] * (1f - sig[i]);
     }
 
     private static void residualWithBias(float[] x1, float[] h, float[] b, float[] out, int n, int d) {
@@ -845,44 +780,14 @@ final class FastPolicyGradients {
     /** Row-wise LayerNorm of x [n, d] into out, keeping x-hat and 1/std. */
     private void layerNorm(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
         float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
-        for (int i = 0; i < n; i++) {
-            int o = i * d;
-            float mean = 0;
-            for (int j = 0; j < d; j++) mean += x[o + j];
-            mean /= d;
-            float var = 0;
-            for (int j = 0; j < d; j++) {
-                float c = x[o + j] - mean;
-                xhat[o + j] = c;
-                var += c * c;
-            }
-            float rs = (float) (1.0 / Math.sqrt(var / d + LN_EPS));
-            rstd[i] = rs;
-            for (int j = 0; j < d; j++) {
-                xhat[o + j] *= rs;
-                out[o + j] = xhat[o + j] * g[j] + b[j];
-            }
-        }
+        for (int i = 0; i < n; i++) rstd[i] = TransformerKernels.layerNormRowSequential(x, xhat, out, i * d, g, b, d);
     }
 
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = dy gain; adds the gain's and bias's gradients to grads. */
     private void layerNormBackward(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
         float[] g = weights.get(name + ".gain");
         float[] dGain = new float[d], dBias = new float[d];
-        for (int i = 0; i < n; i++) {
-            int o = i * d;
-            float m1 = 0, m2 = 0;
-            for (int j = 0; j < d; j++) {
-                float dxh = dy[o + j] * g[j];
-                dGain[j] += dy[o + j] * xhat[o + j];
-                dBias[j] += dy[o + j];
-                m1 += dxh;
-                m2 += dxh * xhat[o + j];
-            }
-            m1 /= d;
-            m2 /= d;
-            for (int j = 0; j < d; j++) dx[o + j] = rstd[i] * (dy[o + j] * g[j] - m1 - xhat[o + j] * m2);
-        }
+        for (int i = 0; i < n; i++) TransformerKernels.layerNormBackwardRowSequential(dy, xhat, rstd[i], dx, i * d, g, dGain, dBias, d);
         grads.put(name + ".gain", dGain);
         grads.put(name + ".bias", dBias);
     }

@@ -1,7 +1,7 @@
 package dev.unmask.rollout;
 
 import dev.unmask.nn.Blas;
-import dev.unmask.nn.FloatKernels;
+import dev.unmask.kernels.FloatKernels;
 import dev.unmask.nn.OffHeapFloats;
 import dev.unmask.nn.TransformerBlocks;
 import dev.unmask.policy.PolicyConfig;

@@ -1,4 +1,4 @@
-package dev.unmask.nn;
+package dev.unmask.kernels;
 
 /**
  * Element-wise float kernels on heap rows, written so HotSpot's C2 vectorizes them: every array

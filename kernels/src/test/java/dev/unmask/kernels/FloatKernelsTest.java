@@ -1,4 +1,4 @@
-package dev.unmask.nn;
+package dev.unmask.kernels;
 
 import org.junit.jupiter.api.Test;
 
