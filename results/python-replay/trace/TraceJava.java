@@ -2,11 +2,12 @@ import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.env.mdp.*;
 import dev.unmask.env.task.*;
 import dev.unmask.policy.*;
+import dev.unmask.policy.graph.PolicyNet;
 import java.nio.file.*;
 import java.util.*;
 public class TraceJava { public static void main(String[] a) throws Exception {
   var dllm = Denoisers.load(Path.of("models/dllm-t7"));
-  var net = PolicyCheckpoint.load(Path.of("results/frontier/attempt-ducci-t7-knob/policy"));
+  var net = PolicyNet.load(Path.of("results/frontier/attempt-ducci-t7-knob/policy"));
   var pol = new LearnedPolicy(net, 1.0, false, "p").withKnob(0.0);
   var ex = Tasks.byName("ducci").dataset(Split.TEST, 1, 1000).subList(384, 448);
   UnmaskPolicy tracing = new UnmaskPolicy() {

@@ -1,5 +1,14 @@
 package dev.unmask.cli;
 
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.export.SafetensorsExporter;
+import dev.unmask.policy.export.DecodingContract;
+import dev.unmask.policy.PolicyWindow;
+import dev.unmask.policy.onnx.OnnxPolicyModel;
+import dev.unmask.policy.graph.PolicyNet;
+import dev.unmask.policy.onnx.OnnxExporter;
 import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.io.OutputDirs;
 import dev.unmask.env.UnmaskException;
@@ -8,24 +17,16 @@ import dev.unmask.dllm.onnx.DllmOnnxExporter;
 import dev.unmask.dllm.onnx.Denoisers;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
 import dev.unmask.env.denoiser.Vocabulary;
-import dev.unmask.policy.export.DecodingContract;
 import dev.unmask.runs.ExportTestVectors;
 import dev.unmask.runs.Paths;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.io.AtomicFiles;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.policy.PolicyFeatures;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
-import dev.unmask.policy.PolicyCheckpoint;
-import dev.unmask.policy.PolicyNet;
-import dev.unmask.policy.PolicyProvenance;
-import dev.unmask.policy.export.OnnxExporter;
-import dev.unmask.policy.export.OnnxPolicyModel;
-import dev.unmask.policy.export.SafetensorsExporter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -106,7 +107,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     private void exportPolicyOnnx(Map<String, Object> report) {
-        PolicyNet net = PolicyCheckpoint.load(policy);
+        PolicyNet net = PolicyNet.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
         DecodingContract contract = contract(net, provenance, report);
         Path file = OnnxExporter.write(net, out, maxPositions, provenance.orElse(null), contract);
@@ -131,7 +132,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     private void exportPolicySafetensors(Map<String, Object> report) {
-        PolicyNet net = PolicyCheckpoint.load(policy);
+        PolicyNet net = PolicyNet.load(policy);
         Optional<PolicyProvenance> provenance = PolicyCheckpoint.provenance(policy);
         DecodingContract contract = contract(net, provenance, report);
         SafetensorsExporter.write(net, out, provenance.orElse(null), contract);
@@ -256,7 +257,7 @@ final class ExportCommand implements Callable<Integer> {
                 if (e[b][j]) for (int k = 0; k < f; k++) feats[(b * width + j) * f + k] = (float) r.nextDouble();
             }
         }
-        float[][] logits = net.logits(new PolicyNet.Window(feats, bias, e, new int[rows], rows, width));
+        float[][] logits = net.logits(new PolicyWindow(feats, bias, e, new int[rows], rows, width));
         float[][] pl = onnx.probabilitiesAndLogits(feats, elig, rows, width);
         double max = 0;
         for (int b = 0; b < rows; b++) {

@@ -1,5 +1,7 @@
 package dev.unmask.cli;
 
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.io.OutputDirs;
 import dev.unmask.runs.BufferFit;
@@ -15,8 +17,6 @@ import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.policy.LearnedPolicy;
-import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.rollout.PolicyTrainer;
 import dev.unmask.rollout.TrainConfig;
 import dev.unmask.runs.ConfigFiles;

@@ -1,5 +1,7 @@
 package dev.unmask.runs;
 
+import dev.unmask.policy.onnx.OnnxPolicyModel;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.mdp.Reward;
@@ -10,8 +12,6 @@ import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyInputs;
-import dev.unmask.policy.PolicyNet;
-import dev.unmask.policy.export.OnnxPolicyModel;
 
 import java.util.ArrayList;
 import java.util.Arrays;

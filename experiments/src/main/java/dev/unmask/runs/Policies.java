@@ -1,15 +1,15 @@
 package dev.unmask.runs;
 
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.heuristics.Heuristics;
 import dev.unmask.heuristics.PolicySpec;
 import dev.unmask.policy.LearnedPolicy;
-import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyFeatures;
-import dev.unmask.policy.PolicyNet;
-import dev.unmask.policy.PolicyProvenance;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +41,7 @@ public final class Policies {
         }
         if (path == null) throw new UnmaskException("learned policy spec needs path=CHECKPOINT, e.g. learned:path=runs/p1/policy");
         if (!mode.equals("greedy") && !mode.equals("sample")) throw new UnmaskException("learned policy mode must be greedy or sample, got '" + mode + "'");
-        PolicyNet net = PolicyCheckpoint.load(Path.of(path));
+        PolicyNet net = PolicyNet.load(Path.of(path));
         boolean readsKnob = net.config().parsedFeatures().contains(PolicyFeatures.KNOB);
         if (readsKnob && Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " is conditioned on a knob: give it one, e.g. learned:path=" + path + ",knob=1.0");
         if (!readsKnob && !Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " reads no knob (its features: " + net.config().features() + "); drop knob=");

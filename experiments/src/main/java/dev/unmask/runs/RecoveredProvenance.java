@@ -1,10 +1,10 @@
 package dev.unmask.runs;
 
+import dev.unmask.policy.PolicyCheckpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
-import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyProvenance;
 import dev.unmask.rollout.TrainConfig;
 

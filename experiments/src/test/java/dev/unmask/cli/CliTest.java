@@ -1,5 +1,8 @@
 package dev.unmask.cli;
 
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.io.AtomicFiles;
@@ -11,9 +14,6 @@ import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
 import dev.unmask.heuristics.Heuristics;
-import dev.unmask.policy.PolicyCheckpoint;
-import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
 import dev.unmask.runs.PolicyGrid;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.BuiltinDllm;

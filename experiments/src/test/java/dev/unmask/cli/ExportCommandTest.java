@@ -1,5 +1,12 @@
 package dev.unmask.cli;
 
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.export.SafetensorsExporter;
+import dev.unmask.policy.onnx.PolicySampler;
+import dev.unmask.policy.onnx.OnnxPolicyModel;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.runs.RecoveredProvenance;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.onnx.OnnxDenoiser;
@@ -8,14 +15,7 @@ import dev.unmask.env.io.Json;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmCheckpoint;
 import dev.unmask.dllm.DllmConfig;
-import dev.unmask.policy.PolicyCheckpoint;
-import dev.unmask.policy.PolicyConfig;
 import dev.unmask.env.io.Safetensors;
-import dev.unmask.policy.PolicyNet;
-import dev.unmask.policy.PolicyProvenance;
-import dev.unmask.policy.export.OnnxPolicyModel;
-import dev.unmask.policy.export.PolicySampler;
-import dev.unmask.policy.export.SafetensorsExporter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

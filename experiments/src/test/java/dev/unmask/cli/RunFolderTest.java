@@ -1,14 +1,14 @@
 package dev.unmask.cli;
 
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.graph.PolicyNet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.dllm.DllmCheckpoint;
-import dev.unmask.policy.PolicyCheckpoint;
-import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
-import dev.unmask.policy.PolicyProvenance;
 import dev.unmask.runs.RunFolderCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,11 +1,11 @@
 package dev.unmask.runs;
 
 import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -16,7 +16,7 @@ import java.util.Map;
  * are counted as fallbacks all the same.
  */
 public final class LearnedPolicy implements UnmaskPolicy {
-    private final PolicyNet net;
+    private final PolicyModel net;
     private final double temperature;
     private final boolean sample;
     private final String label;
@@ -34,10 +34,10 @@ public final class LearnedPolicy implements UnmaskPolicy {
     }
 
     /** All rows of one step, with the window the network saw and, when asked, its value estimates. */
-    public record StepDecisions(PolicyNet.Window window, Decision[] decisions, float[] values) {
+    public record StepDecisions(PolicyWindow window, Decision[] decisions, float[] values) {
     }
 
-    public LearnedPolicy(PolicyNet net, double temperature, boolean sample, String label) {
+    public LearnedPolicy(PolicyModel net, double temperature, boolean sample, String label) {
         if (!(temperature > 0) || !Double.isFinite(temperature)) throw new UnmaskException("policy temperature must be > 0, got " + temperature);
         this.net = net;
         this.temperature = temperature;
@@ -45,7 +45,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
         this.label = label;
     }
 
-    public PolicyNet net() {
+    public PolicyModel net() {
         return net;
     }
 
@@ -112,8 +112,8 @@ public final class LearnedPolicy implements UnmaskPolicy {
             knobs = new float[obs.rows()];
             for (int r = 0; r < knobs.length; r++) knobs[r] = knobByEpisode != null ? knobByEpisode[obs.episodeIds()[r]] : (float) knob;
         }
-        PolicyNet.Window win = net.window(obs, knobs);
-        PolicyNet.Output fwd = net.forward(win, withValues);
+        PolicyWindow win = net.window(obs, knobs);
+        PolicyModel.Output fwd = net.forward(win, withValues);
         float[][] logits = fwd.logits();
         Decision[] out = new Decision[win.rows()];
         for (int r = 0; r < win.rows(); r++) {

@@ -35,21 +35,21 @@ public final class PolicyCheckpoint {
     private PolicyCheckpoint() {
     }
 
-    public static void save(Path dir, PolicyNet net) {
+    public static void save(Path dir, PolicyModel net) {
         save(dir, net, null);
     }
 
     /** @param provenance where the policy came from, or null when unknown (the config file then has no provenance object) */
-    public static void save(Path dir, PolicyNet net, PolicyProvenance provenance) {
+    public static void save(Path dir, PolicyModel net, PolicyProvenance provenance) {
         CheckpointFiles.write(dir, files(net, provenance));
     }
 
     /** The checkpoint's files, for callers that store more beside them under one checksum list. */
-    public static Map<String, byte[]> files(PolicyNet net) {
+    public static Map<String, byte[]> files(PolicyModel net) {
         return files(net, null);
     }
 
-    public static Map<String, byte[]> files(PolicyNet net, PolicyProvenance provenance) {
+    public static Map<String, byte[]> files(PolicyModel net, PolicyProvenance provenance) {
         Object config = net.config();
         if (provenance != null) {
             ObjectNode node = Json.MAPPER.valueToTree(net.config());
@@ -62,14 +62,17 @@ public final class PolicyCheckpoint {
         return files;
     }
 
-    public static PolicyNet load(Path dir) {
+    /** A checkpoint's configuration and weights, checksum-verified, for a {@link PolicyModel} to load. */
+    public record Stored(PolicyConfig config, Map<String, Safetensors.Tensor> weights, String source) {
+    }
+
+    public static Stored read(Path dir) {
         PathKinds.requireFolder(CheckpointFiles.locate(dir), "policy", "a policy checkpoint folder (as train writes into RUN/policy)");
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, CONFIG, WEIGHTS);
         ObjectNode configTree = configTree(dir, files.get(CONFIG));
         configTree.remove(PROVENANCE);
-        PolicyNet net = new PolicyNet(read(dir, configTree, PolicyConfig.class));
-        net.loadWeights(Safetensors.decode(files.get(WEIGHTS), dir.resolve(WEIGHTS).toString()), "policy checkpoint " + dir);
-        return net;
+        PolicyConfig config = read(dir, configTree, PolicyConfig.class);
+        return new Stored(config, Safetensors.decode(files.get(WEIGHTS), dir.resolve(WEIGHTS).toString()), "policy checkpoint " + dir);
     }
 
     /**

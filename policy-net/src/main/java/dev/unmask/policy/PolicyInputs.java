@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The policy's inputs for one step, laid out per window without ND4J: the one place that decides
- * them, for the SameDiff network ({@link PolicyNet#window}) and the exported model
+ * them, for the networks ({@link PolicyWindow#of}) and the exported model
  * ({@code OnnxPolicy}) alike.
  * <ul>
  *   <li>A block-window policy reads the active block (width B, index = position inside the block);

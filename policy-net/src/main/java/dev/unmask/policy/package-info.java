@@ -1,6 +1,6 @@
 /**
- * The learned unmasking policy: its per-position features, the one-layer transformer network (SameDiff)
- * and its config, the Bernoulli decision rule with its fallback, the policy behind {@code UnmaskPolicy},
- * and its checkpoint folder with the provenance of a trained policy.
+ * The learned unmasking policy without native libraries: features and window, the network behind
+ * {@link dev.unmask.policy.PolicyModel} (plain Java: {@link dev.unmask.policy.JavaPolicyNet}; SameDiff:
+ * {@code policy-graph}), its config, the Bernoulli decision with its fallback, checkpoints and provenance.
  */
 package dev.unmask.policy;

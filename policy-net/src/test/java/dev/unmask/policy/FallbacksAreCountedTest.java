@@ -5,10 +5,13 @@ import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
+import dev.unmask.env.io.Safetensors;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
 import org.junit.jupiter.api.Test;
+
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -54,10 +57,15 @@ class FallbacksAreCountedTest {
         }
     }
 
+    private static PolicyModel withHeadBias(PolicyModel net, float bias) {
+        Map<String, Safetensors.Tensor> w = net.weights();
+        w.put("head.bias", new Safetensors.Tensor(new long[]{1}, new float[]{bias}));
+        return new JavaPolicyNet(net.config(), w, "test");
+    }
+
     @Test
     void aPolicyThatNeverChoosesFallsBackOnEveryStepAndTheRowSaysSo() {
-        PolicyNet net = new PolicyNet(PolicyConfig.defaults(3));
-        net.graph().getVariable("head.bias").getArr().assign(-40); // p ~ 4e-18: nothing is ever drawn
+        PolicyModel net = withHeadBias(JavaPolicyNet.initial(PolicyConfig.defaults(3)), -40); // p ~ 4e-18: nothing is ever drawn
         Task sort = Tasks.byName("sort");
         var prompts = sort.dataset(Split.TEST, 5, 6);
         for (boolean sample : new boolean[]{false, true}) {
@@ -69,7 +77,7 @@ class FallbacksAreCountedTest {
             }
         }
         // a policy that always chooses by itself has no fallback steps
-        net.graph().getVariable("head.bias").getArr().assign(40);
+        net = withHeadBias(net, 40);
         EvalRow all = Evaluator.evaluate(new ConstantDenoiser(), sort, 32, 8, new LearnedPolicy(net, 1.0, false, "t"),
                 prompts, Split.TEST, 4, 9, null).row();
         assertEquals(4.0, all.meanNfe(), 0, "a whole block per step");

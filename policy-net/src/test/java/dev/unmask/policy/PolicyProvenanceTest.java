@@ -1,5 +1,6 @@
 package dev.unmask.policy;
 
+
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
@@ -22,11 +23,11 @@ class PolicyProvenanceTest {
 
     @Test
     void provenanceRoundTripsThroughTheCheckpointUnderItsChecksums(@TempDir Path dir) throws Exception {
-        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence_logodds", "margin"), 32, 2, 64, 3));
+        PolicyModel net = JavaPolicyNet.initial(new PolicyConfig(List.of("confidence_logodds", "margin"), 32, 2, 64, 3));
         Path ck = dir.resolve("p");
         PolicyCheckpoint.save(ck, net, SAMPLE);
         assertEquals(Optional.of(SAMPLE), PolicyCheckpoint.provenance(ck));
-        assertEquals(net.config(), PolicyCheckpoint.load(ck).config());
+        assertEquals(net.config(), JavaPolicyNet.load(ck).config());
         Map<?, ?> config = Json.read(ck.resolve(PolicyCheckpoint.CONFIG), Map.class);
         Map<?, ?> stored = (Map<?, ?>) config.get("provenance");
         assertEquals("ab".repeat(32), stored.get("dllm_sha256"));
@@ -38,17 +39,17 @@ class PolicyProvenanceTest {
         Files.writeString(file, Files.readString(file).replace("\"sudoku\"", "\"arith\""));
         UnmaskException e = assertThrows(UnmaskException.class, () -> PolicyCheckpoint.provenance(ck));
         assertTrue(e.getMessage().contains("fails its SHA-256 check"), e.getMessage());
-        assertThrows(UnmaskException.class, () -> PolicyCheckpoint.load(ck));
+        assertThrows(UnmaskException.class, () -> JavaPolicyNet.load(ck));
     }
 
     @Test
     void aCheckpointWithoutProvenanceLoadsAndIsWrittenAsBefore(@TempDir Path dir) throws Exception {
-        PolicyNet net = new PolicyNet(PolicyConfig.defaults(2));
+        PolicyModel net = JavaPolicyNet.initial(PolicyConfig.defaults(2));
         PolicyCheckpoint.save(dir.resolve("p"), net);
         assertEquals(Optional.empty(), PolicyCheckpoint.provenance(dir.resolve("p")));
         // the format of checkpoints saved before provenance existed: the config fields alone
         assertEquals(Json.write(net.config()) + "\n", Files.readString(dir.resolve("p").resolve(PolicyCheckpoint.CONFIG), StandardCharsets.UTF_8));
-        assertEquals(net.config(), PolicyCheckpoint.load(dir.resolve("p")).config());
+        assertEquals(net.config(), JavaPolicyNet.load(dir.resolve("p")).config());
     }
 
     static final PolicyProvenance KNOB = new PolicyProvenance("ab".repeat(32), "models/dllm-t4", "lag48", 128, 128,
@@ -58,7 +59,7 @@ class PolicyProvenanceTest {
     @Test
     void aKnobPolicysRangeAndRewardAsTrainedRoundTripThroughTheCheckpoint(@TempDir Path dir) {
         Path ck = dir.resolve("p");
-        PolicyCheckpoint.save(ck, new PolicyNet(new PolicyConfig(List.of("confidence_logodds", "knob"), 32, 2, 64, 3)), KNOB);
+        PolicyCheckpoint.save(ck, JavaPolicyNet.initial(new PolicyConfig(List.of("confidence_logodds", "knob"), 32, 2, 64, 3)), KNOB);
         PolicyProvenance back = PolicyCheckpoint.provenance(ck).orElseThrow();
         assertEquals(KNOB, back);
         assertEquals(List.of(0.0, 12.0), back.knobRange());
@@ -77,7 +78,7 @@ class PolicyProvenanceTest {
     void aKnobPolicySavedBeforeTheRangeWasRecordedTakesItFromItsRunsConfig(@TempDir Path dir) throws Exception {
         PolicyProvenance old = new PolicyProvenance("ab".repeat(32), "models/dllm-t4", "lag48", 128, 128,
                 "correct * ((L - min(nfe, L) + 1) / L) ^ 1.0", List.of("confidence_logodds", "knob"), "grpo", 1, 40, null, null);
-        PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence_logodds", "knob"), 32, 2, 64, 3));
+        PolicyModel net = JavaPolicyNet.initial(new PolicyConfig(List.of("confidence_logodds", "knob"), 32, 2, 64, 3));
         Path run = dir.resolve("run"), ck = run.resolve("policy");
         PolicyCheckpoint.save(ck, net, old);
         Files.writeString(run.resolve("config.json"), "{\"features\": [\"confidence_logodds\", \"knob\"], \"knobRange\": [0.0, 12.0], \"rewardAlpha\": 1.0}");
@@ -107,8 +108,8 @@ class PolicyProvenanceTest {
     @Test
     void aProvenanceFileFillsInACheckpointSavedWithoutOneAndCannotPassForAnothers(@TempDir Path dir) throws Exception {
         Path ck = dir.resolve("p"), other = dir.resolve("q");
-        PolicyCheckpoint.save(ck, new PolicyNet(PolicyConfig.defaults(2)));
-        PolicyCheckpoint.save(other, new PolicyNet(PolicyConfig.defaults(3)));
+        PolicyCheckpoint.save(ck, JavaPolicyNet.initial(PolicyConfig.defaults(2)));
+        PolicyCheckpoint.save(other, JavaPolicyNet.initial(PolicyConfig.defaults(3)));
         String config = Files.readString(ck.resolve(PolicyCheckpoint.CONFIG)), checksums = Files.readString(ck.resolve("checksums.json"));
         PolicyCheckpoint.writeProvenanceFile(ck, SAMPLE);
         assertEquals(Optional.of(SAMPLE), PolicyCheckpoint.provenance(ck));
@@ -120,7 +121,7 @@ class PolicyProvenanceTest {
         assertTrue(e.getMessage().contains("belongs to another policy"), e.getMessage());
         // a checkpoint that records its provenance itself takes no second one
         Path recorded = dir.resolve("r");
-        PolicyCheckpoint.save(recorded, new PolicyNet(PolicyConfig.defaults(2)), SAMPLE);
+        PolicyCheckpoint.save(recorded, JavaPolicyNet.initial(PolicyConfig.defaults(2)), SAMPLE);
         assertThrows(UnmaskException.class, () -> PolicyCheckpoint.writeProvenanceFile(recorded, SAMPLE));
     }
 
@@ -145,7 +146,7 @@ class PolicyProvenanceTest {
         assertFalse(runs.isEmpty());
         for (Path run : runs) {
             Path ck = run.resolve("policy");
-            assertNotNull(PolicyCheckpoint.load(ck), ck.toString());
+            assertNotNull(JavaPolicyNet.load(ck), ck.toString());
             PolicyProvenance p = PolicyCheckpoint.provenance(ck).orElseThrow(() -> new AssertionError(ck + " exports with no provenance"));
             assertTrue(p.recoveredFrom().startsWith("filled in after training from the run folder " + run.getFileName()), p.recoveredFrom());
             assertEquals(List.of(), p.unrecovered(), ck.toString());

@@ -1,6 +1,11 @@
 package dev.unmask.rollout;
 
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.BernoulliDecision;
+import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.PolicyWindow;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
 import dev.unmask.env.io.CheckpointFiles;
@@ -14,10 +19,6 @@ import dev.unmask.env.task.Example;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.policy.BernoulliDecision;
-import dev.unmask.policy.LearnedPolicy;
-import dev.unmask.policy.PolicyCheckpoint;
-import dev.unmask.policy.PolicyNet;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -274,7 +275,7 @@ public final class PolicyTrainer {
         return Math.max(1, n);
     }
 
-    private PolicyNet.Window window(List<Trajectory> batch, List<int[]> mb) {
+    private PolicyWindow window(List<Trajectory> batch, List<int[]> mb) {
         int m = mb.size();
         StepSample first = batch.get(mb.get(0)[0]).steps.get(mb.get(0)[1]);
         int w = first.eligible().length, f = first.features().length / w;
@@ -286,12 +287,12 @@ public final class PolicyTrainer {
             System.arraycopy(s.keyBias(), 0, bias, i * w, w);
             eligible[i] = s.eligible();
         }
-        return new PolicyNet.Window(feats, bias, eligible, new int[m], m, w);
+        return new PolicyWindow(feats, bias, eligible, new int[m], m, w);
     }
 
     /** One minibatch's inputs and recorded samples as flat arrays, in the layout of the graph's placeholders. */
     FastPolicyGradients.Minibatch minibatch(List<Trajectory> batch, List<int[]> mb) {
-        PolicyNet.Window win = window(batch, mb);
+        PolicyWindow win = window(batch, mb);
         int m = win.rows(), w = win.width();
         float[] actions = new float[m * w], elig = new float[m * w];
         float[] oldLogp = new float[m], adv = new float[m], ret = new float[m], ref = new float[m];
@@ -320,7 +321,7 @@ public final class PolicyTrainer {
 
     private Map<String, INDArray> placeholders(FastPolicyGradients.Minibatch mb) {
         int m = mb.rows(), w = mb.width();
-        Map<String, INDArray> ph = net.placeholders(new PolicyNet.Window(mb.features(), mb.keyBias(), null, new int[m], m, w));
+        Map<String, INDArray> ph = net.placeholders(new PolicyWindow(mb.features(), mb.keyBias(), null, new int[m], m, w));
         ph.put(PolicyLoss.ACTIONS, Nd4j.create(mb.actions(), new long[]{m, w}, 'c'));
         ph.put(PolicyLoss.ELIGIBLE, Nd4j.create(mb.eligible(), new long[]{m, w}, 'c'));
         ph.put(PolicyLoss.OLD_LOGP, Nd4j.createFromArray(mb.oldLogProb()));
@@ -347,7 +348,7 @@ public final class PolicyTrainer {
         List<String> required = new ArrayList<>(List.of("adam.safetensors", "state.json"));
         if (reference != null) required.add(REFERENCE_FILE);
         Map<String, byte[]> files = CheckpointFiles.readVerified(dir, required.toArray(new String[0]));
-        PolicyNet saved = PolicyCheckpoint.load(dir);
+        PolicyNet saved = PolicyNet.load(dir);
         if (!saved.config().equals(net.config())) throw new UnmaskException("trainer state " + dir + " was made with another policy config");
         net.loadWeights(saved.weights(), "trainer state " + dir);
         adam.restore(Safetensors.decode(files.get("adam.safetensors"), dir + "/adam.safetensors"));

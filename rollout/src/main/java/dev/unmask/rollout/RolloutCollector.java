@@ -1,10 +1,10 @@
 package dev.unmask.rollout;
 
+import dev.unmask.policy.PolicyWindow;
 import dev.unmask.env.mdp.StepObservation;
 import dev.unmask.env.mdp.UnmaskingEnv;
 import dev.unmask.env.task.Example;
 import dev.unmask.policy.LearnedPolicy;
-import dev.unmask.policy.PolicyNet;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +30,7 @@ public final class RolloutCollector {
         while (!env.done()) {
             StepObservation obs = env.observe();
             LearnedPolicy.StepDecisions sd = policy.decideAll(obs, withValues);
-            PolicyNet.Window win = sd.window();
+            PolicyWindow win = sd.window();
             int w = win.width(), f = win.features().length / (win.rows() * w);
             boolean[][] actions = new boolean[obs.rows()][];
             for (int r = 0; r < obs.rows(); r++) {

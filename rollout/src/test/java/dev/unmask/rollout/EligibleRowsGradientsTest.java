@@ -1,6 +1,6 @@
 package dev.unmask.rollout;
 
-import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyWindow;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -111,7 +111,7 @@ class EligibleRowsGradientsTest {
         // the ratios and the KL to the reference stay near where training has them
         boolean[][] e = new boolean[rows][width];
         for (int i = 0; i < rows * width; i++) e[i / width][i % width] = elig[i] == 1f;
-        float[][] logits = trainer.net().logits(new PolicyNet.Window(feats, keyBias, e, new int[rows], rows, width));
+        float[][] logits = trainer.net().logits(new PolicyWindow(feats, keyBias, e, new int[rows], rows, width));
         float[] oldLogp = new float[rows], adv = new float[rows], ret = new float[rows], ref = new float[rows], w = new float[rows];
         for (int r = 0; r < rows; r++) {
             double logp = 0;

@@ -1,6 +1,6 @@
 package dev.unmask.rollout;
 
-import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyWindow;
 import dev.unmask.env.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -77,7 +77,7 @@ class FastPolicyGradientsTest {
         // log pi under the current weights, so the recorded ones can sit on either side of the clip range
         var probe = new FastPolicyGradients.Minibatch(rows, width, feats, keyBias, actions, elig, zeros, adv, ppo ? ret : null, kl ? zeros : null, weighted ? weightsPerStep : null);
         double[] logp = new double[rows];
-        float[][] logits = graph.net().logits(new PolicyNet.Window(feats, keyBias, eligibility(elig, rows, width), new int[rows], rows, width));
+        float[][] logits = graph.net().logits(new PolicyWindow(feats, keyBias, eligibility(elig, rows, width), new int[rows], rows, width));
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < width; j++) {
                 if (elig[r * width + j] == 0f) continue;

@@ -1,8 +1,8 @@
 package dev.unmask.rollout;
 
+import dev.unmask.policy.BernoulliDecision;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.policy.BernoulliDecision;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;

@@ -1,7 +1,10 @@
 package dev.unmask.rollout;
 
-import dev.unmask.env.UnmaskException;
+import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.graph.PolicyNet;
+import dev.unmask.policy.PolicyWindow;
+import dev.unmask.env.UnmaskException;
 import dev.unmask.env.eval.EvalRow;
 import dev.unmask.env.eval.Evaluator;
 import dev.unmask.env.mdp.Reward;
@@ -12,9 +15,6 @@ import dev.unmask.env.task.Example;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
-import dev.unmask.policy.LearnedPolicy;
-import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,7 +68,7 @@ class PolicyTrainerTest {
             conf[j] = (j % 10) / 10f;
             eligible[0][j] = true;
         }
-        PolicyNet.Window window = new PolicyNet.Window(conf, bias, eligible, new int[1], 1, L);
+        PolicyWindow window = new PolicyWindow(conf, bias, eligible, new int[1], 1, L);
         float[][] half = new PolicyTrainer(initProb(0.5), dllm()).net().logits(window);
         float[][] low = new PolicyTrainer(initProb(0.05), dllm()).net().logits(window);
         double shift = Math.log(0.05 / 0.95); // same seed, same weights: only the output bias differs
@@ -93,7 +93,7 @@ class PolicyTrainerTest {
                 features[j] = PolicyFeatures.logOdds(conf[j]);
                 eligible[0][j] = true;
             }
-            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
+            float[][] logits = net.logits(new PolicyWindow(features, bias, eligible, new int[1], 1, L));
             for (int j = 0; j < L; j++) {
                 if (conf[j] > 0.8 && conf[j] < 0.97) continue; // the soft edge around tau
                 total++;
@@ -139,7 +139,7 @@ class PolicyTrainerTest {
                 if (knobs != null) features[width * j + 2] = knob;
                 eligible[0][j] = true;
             }
-            float[][] logits = net.logits(new PolicyNet.Window(features, bias, eligible, new int[1], 1, L));
+            float[][] logits = net.logits(new PolicyWindow(features, bias, eligible, new int[1], 1, L));
             for (int j = 0; j < L; j++) {
                 double b = bar.at(maskedBefore[j], knob);
                 if (Math.abs(logOdds[j] - b) < 1.5) continue; // the soft edge around the bar
@@ -204,7 +204,7 @@ class PolicyTrainerTest {
             assertEquals(t.result.nfe(), t.steps.size());
             for (StepSample s : t.steps) {
                 int w = s.eligible().length;
-                float[][] logits = trainer.net().logits(new PolicyNet.Window(s.features(), s.keyBias(), new boolean[][]{s.eligible()}, new int[1], 1, w));
+                float[][] logits = trainer.net().logits(new PolicyWindow(s.features(), s.keyBias(), new boolean[][]{s.eligible()}, new int[1], 1, w));
                 double lp = 0;
                 for (int j = 0; j < w; j++) {
                     if (!s.eligible()[j]) continue;
@@ -334,7 +334,7 @@ class PolicyTrainerTest {
             for (int k = 0; k < t.steps.size(); k++) {
                 all.add(new int[]{i, k});
                 StepSample s = t.steps.get(k);
-                PolicyNet.Window w = new PolicyNet.Window(s.features(), s.keyBias(), new boolean[][]{s.eligible()}, new int[1], 1, L);
+                PolicyWindow w = new PolicyWindow(s.features(), s.keyBias(), new boolean[][]{s.eligible()}, new int[1], 1, L);
                 double logp = 0, ref = 0;
                 float[] z = trainer.net().logits(w)[0], z0 = initial.logits(w)[0];
                 for (int j = 0; j < L; j++) {

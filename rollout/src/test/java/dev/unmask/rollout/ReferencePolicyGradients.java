@@ -1,11 +1,11 @@
 package dev.unmask.rollout;
 
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyWindow;
 import dev.unmask.nn.Blas;
 import dev.unmask.kernels.FloatKernels;
 import dev.unmask.nn.OffHeapFloats;
 import dev.unmask.nn.TransformerBlocks;
-import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -419,7 +419,7 @@ final class ReferencePolicyGradients {
     }
 
     private void ensureCapacity(int n, int probSize, int width) {
-        if (pe == null || pe.length != width * d) pe = PolicyNet.sinusoid(width, d);
+        if (pe == null || pe.length != width * d) pe = PolicyWindow.sinusoid(width, d);
         if (rowP == null || rowP.length < width * width) {
             rowP = new float[Math.max(width * width, d)];
             rowD = new float[Math.max(width * width, d)];

@@ -1,7 +1,7 @@
 package dev.unmask.rollout;
 
-import dev.unmask.env.io.Json;
 import dev.unmask.policy.PolicyConfig;
+import dev.unmask.env.io.Json;
 import dev.unmask.env.UnmaskException;
 import org.junit.jupiter.api.Test;
 

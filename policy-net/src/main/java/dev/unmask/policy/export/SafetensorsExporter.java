@@ -3,10 +3,10 @@ package dev.unmask.policy.export;
 import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
-import dev.unmask.nn.TransformerBlocks;
+import dev.unmask.kernels.TransformerKernels;
 import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyFeatures;
-import dev.unmask.policy.PolicyNet;
+import dev.unmask.policy.PolicyModel;
 import dev.unmask.policy.PolicyProvenance;
 
 import java.nio.charset.StandardCharsets;
@@ -71,9 +71,9 @@ public final class SafetensorsExporter {
         s.put("head_dim", d / c.heads());
         s.put("ff_dim", c.ffDim());
         s.put("layers", 1);
-        s.put("layer_norm_epsilon", TransformerBlocks.LN_EPS);
+        s.put("layer_norm_epsilon", TransformerKernels.LN_EPS);
         s.put("layer_norm", "y = (x - mean(x)) / sqrt(var(x) + epsilon) * gain + bias over the last axis; var is the biased (population) variance");
-        s.put("activation", "gelu_sigmoid: gelu(x) = x * sigmoid(" + TransformerBlocks.GELU_SIGMOID_SCALE + " * x), sigmoid(z) = 1 / (1 + exp(-z)) (not the erf form)");
+        s.put("activation", "gelu_sigmoid: gelu(x) = x * sigmoid(" + TransformerKernels.GELU_SIGMOID_SCALE + " * x), sigmoid(z) = 1 / (1 + exp(-z)) (not the erf form)");
         s.put("linear", "y = x @ W + b with W stored [in, out] row-major, b [out]");
         s.put("position_encoding", "pe[j, 2i] = sin(j * 10000^(-2i/d_model)), pe[j, 2i+1] = cos(j * 10000^(-2i/d_model)), j = 0-based index inside the active block window, i = 0..d_model/2-1");
         s.put("attention_key_bias", "0 for eligible keys, -1e9 for the others, added to the scaled scores before the softmax");
@@ -118,17 +118,17 @@ public final class SafetensorsExporter {
     }
 
     /** Writes policy.safetensors, policy-spec.json and checksums.json (last) into {@code dir}, each file atomically. */
-    public static void write(PolicyNet net, Path dir) {
+    public static void write(PolicyModel net, Path dir) {
         write(net, dir, null);
     }
 
-    /** As {@link #write(PolicyNet, Path)}, with the policy's provenance in the safetensors __metadata__ (null for none). */
-    public static void write(PolicyNet net, Path dir, PolicyProvenance provenance) {
+    /** As {@link #write(PolicyModel, Path)}, with the policy's provenance in the safetensors __metadata__ (null for none). */
+    public static void write(PolicyModel net, Path dir, PolicyProvenance provenance) {
         write(net, dir, provenance, DecodingContract.of(net.config(), provenance, null));
     }
 
     /** As above, with the decoding contract in the header's __metadata__ (no prefix) and in the spec. */
-    public static void write(PolicyNet net, Path dir, PolicyProvenance provenance, DecodingContract contract) {
+    public static void write(PolicyModel net, Path dir, PolicyProvenance provenance, DecodingContract contract) {
         Map<String, Safetensors.Tensor> w = inferenceWeights(net.weights());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);

@@ -1,6 +1,7 @@
 /**
- * A trained policy outside the project: ONNX and safetensors exports (with the policy's provenance), and
- * running an ONNX export through ONNX Runtime without ND4J, behind {@code UnmaskPolicy}
- * ({@code OnnxPolicy}) or as the once-per-step call of an inference engine ({@code PolicySampler}).
+ * A trained policy outside the project, without a native library: the safetensors export with its
+ * policy-spec.json and the decoding contract (dLLM ids, features, knob range, trained lengths) that
+ * every export carries. The ONNX export and its ONNX Runtime path are in {@code policy-graph}'s
+ * {@code dev.unmask.policy.onnx}.
  */
 package dev.unmask.policy.export;

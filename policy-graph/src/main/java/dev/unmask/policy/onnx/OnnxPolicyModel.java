@@ -1,5 +1,6 @@
-package dev.unmask.policy.export;
+package dev.unmask.policy.onnx;
 
+import dev.unmask.policy.export.DecodingContract;
 import dev.unmask.env.io.Json;
 import dev.unmask.policy.PolicyConfig;
 import ai.onnxruntime.*;

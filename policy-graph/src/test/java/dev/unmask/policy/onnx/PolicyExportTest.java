@@ -1,7 +1,14 @@
-package dev.unmask.policy.export;
+package dev.unmask.policy.onnx;
 
-import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.BernoulliDecision;
 import dev.unmask.policy.PolicyInputs;
+import dev.unmask.policy.PolicyProvenance;
+import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.export.SafetensorsExporter;
+import dev.unmask.policy.export.DecodingContract;
+import dev.unmask.policy.PolicyWindow;
+import dev.unmask.policy.graph.PolicyNet;
 
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
@@ -17,11 +24,7 @@ import dev.unmask.env.mdp.*;
 import dev.unmask.dllm.BuiltinDllm;
 import dev.unmask.dllm.DllmConfig;
 import dev.unmask.env.task.*;
-import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
-import dev.unmask.policy.PolicyProvenance;
-import dev.unmask.policy.BernoulliDecision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +74,7 @@ class PolicyExportTest {
     }
 
     /** A random window in PolicyNet's layout: rows x width, random eligibility (at least one per row), random features. */
-    static PolicyNet.Window randomWindow(int rows, int width, int f, SplittableRandom r) {
+    static PolicyWindow randomWindow(int rows, int width, int f, SplittableRandom r) {
         float[] feats = new float[rows * width * f], bias = new float[rows * width];
         boolean[][] elig = new boolean[rows][width];
         for (int b = 0; b < rows; b++) {
@@ -86,17 +89,17 @@ class PolicyExportTest {
                 for (int k = 0; k < f; k++) feats[(b * width + j) * f + k] = (float) r.nextDouble();
             }
         }
-        return new PolicyNet.Window(feats, bias, elig, new int[rows], rows, width);
+        return new PolicyWindow(feats, bias, elig, new int[rows], rows, width);
     }
 
-    static float[] eligibleOf(PolicyNet.Window w) {
+    static float[] eligibleOf(PolicyWindow w) {
         float[] e = new float[w.rows() * w.width()];
         for (int b = 0; b < w.rows(); b++) for (int j = 0; j < w.width(); j++) e[b * w.width() + j] = w.eligible()[b][j] ? 1 : 0;
         return e;
     }
 
     /** max |p_samediff - p_onnx| over every position (ineligible: ONNX must give exactly 0). */
-    static double maxProbDiff(PolicyNet net, OnnxPolicyModel onnx, PolicyNet.Window w) {
+    static double maxProbDiff(PolicyNet net, OnnxPolicyModel onnx, PolicyWindow w) {
         float[][] logits = net.logits(w);
         float[][] pl = onnx.probabilitiesAndLogits(w.features(), eligibleOf(w), w.rows(), w.width());
         double max = 0;
@@ -129,7 +132,7 @@ class PolicyExportTest {
                 SplittableRandom r = new SplittableRandom(5);
                 for (int width : new int[]{1, 3, 8, 16, 64, 256}) {
                     for (int rows : new int[]{1, 5}) {
-                        PolicyNet.Window w = randomWindow(rows, width, c.features().size(), r);
+                        PolicyWindow w = randomWindow(rows, width, c.features().size(), r);
                         worst = Math.max(worst, maxProbDiff(net, onnx, w));
                         for (float[] row : net.logits(w)) {
                             for (float l : row) {
@@ -204,7 +207,7 @@ class PolicyExportTest {
                         }
                         // the same inputs, laid out without ND4J, and the same probabilities on every real step
                         for (StepObservation o : ref.observations()) {
-                            PolicyNet.Window w = net.window(o);
+                            PolicyWindow w = net.window(o);
                             PolicyInputs in = PolicyInputs.of(model.features(), o, null, model.seesWholeBuffer());
                             assertArrayEquals(w.features(), in.features(), 0f);
                             assertArrayEquals(eligibleOf(w), in.eligible(), 0f);
@@ -278,7 +281,7 @@ class PolicyExportTest {
             SplittableRandom r = new SplittableRandom(3);
             for (int t = 0; t < 30; t++) {
                 int width = 1 + r.nextInt(32);
-                PolicyNet.Window w = randomWindow(1, width, 1, r);
+                PolicyWindow w = randomWindow(1, width, 1, r);
                 float[] conf = new float[width];
                 List<Integer> idx = new ArrayList<>();
                 for (int j = 0; j < width; j++) {
@@ -323,13 +326,13 @@ class PolicyExportTest {
             SplittableRandom r = new SplittableRandom(4);
             for (int t = 0; t < 20; t++) {
                 int width = 1 + r.nextInt(24);
-                PolicyNet.Window w = randomWindow(1, width, 1, r);
+                PolicyWindow w = randomWindow(1, width, 1, r);
                 float[] conf = new float[width], logOdds = new float[width];
                 for (int j = 0; j < width; j++) {
                     conf[j] = w.eligible()[0][j] ? w.features()[j] : Float.NaN;
                     if (w.eligible()[0][j]) logOdds[j] = PolicyFeatures.logOdds(conf[j]);
                 }
-                float[] logits = net.logits(new PolicyNet.Window(logOdds, w.keyBias(), w.eligible(), new int[1], 1, width))[0];
+                float[] logits = net.logits(new PolicyWindow(logOdds, w.keyBias(), w.eligible(), new int[1], 1, width))[0];
                 List<Integer> expected = new ArrayList<>();
                 int best = -1;
                 for (int j = 0; j < width; j++) {
@@ -388,7 +391,7 @@ class PolicyExportTest {
         SplittableRandom r = new SplittableRandom(8);
         double worst = 0;
         for (int width : new int[]{1, 5, 8, 32}) {
-            PolicyNet.Window win = randomWindow(1, width, RICH.features().size(), r);
+            PolicyWindow win = randomWindow(1, width, RICH.features().size(), r);
             float[] expected = net.logits(win)[0];
             double[] got = ref.logits(win.features(), eligibleOf(win), width);
             for (int j = 0; j < width; j++) {
@@ -528,7 +531,7 @@ class PolicyExportTest {
     void reportsPolicyForwardTimeInBothRuntimes(@TempDir Path dir) {
         PolicyNet net = sharp(PolicyConfig.defaults(6), 17);
         Path file = OnnxExporter.write(net, dir.resolve("policy.onnx"), 64);
-        PolicyNet.Window w = randomWindow(8, 64, 1, new SplittableRandom(1));
+        PolicyWindow w = randomWindow(8, 64, 1, new SplittableRandom(1));
         float[] elig = eligibleOf(w);
         try (OnnxPolicyModel onnx = OnnxPolicyModel.load(file)) {
             for (int i = 0; i < 5; i++) {

@@ -1,5 +1,8 @@
-package dev.unmask.policy.export;
+package dev.unmask.policy.onnx;
 
+import dev.unmask.policy.export.DecodingContract;
+import dev.unmask.policy.PolicyWindow;
+import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.nn.onnx.OnnxGraph;
 import dev.unmask.nn.onnx.OnnxOps;
@@ -9,7 +12,6 @@ import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.policy.PolicyConfig;
-import dev.unmask.policy.PolicyNet;
 import dev.unmask.policy.PolicyProvenance;
 import org.tribuo.util.onnx.ONNXOperators;
 import org.tribuo.util.onnx.ONNXPlaceholder;
@@ -70,7 +72,7 @@ public final class OnnxExporter {
         ONNXPlaceholder elig = g.input(ELIGIBLE, OnnxGraph.FLOAT, "1 where the position is masked and may be unmasked now, 0 elsewhere [batch, positions]", "batch", "positions");
         ONNXRef<?> x = g.linear(feats, "embed", f, d);
         ONNXRef<?> width = g.op(OnnxOps.SHAPE, "positions", Map.of("start", 1, "end", 2), feats);
-        ONNXRef<?> pe = g.op(OnnxOps.SLICE, "posenc", g.floats("posenc_table", new long[]{maxPositions, d}, PolicyNet.sinusoid(maxPositions, d)),
+        ONNXRef<?> pe = g.op(OnnxOps.SLICE, "posenc", g.floats("posenc_table", new long[]{maxPositions, d}, PolicyWindow.sinusoid(maxPositions, d)),
                 g.longs("zero", 0), width, g.longs("axis0", 0));
         x = g.op(ONNXOperators.ADD, "embed_pe", x, pe);
         // a block-window policy attends to the eligible positions only; a whole-buffer one to every position in the input

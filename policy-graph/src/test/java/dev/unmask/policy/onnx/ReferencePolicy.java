@@ -1,4 +1,4 @@
-package dev.unmask.policy.export;
+package dev.unmask.policy.onnx;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.unmask.env.io.Safetensors;

@@ -1,4 +1,4 @@
-package dev.unmask.policy.export;
+package dev.unmask.policy.onnx;
 
 import dev.unmask.policy.BernoulliDecision;
 

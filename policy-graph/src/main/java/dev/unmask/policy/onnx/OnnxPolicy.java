@@ -1,5 +1,6 @@
-package dev.unmask.policy.export;
+package dev.unmask.policy.onnx;
 
+import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyInputs;
 
 import dev.unmask.policy.BernoulliDecision;

@@ -1,5 +1,11 @@
-package dev.unmask.policy;
+package dev.unmask.policy.graph;
 
+import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.PolicyInputs;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.PolicyWindow;
+import dev.unmask.policy.PolicyConfig;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.mdp.StepObservation;
 import org.junit.jupiter.api.Test;
@@ -80,7 +86,7 @@ class PolicyNetTest {
         c[3] = Float.NaN; // unmasked in an earlier block
         c[9] = Float.NaN; // unmasked inside the active block
         StepObservation o = obs(c, 8, 1, 1);
-        PolicyNet.Window win = net.window(o);
+        PolicyWindow win = net.window(o);
         assertEquals(32, win.width(), "the whole buffer");
         assertEquals(0, win.blockStart()[0], "window index = buffer position");
         for (int j = 0; j < 32; j++) {
@@ -105,7 +111,7 @@ class PolicyNetTest {
         }
         // checkpoints keep the context
         PolicyCheckpoint.save(dir.resolve("p"), net);
-        assertEquals(cfg, PolicyCheckpoint.load(dir.resolve("p")).config());
+        assertEquals(cfg, PolicyNet.load(dir.resolve("p")).config());
         assertEquals(PolicyConfig.BLOCK, new PolicyConfig(List.of("confidence"), 32, 2, 64, 1, null).context(), "a stored config without the key");
     }
 
@@ -158,7 +164,7 @@ class PolicyNetTest {
     void aKnobConditionedPolicyReadsItsKnobAtEveryPositionAndSaysWhichItWasGiven() {
         PolicyNet net = new PolicyNet(new PolicyConfig(List.of("confidence", "knob"), 32, 2, 64, 3));
         StepObservation o = obs(conf(16, 5), 8, 1, 1);
-        PolicyNet.Window win = net.window(o, new float[]{2.5f});
+        PolicyWindow win = net.window(o, new float[]{2.5f});
         for (int j = 0; j < 8; j++) if (win.eligible()[0][j]) assertEquals(2.5f, win.features()[j * 2 + 1], "knob at window index " + j);
         assertNotEquals(net.logits(win)[0][0], net.logits(net.window(o, new float[]{0f}))[0][0], "the knob moves the logits");
         UnmaskException e = assertThrows(UnmaskException.class, () -> net.window(o));
@@ -229,7 +235,7 @@ class PolicyNetTest {
     void checkpointRoundTripsBitForBitAndRejectsCorruption(@TempDir Path dir) throws Exception {
         PolicyNet net = new PolicyNet(PolicyConfig.defaults(9));
         PolicyCheckpoint.save(dir.resolve("p"), net);
-        PolicyNet back = PolicyCheckpoint.load(dir.resolve("p"));
+        PolicyNet back = PolicyNet.load(dir.resolve("p"));
         assertEquals(net.config(), back.config());
         StepObservation o = obs(conf(16, 3), 16, 0, 1);
         assertArrayEquals(net.logits(net.window(o))[0], back.logits(back.window(o))[0], 0f);
@@ -239,7 +245,7 @@ class PolicyNetTest {
         byte[] bytes = Files.readAllBytes(w);
         bytes[bytes.length - 1] ^= 1;
         Files.write(w, bytes);
-        UnmaskException e = assertThrows(UnmaskException.class, () -> PolicyCheckpoint.load(dir.resolve("p")));
+        UnmaskException e = assertThrows(UnmaskException.class, () -> PolicyNet.load(dir.resolve("p")));
         assertTrue(e.getMessage().contains("fails its SHA-256 check"), e.getMessage());
         assertThrows(UnmaskException.class, () -> new PolicyConfig(List.of("colour"), 32, 2, 64, 1));
     }

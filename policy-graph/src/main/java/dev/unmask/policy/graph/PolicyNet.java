@@ -1,8 +1,12 @@
-package dev.unmask.policy;
+package dev.unmask.policy.graph;
 
+import dev.unmask.policy.PolicyFeatures;
+import dev.unmask.policy.PolicyConfig;
+import dev.unmask.policy.PolicyCheckpoint;
+import dev.unmask.policy.PolicyModel;
+import dev.unmask.policy.PolicyWindow;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Safetensors;
-import dev.unmask.env.mdp.StepObservation;
 import dev.unmask.nn.GraphWeights;
 import dev.unmask.nn.TransformerBlocks;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -11,6 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.file.Path;
 import java.util.*;
 
 /**
@@ -28,7 +33,7 @@ import java.util.*;
  *
  * <p>Not thread-safe.
  */
-public final class PolicyNet {
+public final class PolicyNet implements PolicyModel {
     public static final String FEATURES = "features", KEY_BIAS = "keyBias", POSENC = "posenc", LOGITS = "logits", VALUE = "value";
 
     private final PolicyConfig config;
@@ -68,60 +73,26 @@ public final class PolicyNet {
         return GraphWeights.trainable(sd).stream().map(SDVariable::name).toList();
     }
 
+    @Override
     public PolicyConfig config() {
         return config;
     }
 
+    @Override
     public long parameterCount() {
         return GraphWeights.parameterCount(sd);
     }
 
-    /** The policy's inputs for a step, laid out per window ({@link PolicyInputs}), with the attention key bias. */
-    public record Window(float[] features, float[] keyBias, boolean[][] eligible, int[] blockStart, int rows, int width) {
-    }
-
-    public Window window(StepObservation o) {
-        return window(o, null);
-    }
-
-    /**
-     * @param knobByRow each row's knob (the {@link PolicyFeatures#KNOB} feature), or null for a policy that reads none.
-     *                  The layout is {@link PolicyInputs}'s; a block window attends to its eligible positions only
-     *                  (-1e9 on the others), a whole-buffer one to every position.
-     */
-    public Window window(StepObservation o, float[] knobByRow) {
-        boolean wholeBuffer = config.seesWholeBuffer();
-        PolicyInputs in = PolicyInputs.of(features, o, knobByRow, wholeBuffer);
-        int rows = in.rows(), w = in.width();
-        float[] bias = new float[rows * w];
-        boolean[][] eligible = new boolean[rows][w];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < w; j++) {
-                eligible[r][j] = in.eligible(r, j);
-                if (!eligible[r][j] && !wholeBuffer) bias[r * w + j] = -1e9f;
-            }
-        }
-        return new Window(in.features(), bias, eligible, in.blockStart(), rows, w);
-    }
-
-    public Map<String, INDArray> placeholders(Window win) {
+    public Map<String, INDArray> placeholders(PolicyWindow win) {
         Map<String, INDArray> ph = new HashMap<>();
         ph.put(FEATURES, Nd4j.create(win.features(), new long[]{win.rows(), win.width(), features.size()}, 'c'));
         ph.put(KEY_BIAS, Nd4j.create(win.keyBias(), new long[]{win.rows(), 1, 1, win.width()}, 'c'));
-        ph.put(POSENC, Nd4j.create(tile(sinusoid(win.width(), config.dModel()), win.rows()), new long[]{(long) win.rows() * win.width(), config.dModel()}, 'c'));
+        ph.put(POSENC, Nd4j.create(tile(PolicyWindow.sinusoid(win.width(), config.dModel()), win.rows()), new long[]{(long) win.rows() * win.width(), config.dModel()}, 'c'));
         return ph;
     }
 
-    /** Per-position logits [rows][width]; ineligible positions are -infinity. */
-    public float[][] logits(Window win) {
-        return forward(win, false).logits();
-    }
-
-    /** Logits and, when asked, the value head's estimate per row, from one forward pass. */
-    public record Output(float[][] logits, float[] values) {
-    }
-
-    public Output forward(Window win, boolean withValues) {
+    @Override
+    public Output forward(PolicyWindow win, boolean withValues) {
         Map<String, INDArray> out = withValues ? sd.output(placeholders(win), LOGITS, VALUE) : sd.output(placeholders(win), LOGITS);
         float[] flat = out.get(LOGITS).dup('c').data().asFloat();
         float[][] logits = new float[win.rows()][win.width()];
@@ -131,27 +102,23 @@ public final class PolicyNet {
         return new Output(logits, withValues ? out.get(VALUE).dup('c').data().asFloat() : null);
     }
 
-    /** sin/cos encoding of the index inside the window: row j, columns (sin, cos) pairs at geometric frequencies. */
-    public static float[] sinusoid(int width, int d) {
-        float[] pe = new float[width * d];
-        for (int j = 0; j < width; j++) {
-            for (int i = 0; i < d / 2; i++) {
-                double freq = Math.pow(10000.0, -2.0 * i / d);
-                pe[j * d + 2 * i] = (float) Math.sin(j * freq);
-                pe[j * d + 2 * i + 1] = (float) Math.cos(j * freq);
-            }
-        }
-        return pe;
-    }
-
     private static float[] tile(float[] block, int times) {
         float[] out = new float[block.length * times];
         for (int t = 0; t < times; t++) System.arraycopy(block, 0, out, t * block.length, block.length);
         return out;
     }
 
+    @Override
     public Map<String, Safetensors.Tensor> weights() {
         return GraphWeights.read(sd);
+    }
+
+    /** The SameDiff network of a checkpoint folder (RUN/policy). */
+    public static PolicyNet load(Path dir) {
+        PolicyCheckpoint.Stored stored = PolicyCheckpoint.read(dir);
+        PolicyNet net = new PolicyNet(stored.config());
+        net.loadWeights(stored.weights(), stored.source());
+        return net;
     }
 
     public void loadWeights(Map<String, Safetensors.Tensor> tensors, String source) {
