@@ -8,7 +8,9 @@ import dev.unmask.env.io.Checksums;
 import dev.unmask.env.mdp.UnmaskPolicy;
 import dev.unmask.heuristics.Heuristics;
 import dev.unmask.heuristics.PolicySpec;
+import dev.unmask.policy.JavaPolicyNet;
 import dev.unmask.policy.LearnedPolicy;
+import dev.unmask.policy.PolicyModel;
 import dev.unmask.policy.PolicyFeatures;
 
 import java.nio.file.Path;
@@ -19,7 +21,8 @@ import java.util.Locale;
 /**
  * Any policy from a spec ({@link PolicySpec}): a heuristic ({@code threshold:tau=0.9}) or a trained checkpoint
  * ({@code learned:path=runs/p1/policy,temp=1.0,mode=greedy}). Learned policies run greedy
- * (unmask where p >= 0.5) unless mode=sample; temp divides the logits.
+ * (unmask where p >= 0.5) unless mode=sample; temp divides the logits; runtime=java runs the
+ * plain-Java network instead of the SameDiff graph (its rows' labels then say runtime=java).
  */
 public final class Policies {
     private Policies() {
@@ -27,7 +30,7 @@ public final class Policies {
 
     public static UnmaskPolicy parse(String spec) {
         if (!spec.startsWith("learned")) return Heuristics.parse(spec);
-        String path = null, mode = "greedy";
+        String path = null, mode = "greedy", runtime = "samediff";
         double temp = 1.0, knob = Double.NaN;
         for (PolicySpec.Param p : PolicySpec.parse(spec).params()) {
             if (!p.isPair()) throw new UnmaskException("learned policy spec: expected key=value, got '" + p.text() + "'");
@@ -36,12 +39,16 @@ public final class Policies {
                 case "temp" -> temp = p.number("learned policy spec: ");
                 case "mode" -> mode = p.value();
                 case "knob" -> knob = p.number("learned policy spec: ");
-                default -> throw new UnmaskException("learned policy spec: unknown key '" + p.rawKey() + "' (known: path, temp, mode, knob)");
+                case "runtime" -> runtime = p.value();
+                default -> throw new UnmaskException("learned policy spec: unknown key '" + p.rawKey() + "' (known: path, temp, mode, knob, runtime)");
             }
         }
         if (path == null) throw new UnmaskException("learned policy spec needs path=CHECKPOINT, e.g. learned:path=runs/p1/policy");
         if (!mode.equals("greedy") && !mode.equals("sample")) throw new UnmaskException("learned policy mode must be greedy or sample, got '" + mode + "'");
-        PolicyNet net = PolicyNet.load(Path.of(path));
+        if (!runtime.equals("samediff") && !runtime.equals("java")) {
+            throw new UnmaskException("learned policy runtime must be samediff (the default: the graph committed rows ran on) or java (the plain-Java network), got '" + runtime + "'");
+        }
+        PolicyModel net = runtime.equals("java") ? JavaPolicyNet.load(Path.of(path)) : PolicyNet.load(Path.of(path));
         boolean readsKnob = net.config().parsedFeatures().contains(PolicyFeatures.KNOB);
         if (readsKnob && Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " is conditioned on a knob: give it one, e.g. learned:path=" + path + ",knob=1.0");
         if (!readsKnob && !Double.isNaN(knob)) throw new UnmaskException("learned policy " + path + " reads no knob (its features: " + net.config().features() + "); drop knob=");

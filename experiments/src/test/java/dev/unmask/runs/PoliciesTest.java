@@ -3,6 +3,7 @@ package dev.unmask.runs;
 import dev.unmask.policy.PolicyProvenance;
 import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.env.UnmaskException;
+import dev.unmask.policy.JavaPolicyNet;
 import dev.unmask.policy.LearnedPolicy;
 import dev.unmask.policy.PolicyCheckpoint;
 import dev.unmask.policy.PolicyConfig;
@@ -42,5 +43,20 @@ class PoliciesTest {
         String w = Policies.knobOutsideRange(knobbed, 20).orElseThrow();
         assertTrue(w.startsWith("warning: knob=20.0 lies outside [0.0, 4.0]") && w.contains(knobbed.toString()) && !w.contains("\n"), w);
         assertEquals(java.util.Optional.empty(), Policies.knobOutsideRange(unknown, 20), "no recorded range: nothing to warn about");
+    }
+
+    @Test
+    void runtimeJavaRunsThePlainJavaNetworkAndSaysSoInTheLabel(@TempDir Path dir) {
+        Path ck = dir.resolve("p");
+        PolicyCheckpoint.save(ck, new PolicyNet(PolicyConfig.defaults(4)));
+        LearnedPolicy graph = (LearnedPolicy) Policies.parse("learned:path=" + ck);
+        LearnedPolicy java = (LearnedPolicy) Policies.parse("learned:path=" + ck + ",runtime=java");
+        assertInstanceOf(PolicyNet.class, graph.net());
+        assertInstanceOf(JavaPolicyNet.class, java.net());
+        assertFalse(graph.label().contains("runtime"), "the default keeps the labels of committed rows: " + graph.label());
+        assertTrue(java.label().contains("runtime=java"), java.label());
+        assertSame(PolicyNet.class, ((LearnedPolicy) Policies.parse("learned:path=" + ck + ",runtime=samediff")).net().getClass());
+        String e = assertThrows(UnmaskException.class, () -> Policies.parse("learned:path=" + ck + ",runtime=onnx")).getMessage();
+        assertTrue(e.startsWith("learned policy runtime must be samediff") && !e.contains("\n"), e);
     }
 }

@@ -146,6 +146,11 @@ public final class JavaPolicyNet implements PolicyModel {
     }
 
     @Override
+    public String runtime() {
+        return "java";
+    }
+
+    @Override
     public Map<String, Safetensors.Tensor> weights() {
         Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
         weights.forEach((k, t) -> out.put(k, new Safetensors.Tensor(t.shape().clone(), t.data().clone())));

@@ -89,6 +89,7 @@ public final class LearnedPolicy implements UnmaskPolicy {
         p.put("policy", label);
         p.put("temp", temperature);
         p.put("mode", sample ? "sample" : "greedy");
+        if (net.runtime() != null) p.put("runtime", net.runtime());
         if (!Double.isNaN(knob)) p.put("knob", knob);
         return p;
     }

@@ -36,6 +36,11 @@ public interface PolicyModel {
         return PolicyWindow.of(config(), o, knobByRow);
     }
 
+    /** The runtime a row's label names ({@code runtime=...}), or null for the SameDiff graph, which committed rows ran on. */
+    default String runtime() {
+        return null;
+    }
+
     default long parameterCount() {
         long n = 0;
         for (Safetensors.Tensor t : weights().values()) n += t.data().length;
