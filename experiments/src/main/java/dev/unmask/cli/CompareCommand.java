@@ -3,6 +3,7 @@ package dev.unmask.cli;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.runs.RunFolderCheck;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
@@ -21,6 +22,9 @@ final class CompareCommand implements Callable<Integer> {
     Path a;
     @Parameters(index = "1", paramLabel = "B", description = "The folder to compare it with.")
     Path b;
+    @Option(names = "--across-runtimes", description = "Compare each row of B with A's row of the same policy once runtime=... is left out of both labels "
+            + "(a learned policy run with runtime=java against the SameDiff graph's rows); A may hold more rows.")
+    boolean acrossRuntimes;
 
     @Override
     public Integer call() {
@@ -32,8 +36,8 @@ final class CompareCommand implements Callable<Integer> {
             la = "A";
             lb = "B";
         }
-        // every row of A must be in B with the same numbers, and B must hold as many rows
-        int[] ab = RunFolderCheck.compareTables(a, b, "eval", false, la, lb);
+        // every row of A must be in B with the same numbers, and B must hold as many rows (across runtimes: every row of B in A)
+        int[] ab = acrossRuntimes ? RunFolderCheck.compareAcrossRuntimes(a, b, la, lb) : RunFolderCheck.compareTables(a, b, "eval", false, la, lb);
         int different = ab[1];
         System.out.printf("compare: %d identical, %d different (%s against %s)%n", ab[0], different, a, b);
         return different == 0 ? 0 : 1;

@@ -105,6 +105,37 @@ public final class RunFolderCheck {
         return new int[]{same, different};
     }
 
+    /**
+     * Every row of {@code other} against the row of {@code base} with the same key once the
+     * policies' {@code runtime=...} entry is left out of both labels: the same policy evaluated on
+     * another runtime (a learned policy with runtime=java against the SameDiff graph's committed
+     * rows). {@code base} may hold more rows. Returns {identical, different or missing}.
+     */
+    public static int[] compareAcrossRuntimes(Path base, Path other, String baseLabel, String otherLabel) {
+        EvalRow[] a = Json.read(base.resolve("eval.json"), EvalRow[].class), b = Json.read(other.resolve("eval.json"), EvalRow[].class);
+        Map<String, EvalRow> byKey = new HashMap<>();
+        for (EvalRow r : a) byKey.put(withoutRuntime(SweepFolder.key(r)), r);
+        int same = 0, different = 0;
+        System.out.println("| task | B | policy | split | " + baseLabel + " acc | " + otherLabel + " acc | " + baseLabel + " NFE | " + otherLabel + " NFE | "
+                + baseLabel + " fallbacks | " + otherLabel + " fallbacks | verdict |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        for (EvalRow r : b) {
+            EvalRow m = byKey.get(withoutRuntime(SweepFolder.key(r)));
+            String verdict = m == null ? "MISSING in " + baseLabel : verdict(m, r);
+            if (verdict.equals("identical")) same++;
+            else different++;
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %.4f | %s | %.4f | %s | %d | %s |%n", r.task(), r.blockLength(), r.policyParams(), r.split(),
+                    m == null ? "-" : String.format(Locale.ROOT, "%.4f", m.accuracy()), r.accuracy(),
+                    m == null ? "-" : String.format(Locale.ROOT, "%.4f", m.meanNfe()), r.meanNfe(),
+                    m == null ? "-" : String.valueOf(m.fallbackSteps()), r.fallbackSteps(), verdict);
+        }
+        return new int[]{same, different};
+    }
+
+    private static String withoutRuntime(String key) {
+        return key.replaceAll(",runtime=[^,)]*", "").replaceAll("runtime=[^,)]*,", "");
+    }
+
     /** "identical", or which of the compared numbers moved. */
     public static String verdict(EvalRow recorded, EvalRow now) {
         List<String> moved = new ArrayList<>();
