@@ -2,6 +2,7 @@ package dev.unmask.dllm;
 
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.HiddenFeatures;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.Safetensors;
@@ -56,6 +57,7 @@ public final class FastDllm implements Denoiser {
     private LayerActivations[] acts;
     private OffHeapFloats x, tmp, xhatFinal, hFinal, logits, dLogits, dx, dTmp, dq, dk, dv, dCtx, dFf, dProbs;
     private float[] rstdFinal;
+    private float[] hiddenProjection;
     private final float[] r0, r1, r2, r3, r4, scratch, gain, bias, acc0, acc1;
     /** One head's [T, T] attention block: probabilities, their gradient, exp scratch. */
     private final float[] blockP, blockG, blockScratch;
@@ -199,6 +201,29 @@ public final class FastDllm implements Denoiser {
         int maxLen = 0;
         for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
         return Predictions.fromLogits(logits(sequences), maxLen, vocab, query, withDistributions, vocabulary.maskId());
+    }
+
+    /**
+     * With every token's hidden-state features: the final LayerNorm's output of the same forward
+     * pass, projected by {@link HiddenFeatures#projection}.
+     */
+    @Override
+    public Predictions predictWithHidden(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        Predictions p = predict(sequences, query, withDistributions);
+        int len = 0;
+        for (int[] s : sequences) len = Math.max(len, s.length);
+        if (hiddenProjection == null) hiddenProjection = HiddenFeatures.projection(d);
+        int w = HiddenFeatures.WIDTH;
+        float[][] hidden = new float[sequences.length][];
+        float[] row = new float[d];
+        for (int b = 0; b < sequences.length; b++) {
+            hidden[b] = new float[sequences[b].length * w];
+            for (int i = 0; i < sequences[b].length; i++) {
+                hFinal.get((b * len + i) * d, row, 0, d);
+                HiddenFeatures.project(row, 0, d, hiddenProjection, hidden[b], i * w);
+            }
+        }
+        return p.withHidden(hidden);
     }
 
     /** Parameter tensors by name, in name order. */

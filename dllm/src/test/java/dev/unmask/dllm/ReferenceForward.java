@@ -26,6 +26,11 @@ final class ReferenceForward {
 
     /** Logits [length][vocab] of one sequence. */
     double[][] logits(int[] seq) {
+        return linear(hidden(seq), "head", vocab);
+    }
+
+    /** The last hidden state [length][d] of one sequence: the final LayerNorm's output. */
+    double[][] hidden(int[] seq) {
         int n = seq.length, d = c.dModel(), heads = c.heads(), dh = d / heads, ff = c.ffDim();
         double[][] x = new double[n][d];
         for (int i = 0; i < n; i++) {
@@ -63,7 +68,7 @@ final class ReferenceForward {
             for (double[] row : u) for (int j = 0; j < ff; j++) row[j] = row[j] / (1 + Math.exp(-TransformerBlocks.GELU_SIGMOID_SCALE * row[j]));
             add(x, linear(u, p + ".mlp.out", d));
         }
-        return linear(layerNorm(x, "final_ln"), "head", vocab);
+        return layerNorm(x, "final_ln");
     }
 
     private double[][] rotate(double[][] m, float[] freq, int dh) {

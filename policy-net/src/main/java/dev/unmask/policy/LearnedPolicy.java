@@ -79,6 +79,11 @@ public final class LearnedPolicy implements UnmaskPolicy {
     }
 
     @Override
+    public boolean readsHidden() {
+        return net.config().parsedFeatures().stream().anyMatch(PolicyFeatures::isHidden);
+    }
+
+    @Override
     public String name() {
         return "learned";
     }

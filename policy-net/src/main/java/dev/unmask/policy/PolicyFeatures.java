@@ -1,6 +1,7 @@
 package dev.unmask.policy;
 
 import dev.unmask.env.UnmaskException;
+import dev.unmask.env.denoiser.HiddenFeatures;
 import dev.unmask.env.mdp.StepObservation;
 
 import java.util.List;
@@ -50,7 +51,14 @@ public enum PolicyFeatures {
      * Not a function of confidence: it lets a policy treat "the answer ends here" apart from a
      * digit (in full diffusion the confidence rules' main failure is an early EOS run).
      */
-    TOP_IS_EOS;
+    TOP_IS_EOS,
+    /**
+     * The dLLM's last hidden layer at the position, projected to {@link HiddenFeatures#WIDTH}
+     * numbers ({@link HiddenFeatures}); HIDDEN_k is the k-th. Given at every position, written or
+     * not (a written token's state is context). Only dLLMs that offer hidden states can serve a
+     * policy that reads them (the built-in dLLM on {@code --dllm-engine fast}).
+     */
+    HIDDEN_0, HIDDEN_1, HIDDEN_2, HIDDEN_3, HIDDEN_4, HIDDEN_5, HIDDEN_6, HIDDEN_7;
 
     public static List<PolicyFeatures> parse(List<String> names) {
         if (names.isEmpty()) throw new UnmaskException("a policy needs at least one feature");
@@ -58,7 +66,7 @@ public enum PolicyFeatures {
             try {
                 return valueOf(n.trim().toUpperCase());
             } catch (IllegalArgumentException e) {
-                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, masked_before, knob, top_is_eos)");
+                throw new UnmaskException("unknown policy feature '" + n + "' (known: confidence, confidence_logodds, margin, entropy, masked_fraction, step_fraction, mask_bit, buffer_step_fraction, masked_before, knob, top_is_eos, hidden_0 ... hidden_7)");
             }
         }).toList();
     }
@@ -97,7 +105,16 @@ public enum PolicyFeatures {
                 for (int i = 0; i < pos; i++) if (o.masked()[row][i]) before++;
                 yield (float) before / o.genLength();
             }
+            case HIDDEN_0, HIDDEN_1, HIDDEN_2, HIDDEN_3, HIDDEN_4, HIDDEN_5, HIDDEN_6, HIDDEN_7 -> {
+                if (o.hidden() == null) throw new UnmaskException("the policy reads " + name().toLowerCase() + " but the observation carries no hidden-state features");
+                yield o.hidden()[row][pos * HiddenFeatures.WIDTH + (ordinal() - HIDDEN_0.ordinal())];
+            }
         };
+    }
+
+    /** Whether the feature is one of the dLLM's hidden-state features. */
+    public boolean isHidden() {
+        return ordinal() >= HIDDEN_0.ordinal();
     }
 
     /** Whether the feature is one of the dLLM's statistics at the position, defined only where it is masked (0 elsewhere). */

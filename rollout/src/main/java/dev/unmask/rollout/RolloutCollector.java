@@ -26,6 +26,7 @@ public final class RolloutCollector {
         long t0 = System.nanoTime(), dllm0 = env.forwardNanos();
         List<Example> prompts = new ArrayList<>();
         for (Trajectory t : trajectories) prompts.add(t.example);
+        env.trackHidden(policy.readsHidden());
         env.reset(prompts, seed);
         while (!env.done()) {
             StepObservation obs = env.observe();

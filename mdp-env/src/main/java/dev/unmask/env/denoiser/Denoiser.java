@@ -20,6 +20,15 @@ public interface Denoiser extends AutoCloseable {
      */
     Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions);
 
+    /**
+     * As {@link #predict}, with every token's hidden-state features ({@link HiddenFeatures}: the
+     * last hidden layer, projected to a small width) in {@link Predictions#hidden()}. A dLLM that
+     * cannot say refuses in one line.
+     */
+    default Predictions predictWithHidden(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        throw new UnmaskException("the dLLM " + describe() + " offers no hidden-state features: the built-in dLLM on --dllm-engine fast does");
+    }
+
     /** A short description for manifests and reports (e.g. "builtin:d128-l4 sha256=..."). */
     String describe();
 

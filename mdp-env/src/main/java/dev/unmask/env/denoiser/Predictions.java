@@ -8,7 +8,20 @@ package dev.unmask.env.denoiser;
  * distributions[row][position] is null unless asked for and queried.
  */
 public record Predictions(int[][] top1, float[][] confidence, float[][] top2Prob, float[][] entropy,
-                          float[][][] distributions) {
+                          float[][][] distributions, float[][] hidden) {
+
+    /**
+     * Without hidden-state features. With them ({@link Denoiser#predictWithHidden}), hidden[row] holds
+     * {@link HiddenFeatures#WIDTH} floats per token of the row, position-major.
+     */
+    public Predictions(int[][] top1, float[][] confidence, float[][] top2Prob, float[][] entropy, float[][][] distributions) {
+        this(top1, confidence, top2Prob, entropy, distributions, null);
+    }
+
+    /** These predictions with each row's hidden-state features added. */
+    public Predictions withHidden(float[][] hiddenFeatures) {
+        return new Predictions(top1, confidence, top2Prob, entropy, distributions, hiddenFeatures);
+    }
 
     public float margin(int row, int pos) {
         return confidence[row][pos] - top2Prob[row][pos];

@@ -20,6 +20,8 @@ import java.util.SplittableRandom;
  *       position has not been observed that often yet (KLASS's stability test needs it).</li>
  *   <li>topIsEos: where the dLLM's most probable token is the end-of-sequence token, or null when the
  *       environment did not say (observations built by hand in tests).</li>
+ *   <li>hidden: only when the policy asks for it ({@link UnmaskPolicy#readsHidden()}), else null:
+ *       hidden[row][pos * HiddenFeatures.WIDTH + k], the dLLM's hidden-state features of every buffer position.</li>
  *   <li>vocabularySize: the size of the dLLM's vocabulary, the bound ln(vocabularySize) of the entropy;
  *       0 when the environment did not say.</li>
  * </ul>
@@ -37,6 +39,7 @@ public final class StepObservation {
     private final int[] episodeIds;
     private final float[][][] recentKl;
     private final boolean[][] topIsEos;
+    private final float[][] hidden;
     private final int vocabularySize;
     private final FallbackReport fallbacks;
 
@@ -57,6 +60,7 @@ public final class StepObservation {
         this.episodeIds = b.episodeIds;
         this.recentKl = b.recentKl;
         this.topIsEos = b.topIsEos;
+        this.hidden = b.hidden;
         this.vocabularySize = b.vocabularySize;
         this.fallbacks = new FallbackReport(b.confidence.length);
     }
@@ -70,7 +74,7 @@ public final class StepObservation {
     public Builder toBuilder() {
         return builder(genLength, blockLength).statistics(confidence, margin, entropy).masks(masked, eligible)
                 .blocks(blockStart, blockIndex, stepInBlock, maskedAtBlockStart).episodes(step, rng, episodeIds)
-                .recentKl(recentKl).topIsEos(topIsEos).vocabularySize(vocabularySize);
+                .recentKl(recentKl).topIsEos(topIsEos).hidden(hidden).vocabularySize(vocabularySize);
     }
 
     /**
@@ -107,6 +111,7 @@ public final class StepObservation {
         private int[] episodeIds;
         private float[][][] recentKl;
         private boolean[][] topIsEos;
+        private float[][] hidden;
         private int vocabularySize;
 
         private Builder(int genLength, int blockLength) {
@@ -152,6 +157,12 @@ public final class StepObservation {
 
         public Builder topIsEos(boolean[][] topIsEos) {
             this.topIsEos = topIsEos;
+            return this;
+        }
+
+        /** Per row, {@code HiddenFeatures.WIDTH} floats per buffer position (or null). */
+        public Builder hidden(float[][] hidden) {
+            this.hidden = hidden;
             return this;
         }
 
@@ -239,6 +250,11 @@ public final class StepObservation {
     /** Null when the environment did not say (observations built by hand). */
     public boolean[][] topIsEos() {
         return topIsEos;
+    }
+
+    /** The hidden-state features, or null unless the policy asked for them ({@link UnmaskPolicy#readsHidden()}). */
+    public float[][] hidden() {
+        return hidden;
     }
 
     /** The dLLM's vocabulary size, or 0 when the environment did not say (observations built by hand). */

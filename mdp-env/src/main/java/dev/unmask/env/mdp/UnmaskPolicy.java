@@ -30,6 +30,14 @@ public interface UnmaskPolicy {
         return 0;
     }
 
+    /**
+     * Whether this policy reads the dLLM's hidden-state features ({@link StepObservation#hidden()});
+     * false (the default) lets the environment skip them.
+     */
+    default boolean readsHidden() {
+        return false;
+    }
+
     /** "name(k=v,...)" as used in tables. */
     default String label() {
         if (params().isEmpty()) return name();

@@ -3,6 +3,7 @@ package dev.unmask.env.mdp;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.BlockAwareDenoiser;
 import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.HiddenFeatures;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.task.Example;
@@ -38,6 +39,7 @@ public final class UnmaskingEnv {
     private StepObservation observed; // what the policy was shown for the pending step (it may report fallbacks on it)
     // KL tracking (KLASS): per episode and buffer position, the last observed distribution and recent KL values
     private int klHistory;
+    private boolean withHidden;
     private float[][][] lastDistribution;
     private float[][][] recentKl;
     private long forwardNanos, forwardPasses;
@@ -78,6 +80,11 @@ public final class UnmaskingEnv {
     public void trackKl(int steps) {
         if (steps < 0) throw new UnmaskException("KL history must be >= 0 steps, got " + steps);
         this.klHistory = steps;
+    }
+
+    /** Hands the dLLM's hidden-state features to the policy at every step (off by default; a dLLM that has none refuses). */
+    public void trackHidden(boolean on) {
+        this.withHidden = on;
     }
 
     /** Starts one episode per example; episode i draws its randomness from (seed, i). */
@@ -141,7 +148,10 @@ public final class UnmaskingEnv {
         }
         long t0 = System.nanoTime();
         boolean withDistributions = temperature > 0 || recentKl != null;
-        if (denoiser instanceof BlockAwareDenoiser cached) {
+        if (withHidden) {
+            if (denoiser instanceof BlockAwareDenoiser) throw new UnmaskException("hidden-state features are not kept by the key/value cache: run without --cache");
+            pending = denoiser.predictWithHidden(batch, query, withDistributions);
+        } else if (denoiser instanceof BlockAwareDenoiser cached) {
             int[] from = new int[k], to = new int[k];
             for (int r = 0; r < k; r++) {
                 from[r] = promptLength[active[r]] + blockIndex[active[r]] * blockLength;
@@ -177,8 +187,17 @@ public final class UnmaskingEnv {
             ids[r] = e;
         }
         float[][][] kl = recentKl != null ? updateKl(masked) : null;
+        float[][] hidden = null;
+        if (withHidden) {
+            hidden = new float[k][];
+            int w = HiddenFeatures.WIDTH;
+            for (int r = 0; r < k; r++) {
+                float[] h = pending.hidden()[r];
+                hidden[r] = Arrays.copyOfRange(h, promptLength[active[r]] * w, (promptLength[active[r]] + genLength) * w);
+            }
+        }
         observed = StepObservation.builder(genLength, blockLength).statistics(conf, margin, ent).masks(masked, eligible)
-                .blocks(bStart, bIdx, sib, mabs).episodes(st, rr, ids).recentKl(kl).topIsEos(topIsEos).vocabularySize(vocab.size()).build();
+                .blocks(bStart, bIdx, sib, mabs).episodes(st, rr, ids).recentKl(kl).topIsEos(topIsEos).hidden(hidden).vocabularySize(vocab.size()).build();
         return observed;
     }
 
@@ -349,6 +368,7 @@ public final class UnmaskingEnv {
     /** Runs every episode to the end under a policy. */
     public List<EpisodeResult> run(List<Example> batch, long seed, UnmaskPolicy policy) {
         trackKl(policy.klHistory());
+        trackHidden(policy.readsHidden());
         reset(batch, seed);
         while (!done()) step(policy.select(observe()));
         return results();

@@ -2,6 +2,7 @@ package dev.unmask.policy.export;
 
 import dev.unmask.env.io.CheckpointFiles;
 import dev.unmask.env.io.Json;
+import dev.unmask.env.denoiser.HiddenFeatures;
 import dev.unmask.env.io.Safetensors;
 import dev.unmask.kernels.TransformerKernels;
 import dev.unmask.policy.PolicyConfig;
@@ -57,7 +58,7 @@ public final class SafetensorsExporter {
                 + "the dLLM's statistics are 0 where a token is written; eligible = the active block's masked positions"
                 : "block: the window is the active block (W = B, j = index inside the block); keys are the eligible positions");
         s.put("features", c.features());
-        s.put("feature_definitions", featureDefinitions());
+        s.put("feature_definitions", featureDefinitions(c.parsedFeatures().stream().anyMatch(PolicyFeatures::isHidden)));
         s.putAll(contract.toSpec());
         s.put("confidence_definition", CONFIDENCE_DEFINITION);
         if (c.parsedFeatures().contains(PolicyFeatures.KNOB)) {
@@ -101,7 +102,8 @@ public final class SafetensorsExporter {
             + "top1 = the most probable token other than the mask token (lowest id on ties); confidence = p[top1]; "
             + "top2 = the second most probable token other than the mask token (0 if none); entropy = -sum(p * log_softmax(logits)) in nats over the whole vocabulary";
 
-    static Map<String, String> featureDefinitions() {
+    /** Every feature's definition; the hidden-state features' only for a policy that reads them. */
+    static Map<String, String> featureDefinitions(boolean withHidden) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("confidence", "p(top-1 token) of the dLLM at the position");
         m.put("margin", "p(top-1) - p(top-2)");
@@ -114,6 +116,10 @@ public final class SafetensorsExporter {
         m.put("masked_before", "masked positions of the generation buffer before this one / buffer length L (0 at the leftmost masked position)");
         m.put("knob", "the speed/accuracy knob: the exponent alpha of the reward the policy is asked to serve (same value at every position)");
         m.put("top_is_eos", "1 where the dLLM's most probable token at the position is the end-of-sequence token, else 0 (0 where not masked)");
+        for (int k = 0; withHidden && k < HiddenFeatures.WIDTH; k++) {
+            m.put("hidden_" + k, "sum_j h[j] P[j][" + k + "]: h the dLLM's last hidden state at the position (after its final LayerNorm, width d), "
+                    + "P the [d, " + HiddenFeatures.WIDTH + "] projection of new java.util.Random(" + HiddenFeatures.SEED + ").nextGaussian() / sqrt(d), row-major (at every position)");
+        }
         return m;
     }
 
