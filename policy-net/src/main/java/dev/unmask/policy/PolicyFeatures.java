@@ -56,7 +56,8 @@ public enum PolicyFeatures {
      * The dLLM's last hidden layer at the position, projected to {@link HiddenFeatures#WIDTH}
      * numbers ({@link HiddenFeatures}); HIDDEN_k is the k-th. Given at every position, written or
      * not (a written token's state is context). Only dLLMs that offer hidden states can serve a
-     * policy that reads them (the built-in dLLM on {@code --dllm-engine fast}).
+     * policy that reads them: the built-in dLLM on the onnxruntime and fast engines, a foreign ONNX
+     * dLLM whose descriptor names its hidden output (not the samediff engine, not the key/value cache).
      */
     HIDDEN_0, HIDDEN_1, HIDDEN_2, HIDDEN_3, HIDDEN_4, HIDDEN_5, HIDDEN_6, HIDDEN_7;
 

@@ -32,6 +32,8 @@ import java.util.*;
  *   "provider": "cpu",                    optional: "cpu" (default) or "cuda"; "device_id": 0; "threads": 1
  *   "max_logits_mb": 1024,                optional: split a step's rows into ORT calls whose logits tensor
  *                                         (rows x length x vocab float32) stays under this many MiB (default: one call)
+ *   "hidden": "last_hidden_state",        optional: name of a FLOAT [batch, length, H] output, the last hidden layer,
+ *                                         for policies that read hidden-state features (projected to 8 numbers in Java)
  *   "description": "...", "format": "unmask-onnx-dllm-v1"   optional
  * }
  * </pre>
@@ -39,7 +41,13 @@ import java.util.*;
  */
 public record DllmDescriptor(Path file, Path onnx, String inputIds, String attentionMask, String logits,
                              Vocabulary vocabulary, Path tokenizer, int maxLength, String provider, int deviceId,
-                             int threads, String description, int maxLogitsMb) {
+                             int threads, String description, int maxLogitsMb, String hidden) {
+    /** Without a hidden output. */
+    public DllmDescriptor(Path file, Path onnx, String inputIds, String attentionMask, String logits, Vocabulary vocabulary, Path tokenizer,
+                          int maxLength, String provider, int deviceId, int threads, String description, int maxLogitsMb) {
+        this(file, onnx, inputIds, attentionMask, logits, vocabulary, tokenizer, maxLength, provider, deviceId, threads, description, maxLogitsMb, null);
+    }
+
     /** Without a logits budget: every step's rows in one call (with an attention mask). */
     public DllmDescriptor(Path file, Path onnx, String inputIds, String attentionMask, String logits, Vocabulary vocabulary, Path tokenizer,
                           int maxLength, String provider, int deviceId, int threads, String description) {
@@ -48,7 +56,7 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
 
     public static final String FORMAT = "unmask-onnx-dllm-v1";
     private static final Set<String> KNOWN = new TreeSet<>(List.of("format", "description", "onnx", "input_ids", "attention_mask", "logits",
-            "vocab", "tokens", "tokenizer", "vocab_size", "mask_id", "eos_id", "pad_id", "max_length", "provider", "device_id", "threads", "max_logits_mb"));
+            "vocab", "tokens", "tokenizer", "vocab_size", "mask_id", "eos_id", "pad_id", "max_length", "provider", "device_id", "threads", "max_logits_mb", "hidden"));
 
     public static DllmDescriptor load(Path file) {
         String where = "descriptor " + file;
@@ -124,7 +132,8 @@ public record DllmDescriptor(Path file, Path onnx, String inputIds, String atten
         if (root.has("max_logits_mb") && maxLogitsMb <= 0) throw new UnmaskException(where + ": max_logits_mb must be positive, got " + maxLogitsMb);
         return new DllmDescriptor(file, onnx, inputIds, mask, logits, vocab, tokenizer, maxLength, provider.toLowerCase(Locale.ROOT),
                 integer(root, "device_id", where, false, 0), integer(root, "threads", where, false, 1),
-                Optional.ofNullable(text(root, "description", where, false)).orElse(onnx.getFileName().toString()), maxLogitsMb);
+                Optional.ofNullable(text(root, "description", where, false)).orElse(onnx.getFileName().toString()), maxLogitsMb,
+                text(root, "hidden", where, false));
     }
 
     private static String text(JsonNode root, String field, String where, boolean required) {

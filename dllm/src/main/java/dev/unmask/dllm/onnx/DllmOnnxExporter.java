@@ -30,6 +30,8 @@ import java.util.Map;
 public final class DllmOnnxExporter {
     public static final String MODEL = "model.onnx", VOCAB = "vocab.json", DESCRIPTOR = "descriptor.json";
     public static final String INPUT_IDS = "input_ids", ATTENTION_MASK = "attention_mask", LOGITS = "logits";
+    /** The last hidden state [batch, length, d], in the variant {@link OnnxDenoiser} builds for hidden-state features. */
+    public static final String HIDDEN = "hidden";
 
     private DllmOnnxExporter() {
     }
@@ -66,6 +68,11 @@ public final class DllmOnnxExporter {
      * {@link OnnxDenoiser} then runs only equal-length rows together.
      */
     public static byte[] onnxBytes(DllmConfig c, int vocab, Map<String, Safetensors.Tensor> w, String description, boolean attentionMask) {
+        return onnxBytes(c, vocab, w, description, attentionMask, false);
+    }
+
+    /** As above; with {@code withHidden}, the final LayerNorm's output is a second output, {@link #HIDDEN}. */
+    public static byte[] onnxBytes(DllmConfig c, int vocab, Map<String, Safetensors.Tensor> w, String description, boolean attentionMask, boolean withHidden) {
         OnnxGraph g = new OnnxGraph(w, "dLLM " + description);
         int d = c.dModel();
         ONNXPlaceholder ids = g.input(INPUT_IDS, OnnxGraph.INT64, "token ids [batch, length], rows right-padded with pad_id", "batch", "length");
@@ -86,8 +93,10 @@ public final class DllmOnnxExporter {
         }
         OnnxGraph.Rotary rotary = c.rotary() ? OnnxGraph.Rotary.of(g, c.maxLength(), d, c.heads(), zero, len, axis0) : null;
         for (int l = 0; l < c.layers(); l++) x = g.encoderLayer(x, keyBias, rotary, "layer" + l, d, c.heads(), c.ffDim());
-        ONNXRef<?> logits = g.linear(g.layerNorm(x, "final_ln", d), "head", d, vocab);
+        ONNXRef<?> last = g.layerNorm(x, "final_ln", d);
+        ONNXRef<?> logits = g.linear(last, "head", d, vocab);
         g.output(logits, LOGITS, OnnxGraph.FLOAT, "vocabulary logits [batch, length, vocab]", "batch", "length", (long) vocab);
+        if (withHidden) g.output(last, HIDDEN, OnnxGraph.FLOAT, "the last hidden state [batch, length, d]", "batch", "length", (long) d);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("unmask.format", "unmask-dllm-onnx-v1");
         meta.put("unmask.source", description);

@@ -7,6 +7,7 @@ import dev.unmask.nn.onnx.Ort;
 import ai.onnxruntime.*;
 import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Denoiser;
+import dev.unmask.env.denoiser.HiddenFeatures;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.env.io.Checksums;
@@ -45,6 +46,14 @@ public final class OnnxDenoiser implements Denoiser {
     /** -Dunmask.dllm.provider=cuda: run built-in checkpoints on ONNX Runtime's CUDA provider (needs the -Pcuda build). */
     public static final String PROVIDER_PROPERTY = "unmask.dllm.provider";
     private HfTokenizer tokenizer;
+    /**
+     * A built-in dLLM's export with its last hidden state as a second output, built on the first
+     * {@link #predictWithHidden} (the plain export stays what {@link #predict} runs); null for a
+     * foreign model, whose descriptor names its own hidden output.
+     */
+    private final java.util.function.Supplier<byte[]> hiddenVariant;
+    private OrtSession hiddenSession;
+    private float[] hiddenProjection;
     /** Logits copied out of ONNX Runtime into Java (the logits path and the Java statistics path). */
     private long logitsOut;
 
@@ -53,7 +62,7 @@ public final class OnnxDenoiser implements Denoiser {
     }
 
     public OnnxDenoiser(DllmDescriptor descriptor) {
-        this(descriptor, null, null);
+        this(descriptor, null, null, null);
     }
 
     /**
@@ -77,12 +86,14 @@ public final class OnnxDenoiser implements Denoiser {
         byte[] model = DllmOnnxExporter.onnxBytes(config, vocab.size(), weights, description, true);
         DllmDescriptor d = new DllmDescriptor(source, source, DllmOnnxExporter.INPUT_IDS, DllmOnnxExporter.ATTENTION_MASK, DllmOnnxExporter.LOGITS,
                 vocab, null, config.maxLength(), System.getProperty(PROVIDER_PROPERTY, "cpu"), 0, 1, description);
-        return new OnnxDenoiser(d, model, description + " (onnxruntime)");
+        return new OnnxDenoiser(d, model, description + " (onnxruntime)",
+                () -> DllmOnnxExporter.onnxBytes(config, vocab.size(), weights, description, true, true));
     }
 
     /** @param modelBytes the model itself, or null to load descriptor.onnx(); description null = derived from the file */
-    private OnnxDenoiser(DllmDescriptor descriptor, byte[] modelBytes, String description) {
+    private OnnxDenoiser(DllmDescriptor descriptor, byte[] modelBytes, String description, java.util.function.Supplier<byte[]> hiddenVariant) {
         this.d = descriptor;
+        this.hiddenVariant = hiddenVariant;
         this.vocabSize = descriptor.vocabulary().size();
         String where = "ONNX dLLM " + descriptor.onnx().getFileName() + " (descriptor " + descriptor.file() + ")";
         this.env = Ort.env();
@@ -124,6 +135,14 @@ public final class OnnxDenoiser implements Denoiser {
                 throw new UnmaskException(where + ": output '" + descriptor.logits() + "' has shape " + Arrays.toString(shape) + ", expected [batch, length, vocab]");
             }
             if (shape[2] > 0 && shape[2] != vocabSize) throw vocabMismatch(shape[2]);
+            if (descriptor.hidden() != null) {
+                TensorInfo h = tensor(outputs, descriptor.hidden(), "output", "hidden", where);
+                if (h.type != OnnxJavaType.FLOAT || h.getShape().length != 3) {
+                    throw new UnmaskException(where + ": output '" + descriptor.hidden() + "' is " + h.type + " " + Arrays.toString(h.getShape())
+                            + ", expected the FLOAT [batch, length, hidden] last hidden state");
+                }
+                hiddenSession = session;
+            }
             // statistics in ONNX Runtime when the logits are float32 (others are converted in Java)
             this.statistics = out.type == OnnxJavaType.FLOAT && !Boolean.getBoolean(JAVA_STATISTICS_PROPERTY)
                     ? new OnnxStatistics(vocabSize, descriptor.vocabulary().maskId(), descriptor.provider(), descriptor.deviceId(), descriptor.threads()) : null;
@@ -207,10 +226,43 @@ public final class OnnxDenoiser implements Denoiser {
 
     @Override
     public Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        return predict(sequences, query, withDistributions, false);
+    }
+
+    /**
+     * With the last hidden state's features ({@link HiddenFeatures}): a built-in dLLM runs its
+     * export with the hidden state as a second output; a foreign one needs the descriptor's
+     * {@code hidden} output. The hidden states ([rows, length, H] floats) cross into Java and are
+     * projected there.
+     */
+    @Override
+    public Predictions predictWithHidden(int[][] sequences, boolean[][] query, boolean withDistributions) {
+        return predict(sequences, query, withDistributions, true);
+    }
+
+    private String hiddenOutput() {
+        return d.hidden() != null ? d.hidden() : DllmOnnxExporter.HIDDEN;
+    }
+
+    private OrtSession hiddenSession() {
+        if (hiddenSession != null) return hiddenSession;
+        if (hiddenVariant == null) {
+            throw new UnmaskException("the dLLM " + description + " offers no hidden-state features: name its last hidden state output in the descriptor's 'hidden' field");
+        }
+        hiddenSession = Ort.open(hiddenVariant.get(), d.provider(), d.deviceId(), d.threads(), "the built-in dLLM's export with its hidden state");
+        return hiddenSession;
+    }
+
+    private Predictions predict(int[][] sequences, boolean[][] query, boolean withDistributions, boolean withHidden) {
         Denoiser.validate(this, sequences, query);
         int rows = sequences.length, maxLen = 0;
         for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
+        OrtSession run = withHidden ? hiddenSession() : session;
+        if (withHidden && statistics == null) {
+            throw new UnmaskException("the dLLM " + description + ": hidden-state features need the statistics in ONNX Runtime (float32 logits, without -D" + JAVA_STATISTICS_PROPERTY + ")");
+        }
         if (statistics == null) return Predictions.fromLogits(logits(sequences), maxLen, vocabSize, query, withDistributions, vocabulary().maskId());
+        float[][] hidden = withHidden ? new float[rows][] : null;
         int[][] top1 = new int[rows][];
         float[][] conf = new float[rows][], top2 = new float[rows][], ent = new float[rows][];
         float[][][] dist = withDistributions ? new float[rows][][] : null;
@@ -231,16 +283,39 @@ public final class OnnxDenoiser implements Denoiser {
                 len = Math.max(len, lengths[r]);
             }
             Map<String, OnnxTensor> in = inputs(sequences, call, len);
-            try (OrtSession.Result res = session.run(in, Set.of(d.logits()))) {
+            try (OrtSession.Result res = run.run(in, withHidden ? Set.of(d.logits(), hiddenOutput()) : Set.of(d.logits()))) {
                 OnnxTensor t = checkedLogits(res, call.length, len);
                 statistics.compute(env, t, call, lengths, query, top1, conf, top2, ent, dist);
+                if (withHidden) projectHidden((OnnxTensor) res.get(hiddenOutput()).orElseThrow(), call, lengths, len, hidden);
             } catch (OrtException e) {
                 throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": " + Ort.firstLine(e.getMessage()));
             } finally {
                 in.values().forEach(OnnxTensor::close);
             }
         }
-        return new Predictions(top1, conf, top2, ent, dist);
+        return new Predictions(top1, conf, top2, ent, dist, hidden);
+    }
+
+    /** Each row's tokens' hidden states [n, len, H] projected to {@link HiddenFeatures#WIDTH} numbers. */
+    private void projectHidden(OnnxTensor t, int[] call, int[] lengths, int len, float[][] hidden) {
+        long[] s = t.getInfo().getShape();
+        if (s.length != 3 || s[0] != call.length || s[1] != len) {
+            throw new UnmaskException("ONNX dLLM " + d.onnx().getFileName() + ": output '" + hiddenOutput() + "' has shape " + Arrays.toString(s)
+                    + " for input [" + call.length + ", " + len + "], expected [" + call.length + ", " + len + ", hidden]");
+        }
+        int h = (int) s[2], w = HiddenFeatures.WIDTH;
+        if (hiddenProjection == null || hiddenProjection.length != h * w) hiddenProjection = HiddenFeatures.projection(h);
+        FloatBuffer fb = t.getFloatBuffer();
+        float[] row = new float[h];
+        for (int r = 0; r < call.length; r++) {
+            hidden[call[r]] = new float[lengths[r] * w];
+            for (int i = 0; i < lengths[r]; i++) {
+                fb.position((r * len + i) * h);
+                fb.get(row, 0, h);
+                HiddenFeatures.project(row, 0, h, hiddenProjection, hidden[call[r]], i * w);
+            }
+        }
+        logitsOut += (long) call.length * len * h;
     }
 
     private static float[] nans(int n) {
@@ -387,6 +462,11 @@ public final class OnnxDenoiser implements Denoiser {
     @Override
     public void close() {
         if (statistics != null) statistics.close();
+        try {
+            if (hiddenSession != null && hiddenSession != session) hiddenSession.close();
+        } catch (OrtException e) {
+            // nothing to release
+        }
         try {
             if (session != null) session.close();
         } catch (OrtException e) {

@@ -26,7 +26,7 @@ public interface Denoiser extends AutoCloseable {
      * cannot say refuses in one line.
      */
     default Predictions predictWithHidden(int[][] sequences, boolean[][] query, boolean withDistributions) {
-        throw new UnmaskException("the dLLM " + describe() + " offers no hidden-state features: the built-in dLLM on --dllm-engine fast does");
+        throw new UnmaskException("the dLLM " + describe() + " offers no hidden-state features (the built-in dLLM does on --dllm-engine onnxruntime or fast)");
     }
 
     /** A short description for manifests and reports (e.g. "builtin:d128-l4 sha256=..."). */
