@@ -27,6 +27,8 @@ public final class ConfigFiles {
         ObjectNode node = Json.MAPPER.valueToTree(defaults);
         Set<String> known = new TreeSet<>();
         node.fieldNames().forEachRemaining(known::add);
+        // a record may leave keys out of its JSON while they hold their defaults (TrainConfig's budget keys): still keys
+        if (type.isRecord()) for (java.lang.reflect.RecordComponent c : type.getRecordComponents()) known.add(c.getName());
         if (file != null) {
             PathKinds.requireFile(file, "config file", "a JSON or YAML file");
             JsonNode fromFile;

@@ -53,6 +53,7 @@ public final class Plots {
             s.setLineStyle(new java.awt.BasicStroke(1.2f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_ROUND, 10f, new float[]{6f, 4f}, 0f));
         }
         Map<String, List<EvalRow>> byCurve = rows.stream().collect(Collectors.groupingBy(Plots::curveName, TreeMap::new, Collectors.toList()));
+        int knobCurves = 0;
         for (var e : byCurve.entrySet()) {
             List<EvalRow> pts = new ArrayList<>(e.getValue());
             pts.sort(Comparator.comparingDouble(EvalRow::meanNfe));
@@ -60,7 +61,8 @@ public final class Plots {
             boolean learned = first.policy().equals("learned"), knob = seriesName(first).startsWith("learned knob"), sampled = isSampled(first);
             XYSeries s = chart.addSeries(legendLabel(e.getKey()), pts.stream().mapToDouble(EvalRow::meanNfe).toArray(),
                     pts.stream().mapToDouble(EvalRow::accuracy).toArray());
-            java.awt.Color c = familyColor(first.policy());
+            // several knob curves (policies, or a policy and its start) in one family colour, each paler than the one before
+            java.awt.Color c = knob ? shade(familyColor(first.policy()), knobCurves++) : familyColor(first.policy());
             s.setLineColor(c);
             s.setMarkerColor(c);
             s.setMarker(learned ? (sampled ? SeriesMarkers.TRIANGLE_UP : SeriesMarkers.DIAMOND) : familyMarker(first.policy()));

@@ -27,10 +27,16 @@ public final class TrainingProvenance {
 
     /**
      * The reward a run with this config trains with: the config's reward, or with a knob range the
-     * alpha form with each prompt's alpha drawn from it; a control run says its rewards are shuffled.
+     * alpha form with each prompt's alpha drawn from it (or, when the knob is a budget, the budget form
+     * with its multipliers' settings); a control run says its rewards are shuffled.
      */
     public static String rewardAsTrained(TrainConfig config) {
-        String reward = config.knobRange().isEmpty() ? config.reward().formula() : Reward.knobFormula(config.knobRange().get(0), config.knobRange().get(1));
+        String reward = config.knobRange().isEmpty() ? config.reward().formula()
+                : config.knobIsBudget() ? Reward.budgetFormula(config.budgetOf(config.knobRange().get(0)), config.budgetOf(config.knobRange().get(1)),
+                (config.budgetCentre() == 0 ? "" : "the knob is B - " + config.budgetCentre() + "; ") + config.budgetBins()
+                + " bin(s) over the range, each starting at " + config.budgetMultiplier() + " and moved after every iteration by "
+                + config.budgetDualStep() + " * its rollouts' mean (nfe - B) / B, floored at 0")
+                : Reward.knobFormula(config.knobRange().get(0), config.knobRange().get(1));
         // a control run learns from permuted rewards: its policy must not pass for a real one
         if (config.shuffleRewards()) reward += PolicyProvenance.SHUFFLED_REWARD;
         return reward;

@@ -112,6 +112,17 @@ class PlotsTest {
         assertEquals("learned knob: k (sampled)", Plots.curveName(row("learned", "learned(knob=2.0,mode=sample,policy=runs/k/policy,temp=1.0)")));
     }
 
+    @Test
+    void twoKnobCurvesInOneChartAreTwoShadesOfTheLearnedColour() {
+        XYChart chart = Plots.accuracyVsNfeChart("t", List.of(row("learned", "learned(knob=0.0,mode=greedy,policy=runs/a/policy,temp=1.0)", 0.8, 20),
+                row("learned", "learned(knob=1.0,mode=greedy,policy=runs/a/policy,temp=1.0)", 0.9, 30),
+                row("learned", "learned(knob=0.0,mode=greedy,policy=runs/b/policy,temp=1.0)", 0.7, 25),
+                row("learned", "learned(knob=1.0,mode=greedy,policy=runs/b/policy,temp=1.0)", 0.75, 26)));
+        java.awt.Color learned = Plots.familyColor("learned");
+        assertEquals(learned, seriesWith(chart, "learned knob: a").getLineColor(), "the first curve in the family colour");
+        assertEquals(Plots.shade(learned, 1), seriesWith(chart, "learned knob: b").getLineColor(), "the next one paler");
+    }
+
     /** XChart draws text as outlines in the SVG, so the labels are read from the list the chart draws. */
     @Test
     void knobPointsAreLabelledWithTheirKnob(@TempDir Path dir) throws Exception {

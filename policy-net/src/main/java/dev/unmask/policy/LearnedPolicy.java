@@ -64,7 +64,8 @@ public final class LearnedPolicy implements UnmaskPolicy {
      * label carries knob=value. This policy is left as it was; the copy shares its network.
      */
     public LearnedPolicy withKnob(double value) {
-        if (!(value >= 0) || !Double.isFinite(value)) throw new UnmaskException("policy knob must be a finite number >= 0, got " + value);
+        // an alpha knob is >= 0, a budget knob (an offset from the run's budgetCentre) may be below 0; the trained range is checked where the spec is read
+        if (!Double.isFinite(value)) throw new UnmaskException("policy knob must be a finite number, got " + value);
         LearnedPolicy copy = new LearnedPolicy(net, temperature, sample, label);
         copy.knob = value;
         copy.knobByEpisode = knobByEpisode;

@@ -19,6 +19,7 @@ import dev.unmask.env.task.Example;
 import dev.unmask.env.task.Split;
 import dev.unmask.env.task.Task;
 import dev.unmask.env.task.Tasks;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -48,7 +49,15 @@ public final class PolicyTrainer {
      */
     public record IterationReport(int iteration, double meanReward, double accuracy, double meanNfe, double entropy, double clipFraction,
                                   double approxKl, double klToReference, double loss, double gradNorm, double learningRate, int episodes,
-                                  int steps, double rolloutSeconds, double dllmSeconds, double updateSeconds) {
+                                  int steps, double rolloutSeconds, double dllmSeconds, double updateSeconds,
+                                  @JsonInclude(JsonInclude.Include.NON_NULL) List<Double> budgetMultipliers) {
+        /** A report without budget multipliers (every run whose knob is not a budget; its metrics line reads as before). */
+        public IterationReport(int iteration, double meanReward, double accuracy, double meanNfe, double entropy, double clipFraction,
+                               double approxKl, double klToReference, double loss, double gradNorm, double learningRate, int episodes,
+                               int steps, double rolloutSeconds, double dllmSeconds, double updateSeconds) {
+            this(iteration, meanReward, accuracy, meanNfe, entropy, clipFraction, approxKl, klToReference, loss, gradNorm, learningRate, episodes,
+                    steps, rolloutSeconds, dllmSeconds, updateSeconds, null);
+        }
     }
 
     private final TrainConfig config;
@@ -59,6 +68,7 @@ public final class PolicyTrainer {
     private final Adam adam = new Adam();
     private final List<String> params;
     private final FastPolicyGradients fast; // null with policyUpdate samediff
+    private final BudgetMultipliers budget; // null unless knobReward is budget
     private int iteration;
 
     public PolicyTrainer(TrainConfig config, Denoiser dllm) {
@@ -81,6 +91,12 @@ public final class PolicyTrainer {
         if (!config.algorithm().equals("ppo")) names.removeIf(n -> n.startsWith("value_head")); // no critic in GRPO
         this.params = names;
         this.fast = config.policyUpdate().equals(TrainConfig.SAMEDIFF_UPDATE) ? null : new FastPolicyGradients(net.config(), config);
+        this.budget = config.knobIsBudget() ? BudgetMultipliers.of(config) : null;
+    }
+
+    /** The Lagrange multipliers of a knob-as-budget run (one per knob bin), or null for any other run. */
+    public List<Double> budgetMultipliers() {
+        return budget == null ? null : budget.values();
     }
 
     /**
@@ -152,7 +168,20 @@ public final class PolicyTrainer {
         }
         boolean ppo = config.algorithm().equals("ppo");
         RolloutCollector.Timing timing = RolloutCollector.collect(env, behaviour, batch, rng.nextLong(), ppo);
-        if (knobs != null) {
+        if (budget != null) {
+            // the knob is each prompt's NFE budget: rewards under this iteration's multipliers, then one dual-ascent step
+            boolean[] correct = new boolean[batch.size()];
+            int[] nfes = new int[batch.size()];
+            for (int i = 0; i < batch.size(); i++) {
+                correct[i] = batch.get(i).result.correct();
+                nfes[i] = batch.get(i).result.nfe();
+            }
+            float[] budgets = new float[batch.size()];
+            for (int i = 0; i < batch.size(); i++) budgets[i] = (float) config.budgetOf(knobs[i]);
+            double[] rewards = budget.rewards(correct, nfes, budgets);
+            for (int i = 0; i < batch.size(); i++) batch.get(i).reward = rewards[i];
+            budget.update(nfes, budgets);
+        } else if (knobs != null) {
             for (int i = 0; i < batch.size(); i++) {
                 Trajectory t = batch.get(i);
                 t.reward = Reward.alpha(knobs[i]).of(t.result.correct(), t.result.nfe(), config.genLength());
@@ -202,7 +231,8 @@ public final class PolicyTrainer {
         boolean knobbed = !config.knobRange().isEmpty();
         double reward = batch.stream().mapToDouble(t -> knobbed ? t.reward : t.result.reward()).average().orElse(0);
         return new IterationReport(iteration, reward, acc, nfe, entSum / updates, clipSum / updates, klSum / updates, refKlSum / updates,
-                lossSum / updates, normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9);
+                lossSum / updates, normSum / updates, lr, batch.size(), index.size(), (t1 - t0) / 1e9, timing.dllmNanos() / 1e9, (t2 - t1) / 1e9,
+                budgetMultipliers());
     }
 
     /** The objective's terms and the gradients of the trained parameters on one minibatch, by the config's policyUpdate. */
@@ -338,7 +368,9 @@ public final class PolicyTrainer {
         Map<String, byte[]> files = new LinkedHashMap<>(PolicyCheckpoint.files(net));
         files.put("adam.safetensors", Safetensors.encode(adam.state(), Map.of()));
         if (reference != null) files.put(REFERENCE_FILE, Safetensors.encode(reference.weights(), Map.of("format", "unmask-policy-v1")));
-        files.put("state.json", Json.write(Map.of("iteration", iteration)).getBytes(StandardCharsets.UTF_8));
+        // the budget multipliers are state like Adam's moments; other runs' state.json reads as before
+        Map<String, Object> state = budget == null ? Map.of("iteration", iteration) : Map.of("iteration", iteration, "budget_multipliers", budget.values());
+        files.put("state.json", Json.write(state).getBytes(StandardCharsets.UTF_8));
         CheckpointFiles.write(runDir.resolve(STATE_DIR), files);
     }
 
@@ -354,7 +386,14 @@ public final class PolicyTrainer {
         adam.restore(Safetensors.decode(files.get("adam.safetensors"), dir + "/adam.safetensors"));
         if (reference != null) reference.loadWeights(Safetensors.decode(files.get(REFERENCE_FILE), dir + "/" + REFERENCE_FILE), "reference policy in " + dir);
         try {
-            iteration = Json.MAPPER.readTree(files.get("state.json")).path("iteration").asInt();
+            var state = Json.MAPPER.readTree(files.get("state.json"));
+            iteration = state.path("iteration").asInt();
+            if (budget != null) {
+                if (!state.has("budget_multipliers")) throw new UnmaskException("trainer state " + dir + " has no budget_multipliers: it was not made by a knobReward budget run");
+                List<Double> multipliers = new ArrayList<>();
+                state.get("budget_multipliers").forEach(v -> multipliers.add(v.asDouble()));
+                budget.restore(multipliers);
+            }
         } catch (java.io.IOException e) {
             throw new UnmaskException("trainer state " + dir + ": cannot parse state.json");
         }

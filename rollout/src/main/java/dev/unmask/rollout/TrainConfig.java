@@ -1,5 +1,6 @@
 package dev.unmask.rollout;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unmask.env.UnmaskException;
@@ -103,6 +104,26 @@ import java.util.Map;
  *                           rounding, not bit for bit, so every run keeps the one it started with; runs
  *                           recorded before the key existed, and the shipped configs that made
  *                           committed results, used samediff
+ * @param knobReward         what the knob of a knobRange run means: "alpha" (default: the reward's
+ *                           speed exponent, {@link Reward#alpha}) or "budget": the knob is a target NFE B,
+ *                           drawn per prompt from knobRange (lo > 0), and a rollout earns
+ *                           {@link Reward#budget} = correct - lambda (NFE - B) / B, lambda a Lagrange
+ *                           multiplier per knob bin updated by dual ascent ({@link BudgetMultipliers}),
+ *                           so that the policy learns "as accurate as it can within B steps on average";
+ *                           unlike alpha, the knob's pull grows until the budget is met, which is what
+ *                           a knob that starts unread (initKnobGain 0) needs to be discovered
+ * @param budgetBins         knobReward budget: the knob range is cut into this many equal bins, one
+ *                           multiplier each (1, the default: one for the whole range)
+ * @param budgetMultiplier   knobReward budget: every bin's multiplier at the start (default 0)
+ * @param budgetDualStep     knobReward budget: the dual-ascent step; after each iteration each bin's
+ *                           multiplier moves by this times its rollouts' mean (NFE - B) / B, floored at
+ *                           0 (default 0: the multipliers stay at budgetMultiplier)
+ * @param budgetCentre       knobReward budget: the target NFE is budgetCentre + knob (default 0: the
+ *                           knob is the target NFE itself). A centre in the middle of the budgets makes
+ *                           the knob the policy reads straddle 0, so that its weight learns only how
+ *                           the budgets differ, not their mean (which the bias already carries). The five
+ *                           budget keys are left out of a config's JSON while they hold their defaults,
+ *                           so the configs and manifests of every run without them read as before
  */
 public record TrainConfig(String algorithm, String task, int genLength, int blockLength, int iterations, int promptsPerIteration,
                           int groupSize, int epochs, int minibatch, double learningRate, double clipEpsilon, double entropyCoef,
@@ -111,8 +132,14 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
                           List<String> features, double initUnmaskProb, boolean groupStdScaling, String lossNormalisation,
                           String rewardForm, double rewardAlpha, String lrSchedule, int warmupIterations, double weightDecay,
                           String policyContext, List<Double> knobRange, boolean emptySteps, double initThreshold,
-                          double initFrontierSlope, double initKnobGain, String policyUpdate) {
+                          double initFrontierSlope, double initKnobGain, String policyUpdate,
+                          @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = OmitAlpha.class) String knobReward,
+                          @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = OmitOne.class) Integer budgetBins,
+                          @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = OmitZero.class) double budgetMultiplier,
+                          @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = OmitZero.class) double budgetDualStep,
+                          @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = OmitZero.class) double budgetCentre) {
     public static final String PER_STEP = "step", PER_EPISODE = "episode", PER_TOKEN = "token";
+    public static final String KNOB_ALPHA = "alpha", KNOB_BUDGET = "budget";
     public static final String FAST_UPDATE = "fast", FAST_ELIGIBLE_UPDATE = "fast-eligible", SAMEDIFF_UPDATE = "samediff";
     /** Keys whose default changed, with the value a recorded config that lacks them was run with. */
     private static final Map<String, Object> BEFORE_THE_KEY_EXISTED = Map.of("lossNormalisation", PER_STEP, "policyUpdate", SAMEDIFF_UPDATE);
@@ -162,6 +189,11 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         d.put("initFrontierSlope", 0.0);
         d.put("initKnobGain", 0.0);
         d.put("policyUpdate", FAST_UPDATE);
+        d.put("knobReward", KNOB_ALPHA);
+        d.put("budgetBins", 1);
+        d.put("budgetMultiplier", 0.0);
+        d.put("budgetDualStep", 0.0);
+        d.put("budgetCentre", 0.0);
         List<String> keys = java.util.Arrays.stream(TrainConfig.class.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
         if (!keys.equals(List.copyOf(d.keySet()))) throw new IllegalStateException("TrainConfig.DEFAULTS must list every key once, in order: " + keys);
         return Collections.unmodifiableMap(d);
@@ -224,12 +256,86 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         knobRange = List.copyOf(knobRange);
         boolean readsKnob = parsedFeatures.contains(PolicyFeatures.KNOB);
         if (!knobRange.isEmpty()) {
-            if (knobRange.size() != 2 || !(knobRange.get(0) >= 0) || !(knobRange.get(1) >= knobRange.get(0)) || !Double.isFinite(knobRange.get(1))) {
-                throw new UnmaskException("knobRange must be [lo, hi] with 0 <= lo <= hi, got " + knobRange);
+            // an alpha is >= 0; a budget's knob is an offset from budgetCentre and may be negative (checked below)
+            boolean offset = KNOB_BUDGET.equals(knobReward);
+            if (knobRange.size() != 2 || !(offset ? Double.isFinite(knobRange.get(0)) : knobRange.get(0) >= 0) || !(knobRange.get(1) >= knobRange.get(0))
+                    || !Double.isFinite(knobRange.get(1))) {
+                throw new UnmaskException("knobRange must be [lo, hi] with " + (offset ? "" : "0 <= ") + "lo <= hi, got " + knobRange);
             }
             if (!readsKnob) throw new UnmaskException("knobRange is set but features do not list knob: the policy could not see the trade-off it is asked for");
         } else if (readsKnob) {
             throw new UnmaskException("features list knob but knobRange is empty: set knobRange: [lo, hi] (alphas to train for)");
+        }
+        // JSON without the budget keys (every config written before they existed, and any config at their defaults) reads as their defaults
+        if (knobReward == null) knobReward = KNOB_ALPHA;
+        if (budgetBins == null) budgetBins = 1;
+        if (!List.of(KNOB_ALPHA, KNOB_BUDGET).contains(knobReward)) throw new UnmaskException("knobReward must be alpha or budget, got '" + knobReward + "'");
+        atLeast("budgetBins", budgetBins, 1);
+        nonNegative("budgetMultiplier", budgetMultiplier);
+        nonNegative("budgetDualStep", budgetDualStep);
+        if (!Double.isFinite(budgetCentre)) throw new UnmaskException("budgetCentre must be a finite number, got " + budgetCentre);
+        if (knobReward.equals(KNOB_BUDGET)) {
+            if (knobRange.isEmpty()) throw new UnmaskException("knobReward budget needs a knobRange: [lo, hi], the target NFEs to train for");
+            if (!(budgetCentre + knobRange.get(0) > 0)) {
+                throw new UnmaskException("knobReward budget needs budgetCentre + knobRange lo > 0 (the smallest target NFE), got " + budgetCentre + " + " + knobRange);
+            }
+            if (budgetMultiplier == 0 && budgetDualStep == 0) {
+                throw new UnmaskException("knobReward budget needs budgetDualStep > 0 or budgetMultiplier > 0: with both 0 the budget is never enforced");
+            }
+        } else {
+            for (Object[] kv : new Object[][]{{"budgetBins", budgetBins != 1}, {"budgetMultiplier", budgetMultiplier != 0}, {"budgetDualStep", budgetDualStep != 0},
+                    {"budgetCentre", budgetCentre != 0}}) {
+                if ((boolean) kv[1]) throw new UnmaskException(kv[0] + " is set but knobReward is " + knobReward + ": it only applies to knobReward budget");
+            }
+        }
+    }
+
+    /** Whether the knob is a target NFE ({@code knobReward: budget}) rather than the reward's alpha. */
+    public boolean knobIsBudget() {
+        return knobReward.equals(KNOB_BUDGET);
+    }
+
+    /** The target NFE a knob stands for under knobReward budget: budgetCentre + knob. */
+    public double budgetOf(double knob) {
+        return budgetCentre + knob;
+    }
+
+    /** JSON leaves out knobReward at its default, so configs written before the key existed read the same. */
+    static final class OmitAlpha {
+        @Override
+        public boolean equals(Object o) {
+            return KNOB_ALPHA.equals(o);
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
+
+    /** JSON leaves out budgetBins at its default (boxed, so that JSON without it reads as 1, not 0). */
+    static final class OmitOne {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Integer i && i == 1;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
+
+    /** JSON leaves out budgetMultiplier, budgetDualStep and budgetCentre at their default. */
+    static final class OmitZero {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Double d && d == 0.0;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
         }
     }
 
@@ -263,7 +369,10 @@ public record TrainConfig(String algorithm, String task, int genLength, int bloc
         return new PolicyConfig(features, dModel, heads, ffDim, seed, policyContext);
     }
 
-    /** The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead). */
+    /**
+     * The reward this config trains with (with a knob range, each prompt's rollouts use {@link Reward#alpha} of its knob instead,
+     * or with knobReward budget {@link Reward#budget}).
+     */
     public Reward reward() {
         return rewardForm.equals("alpha") ? Reward.alpha(rewardAlpha) : new Reward(speedWeight);
     }

@@ -84,6 +84,9 @@ class TrainConfigTest {
         bad.put("rewardAlpha", List.of(-1.0, Double.NaN));
         bad.put("warmupIterations", List.of(-1));
         bad.put("weightDecay", List.of(-0.1, Double.POSITIVE_INFINITY));
+        bad.put("budgetMultiplier", List.of(-1.0, Double.NaN));
+        bad.put("budgetDualStep", List.of(-0.5, Double.POSITIVE_INFINITY));
+        bad.put("budgetCentre", List.of(Double.NaN, Double.NEGATIVE_INFINITY));
         // every numeric field is covered (the seed may be any long)
         Set<String> numeric = new TreeSet<>();
         for (RecordComponent c : TrainConfig.class.getRecordComponents()) {

@@ -53,6 +53,23 @@ public record Reward(double speedWeight, double alpha) {
         return "correct * ((L - min(nfe, L) + 1) / L) ^ alpha, alpha = the knob, drawn per prompt uniformly from [" + lo + ", " + hi + "]";
     }
 
+    /**
+     * The reward of a knob-conditioned run whose knob is a target NFE (TrainConfig's knobReward
+     * budget): correctness minus a Lagrange multiplier times the relative overrun of the budget,
+     * correct - multiplier * (nfe - budget) / budget. The term is signed (an answer under its budget
+     * earns a little more), the Lagrangian of "maximise accuracy subject to mean NFE <= budget".
+     */
+    public static double budget(boolean correct, int nfe, double budget, double multiplier) {
+        if (!(budget > 0) || !Double.isFinite(budget)) throw new UnmaskException("an NFE budget must be a finite number > 0, got " + budget);
+        if (!(multiplier >= 0) || !Double.isFinite(multiplier)) throw new UnmaskException("a budget multiplier must be a finite number >= 0, got " + multiplier);
+        return (correct ? 1 : 0) - multiplier * (nfe - budget) / budget;
+    }
+
+    /** What {@link #budget} computes, for a provenance: the knob range and how the multipliers are set. */
+    public static String budgetFormula(double lo, double hi, String multipliers) {
+        return "correct - lambda * (nfe - B) / B, B = a target NFE the policy is told as its knob, drawn per prompt uniformly from [" + lo + ", " + hi + "]; lambda: " + multipliers;
+    }
+
     /** What {@link #of} computes, with its parameter filled in; correct is 1 or 0, L the buffer length. */
     public String formula() {
         if (isAlpha()) return "correct * ((L - min(nfe, L) + 1) / L) ^ " + alpha;

@@ -183,7 +183,10 @@ class PolicyNetTest {
         // per episode (training): row r reads the knob of its episode id
         LearnedPolicy perEpisode = new LearnedPolicy(net, 1.0, false, "p").withEpisodeKnobs(new float[]{2.5f});
         assertArrayEquals(fixed.decide(o)[0].action(), perEpisode.decide(o)[0].action());
-        assertThrows(UnmaskException.class, () -> new LearnedPolicy(net, 1.0, false, "p").withKnob(-1));
+        assertThrows(UnmaskException.class, () -> new LearnedPolicy(net, 1.0, false, "p").withKnob(Double.NaN));
+        assertThrows(UnmaskException.class, () -> new LearnedPolicy(net, 1.0, false, "p").withKnob(Double.POSITIVE_INFINITY));
+        // a budget knob is an offset from the run's budgetCentre: below 0 is a knob like any other
+        assertTrue(new LearnedPolicy(net, 1.0, false, "p").withKnob(-1).label().contains("knob=-1.0"));
     }
 
     @Test
