@@ -63,8 +63,8 @@ public final class SafetensorsExporter {
         s.put("confidence_definition", CONFIDENCE_DEFINITION);
         if (c.parsedFeatures().contains(PolicyFeatures.KNOB)) {
             s.put("knob_range", provenance == null ? null : provenance.knobRange());
-            s.put("knob_range_definition", "[lo, hi]: the knob values (the reward's speed exponent alpha) the policy was trained on; "
-                    + "outside it the policy extrapolates. null: not recorded");
+            s.put("knob_range_definition", "[lo, hi]: the knob values the policy was trained on (what a knob means is the provenance's reward: "
+                    + "the speed exponent alpha, or an NFE budget offset); outside it the policy extrapolates. null: not recorded");
         }
         if (provenance != null) s.put("provenance", Json.MAPPER.convertValue(provenance, Map.class));
         s.put("d_model", d);
