@@ -13,8 +13,9 @@ import java.util.SplittableRandom;
  * lanes of {@value #WIDTH} positions each, separated by {@code |} (127 tokens in a 128-token buffer):
  * a {@code +} lane is its trace written left to right from the lane's left end, then {@code .} to
  * the lane's end; a {@code -} lane is its trace written right to left from the lane's right end, the
- * {@code .} before it:
- * <pre>{@code 1337814190.....................|.........7303771911730098815312|...}</pre>
+ * {@code .} before it; the filler at the very end of the answer (a last lane {@code +}) is left to
+ * the buffer's EOS padding, so the answer ends where the last lane's work does (97 to 127 tokens):
+ * <pre>{@code 1337814190.....................|.........7303771911730098815312|...|...}</pre>
  * Within a lane each digit needs the one before it in the lane's direction (and the one four
  * before), so a {@code +} lane can only be written left to right and a {@code -} lane right to
  * left, and where each lane's digits stop and its filler begins is decided by the work (1 to
@@ -67,7 +68,10 @@ public final class LanesTask extends TraceTask {
             String fill = ".".repeat(WIDTH - trace.length());
             sb.append(forward ? trace + fill : fill + new StringBuilder(trace).reverse());
         }
-        return sb.toString();
+        // the filler at the very end is the buffer's EOS padding: the answer ends where the work does
+        int end = sb.length();
+        while (sb.charAt(end - 1) == '.') end--;
+        return sb.substring(0, end);
     }
 
     /**
