@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * the lane's end; a {@code -} lane is its trace written right to left from the lane's right end, the
  * {@code .} before it; the filler at the very end of the answer (a last lane {@code +}) is left to
  * the buffer's EOS padding, so the answer ends where the last lane's work does (97 to 127 tokens):
- * <pre>{@code 1337814190.....................|.........7303771911730098815312|...|...}</pre>
+ * <pre>{@code 1337814190.....................|.............078739144870617454|50.............................|..........................03657}</pre>
  * Within a lane each digit needs the one before it in the lane's direction (and the one four
  * before), so a {@code +} lane can only be written left to right and a {@code -} lane right to
  * left, and where each lane's digits stop and its filler begins is decided by the work (1 to
