@@ -47,6 +47,7 @@ public final class Vocabulary {
         t.add("<lag5>");
         t.add("<lag48>");
         t.add("<ducci>");
+        t.add("<lanes>");
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 
