@@ -257,10 +257,10 @@ public final class OnnxDenoiser implements Denoiser {
         Denoiser.validate(this, sequences, query);
         int rows = sequences.length, maxLen = 0;
         for (int[] s : sequences) maxLen = Math.max(maxLen, s.length);
-        OrtSession run = withHidden ? hiddenSession() : session;
         if (withHidden && statistics == null) {
             throw new UnmaskException("the dLLM " + description + ": hidden-state features need the statistics in ONNX Runtime (float32 logits, without -D" + JAVA_STATISTICS_PROPERTY + ")");
         }
+        OrtSession run = withHidden ? hiddenSession() : session;
         if (statistics == null) return Predictions.fromLogits(logits(sequences), maxLen, vocabSize, query, withDistributions, vocabulary().maskId());
         float[][] hidden = withHidden ? new float[rows][] : null;
         int[][] top1 = new int[rows][];
