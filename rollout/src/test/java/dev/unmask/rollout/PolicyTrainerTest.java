@@ -367,8 +367,19 @@ class PolicyTrainerTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"fast", "fast-eligible", "samediff"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fast", "fast-eligible"})
     void ppoRunsAndResumesExactlyWithEitherUpdate(String update, @TempDir Path dir) throws Exception {
+        ppoRunsAndResumesExactly(update, dir);
+    }
+
+    /** The SameDiff update (not the default; its gradients are checked against the fast one in FastPolicyGradientsTest) in the slow tier: its graph's first build is most of this class's time. */
+    @Test
+    @Tag("slow")
+    void ppoRunsAndResumesExactlyWithTheGraphUpdate(@TempDir Path dir) throws Exception {
+        ppoRunsAndResumesExactly("samediff", dir);
+    }
+
+    private void ppoRunsAndResumesExactly(String update, Path dir) throws Exception {
         ChainDenoiser d = dllm();
         PolicyTrainer a = new PolicyTrainer(config("ppo", 4, "policyUpdate", update), d);
         a.runIteration();
