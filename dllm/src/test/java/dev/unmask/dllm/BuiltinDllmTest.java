@@ -7,6 +7,7 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.denoiser.Predictions;
 import dev.unmask.env.denoiser.Vocabulary;
 import dev.unmask.dllm.*;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -261,9 +262,20 @@ class BuiltinDllmTest {
 
     @Test
     void trainingLowersTheLossAndResumesExactly(@TempDir Path dir) {
+        trainingLowersTheLossAndResumesExactly(DllmTrainer.Kind.FAST, dir);
+    }
+
+    /** The SameDiff trainer (runs trained before the fast one; its losses match the fast trainer's in FastDllmTest): its graph's first build is most of this class's time. */
+    @Test
+    @Tag("slow")
+    void theGraphTrainerLowersTheLossAndResumesExactly(@TempDir Path dir) {
+        trainingLowersTheLossAndResumesExactly(DllmTrainer.Kind.SAMEDIFF, dir);
+    }
+
+    private void trainingLowersTheLossAndResumesExactly(DllmTrainer.Kind kind, Path dir) {
         DllmTrainConfig cfg = new DllmTrainConfig(List.of("sort"), 40, 8, 3e-3, 5, 1.0, 9, 10, 0.0);
         BuiltinDllm m = tiny(1);
-        DllmTrainer t = new DllmTrainer(m, cfg, DllmTrainer.Kind.SAMEDIFF);
+        DllmTrainer t = new DllmTrainer(m, cfg, kind);
         double first = 0, last = 0;
         for (int i = 0; i < 40; i++) {
             double loss = t.trainStep().loss();
@@ -274,11 +286,11 @@ class BuiltinDllmTest {
 
         // resume: 10 steps, save, 5 more == 15 straight
         BuiltinDllm a = tiny(1), b = tiny(1);
-        DllmTrainer ta = new DllmTrainer(a, cfg, DllmTrainer.Kind.SAMEDIFF);
+        DllmTrainer ta = new DllmTrainer(a, cfg, kind);
         for (int i = 0; i < 10; i++) ta.trainStep();
         ta.saveState(dir);
         for (int i = 0; i < 5; i++) ta.trainStep();
-        DllmTrainer tb = new DllmTrainer(b, cfg, DllmTrainer.Kind.SAMEDIFF);
+        DllmTrainer tb = new DllmTrainer(b, cfg, kind);
         assertTrue(tb.resume(dir));
         assertEquals(10, tb.step());
         for (int i = 0; i < 5; i++) tb.trainStep();
