@@ -491,6 +491,6 @@ class TasksTest {
     @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, ducci, fib, gcd, happy, lag, lag48, lag5, lanes, revadd, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, ducci, fib, gcd, happy, lag, lag48, lag5, lanes, lanes-columns, revadd, sort, sudoku)", e.getMessage());
     }
 }
