@@ -36,6 +36,7 @@ class TaskDatasetsPinnedTest {
             Map.entry("lag48", "d3168b122f9f36fa14413c4ff1fdfbfdfc593dd1a9a9cd3ea89582535a19cac8"),
             Map.entry("lag5", "92e643958cbdab348a416370b5ee2f00e8c76c6ce97d5f65625da7b755cf0f2b"),
             Map.entry("lanes", "88b9085c9d24a73df9ae0523282590bcb50c08a89f772b03c046deb8c1fafd16"),
+            Map.entry("lanes-columns", "003c1d46e152914d39768d04f5ce856b4328b0a0820a41fb20df2bed3205dd3d"),
             Map.entry("revadd", "9a6c297109988946c90555562edd42c910823b6dc003fec8a74af4b6edae4ae8"),
             Map.entry("sort", "8103aa7aea7abc73b673c80f040cf815bbff8f250d219e87eeef7230a792b789"),
             Map.entry("sudoku", "034d8e0c26d056f11f442daff2a4f40562c7c7a29a95c84ef854d5c08d7aeb43"));

@@ -69,8 +69,8 @@ class TasksTest {
                 assertTrue(t.isCorrect(e, e.answer()), name + ": " + e);
                 int[] seq = Task.targetSequence(v, e, t.defaultGenLength());
                 // the shipped models (max length 96) take the short-buffer tasks; the trace tasks need prompt + 128,
-                // within the testbed models' 176 positions (lanes, whose prompt holds four lanes: 27 + 128)
-                assertTrue(seq.length <= (t.defaultGenLength() <= 64 ? 96 : name.equals("lanes") ? 176 : 140), name + " sequence of " + seq.length + " tokens");
+                // within the testbed models' 176 positions (lanes and lanes-columns, whose prompts hold four lanes: 27 + 128, 26 + 128)
+                assertTrue(seq.length <= (t.defaultGenLength() <= 64 ? 96 : name.startsWith("lanes") ? 176 : 140), name + " sequence of " + seq.length + " tokens");
                 int promptLen = v.encode(e.prompt()).length;
                 int[] buffer = java.util.Arrays.copyOfRange(seq, promptLen, seq.length);
                 assertEquals(e.answer(), Task.answerText(v, buffer));
@@ -491,6 +491,6 @@ class TasksTest {
     @Test
     void unknownTaskNamesTheKnownOnes() {
         UnmaskException e = assertThrows(UnmaskException.class, () -> Tasks.byName("chess"));
-        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, ducci, fib, gcd, happy, lag, lag48, lag5, lanes, revadd, sort, sudoku)", e.getMessage());
+        assertEquals("unknown task 'chess' (known: arith, arith-chain, arith-running, ducci, fib, gcd, happy, lag, lag48, lag5, lanes, lanes-columns, revadd, sort, sudoku)", e.getMessage());
     }
 }

@@ -25,7 +25,7 @@ class VocabularyTest {
         List<String> shipped = List.of("<pad>", "<mask>", "<eos>", "<arith>", "<sudoku>", "<sort>", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
                 "+", "-", "*", "=", ",", ">", "|", ".");
         assertEquals(shipped, v.tokens().subList(0, shipped.size()));
-        assertEquals(List.of("<gcd>", "<happy>", "<revadd>", "<fib>", "<lag>", "<lag5>", "<lag48>", "<ducci>", "<lanes>"), v.tokens().subList(shipped.size(), v.size()));
+        assertEquals(List.of("<gcd>", "<happy>", "<revadd>", "<fib>", "<lag>", "<lag5>", "<lag48>", "<ducci>", "<lanes>", "<lanes-columns>"), v.tokens().subList(shipped.size(), v.size()));
         assertArrayEquals(new int[]{v.id("<gcd>"), v.id("9"), v.id(","), v.id("6"), v.id("=")}, v.encode("<gcd>9,6="));
         // a checkpoint's own vocabulary (what DllmCheckpoint loads) does not know the new task tokens
         Vocabulary old = new Vocabulary(shipped, "<mask>", "<eos>", "<pad>");

@@ -48,6 +48,7 @@ public final class Vocabulary {
         t.add("<lag48>");
         t.add("<ducci>");
         t.add("<lanes>");
+        t.add("<lanes-columns>");
         return new Vocabulary(t, "<mask>", "<eos>", "<pad>");
     }
 

@@ -13,7 +13,7 @@ public final class Tasks {
     static {
         for (Task t : List.of(new ArithmeticTask(ArithmeticTask.Trace.RESTATE), new ArithmeticTask(ArithmeticTask.Trace.RUNNING),
                 new ArithmeticTask(ArithmeticTask.Trace.CHAIN), new SudokuTask(), new SortTask(),
-                new EuclidTask(), new HappyTask(), new ReverseAddTask(), new FibonacciTask(), LaggedSumTask.shortAnswers(), LaggedSumTask.longAnswers(), LaggedSumTask.atLeast48Digits(), new DucciTask(), new LanesTask())) BY_NAME.put(t.name(), t);
+                new EuclidTask(), new HappyTask(), new ReverseAddTask(), new FibonacciTask(), LaggedSumTask.shortAnswers(), LaggedSumTask.longAnswers(), LaggedSumTask.atLeast48Digits(), new DucciTask(), new LanesTask(), new LanesColumnsTask())) BY_NAME.put(t.name(), t);
     }
 
     private Tasks() {
