@@ -48,7 +48,7 @@ class KvCachedDllmTest {
     }
 
     /** Decodes 3 blocks of 8 after a prompt, unmasking two random positions per step, and compares each step's predictions. */
-    private static double worstGapInsideTheBlock(FastDllm m, KvCache mode, long[] positions) {
+    private static double worstGapInsideTheBlock(FastDllm m, KvCache mode, long[] positions, boolean exactCache) {
         KvCachedDllm cached = new KvCachedDllm(m, mode);
         SplittableRandom rng = new SplittableRandom(5);
         int rows = 3, prompt = 6, blocks = 3, block = 8;
@@ -75,7 +75,10 @@ class KvCachedDllmTest {
                     for (int i = start; i < start + block; i++) {
                         if (!query[r][i]) continue;
                         worst = Math.max(worst, Math.abs(got.confidence()[r][i] - exact.confidence()[r][i]));
-                        if (Math.abs(got.confidence()[r][i] - exact.confidence()[r][i]) < 1e-4) assertEquals(exact.top1()[r][i], got.top1()[r][i]);
+                        // an exact cache picks the same token; an approximate one may move another token to the top
+                        // while the top probability barely changes (0.15513 to 0.15523, a different token), so only the
+                        // confidences are compared there
+                        if (exactCache) assertEquals(exact.top1()[r][i], got.top1()[r][i]);
                     }
                     // unmask two masked positions of the block
                     for (int u = 0; u < 2; u++) {
@@ -94,8 +97,8 @@ class KvCachedDllmTest {
         for (boolean rotary : new boolean[]{false, true}) {
             FastDllm m = model(1, rotary);
             long[] prefix = new long[1], dual = new long[1];
-            assertTrue(worstGapInsideTheBlock(m, KvCache.PREFIX, prefix) < 1e-5, "prefix, rotary=" + rotary);
-            assertTrue(worstGapInsideTheBlock(m, KvCache.DUAL, dual) < 1e-5, "dual, rotary=" + rotary);
+            assertTrue(worstGapInsideTheBlock(m, KvCache.PREFIX, prefix, true) < 1e-5, "prefix, rotary=" + rotary);
+            assertTrue(worstGapInsideTheBlock(m, KvCache.DUAL, dual, true) < 1e-5, "dual, rotary=" + rotary);
             long full = 3L * 3 * 4 * 30; // rows x blocks x steps x tokens
             // per block: one full pass (30 tokens) and three cached ones over the block and its suffix (prefix) or the block (dual)
             assertEquals(3L * (3 * 30 + 3 * (24 + 16 + 8)), prefix[0]);
@@ -108,8 +111,8 @@ class KvCachedDllmTest {
     void withMoreLayersTheCachesAreApproximate() {
         FastDllm m = model(2, true);
         long[] computed = new long[1];
-        double prefixGap = worstGapInsideTheBlock(m, KvCache.PREFIX, computed);
-        double dualGap = worstGapInsideTheBlock(m, KvCache.DUAL, computed);
+        double prefixGap = worstGapInsideTheBlock(m, KvCache.PREFIX, computed, false);
+        double dualGap = worstGapInsideTheBlock(m, KvCache.DUAL, computed, false);
         // the cached keys above the first layer miss what the block unmasked: the predictions move, but stay probabilities
         assertTrue(prefixGap > 1e-4 && prefixGap <= 1, "prefix gap " + prefixGap);
         assertTrue(dualGap > 1e-4 && dualGap <= 1, "dual gap " + dualGap);
