@@ -39,7 +39,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", description = "JSON or YAML file with any TrainConfig keys.") Path configFile;
     @Option(names = "--set", description = "Override a config key, e.g. --set algorithm=ppo --set iterations=40 (repeatable).")
     List<String> overrides = new ArrayList<>();
-    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped model that learned the tasks: models/dllm-t1 for the testbed task lag, models/dllm-t2 for lag5, models/dllm-t4 for lag48, models/dllm-t6 for ducci, models/dllm-a for the others).") Path dllmPath;
+    @Option(names = "--dllm", description = "dLLM checkpoint (default: the shipped model that learned the tasks: models/dllm-t1 for the testbed task lag, models/dllm-t2 for lag5, models/dllm-t4 for lag48, models/dllm-t6 for ducci, models/dllm-t9 for lanes-columns, models/dllm-a for the others).") Path dllmPath;
     @Option(names = "--out", required = true, description = "Run folder.") Path out;
     @Option(names = "--eval-n", defaultValue = "100", description = "Validation prompts for the final evaluation (0 = skip).") int evalN;
     @Option(names = "--resume", description = {"Continue the run in --out from its last checkpoint. The config, the dLLM and its engine must be "

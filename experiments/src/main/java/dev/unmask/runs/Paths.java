@@ -14,7 +14,8 @@ import java.util.TreeSet;
 /** Where the shipped models live: beside the launcher (it sets unmask.home), else the working directory. */
 public final class Paths {
     /** The dLLM a run gets when it names none, for the tasks of the built-in testbed (results/testbed/): the shipped model that learned each. */
-    private static final Map<String, String> TESTBED_MODELS = Map.of("lag", "dllm-t1", "lag5", "dllm-t2", "lag48", "dllm-t4", "ducci", "dllm-t6");
+    private static final Map<String, String> TESTBED_MODELS = Map.of("lag", "dllm-t1", "lag5", "dllm-t2", "lag48", "dllm-t4", "ducci", "dllm-t6",
+            "lanes-columns", "dllm-t9");
     /**
      * Shipped models trained on several testbed tasks at once: the default for a command that mixes
      * those tasks (each task alone keeps its own model above, so earlier commands mean what they meant).

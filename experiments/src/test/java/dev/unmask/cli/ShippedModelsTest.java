@@ -96,7 +96,8 @@ class ShippedModelsTest {
             "dllm-t6, ducci, 0.85",  // the second task family: 95.8% on 500 test prompts
             "dllm-t7, ducci, 0.40",  // the second ducci model (2 layers): 70.6% of 500 test prompts in full diffusion (98.4% with B = 8)
             "dllm-t8, lag48, 0.70",  // the model of both families: 88% of 100 validation prompts in full diffusion (99% with B = 8)
-            "dllm-t8, ducci, 0.45"}) // and 69% (99% with B = 8)
+            "dllm-t8, ducci, 0.45",  // and 69% (99% with B = 8)
+            "dllm-t9, lanes-columns, 0.85"}) // an order the instance sets: 93.7% of 1,000 test prompts in full diffusion
     void eachTestbedModelDecodesItsTaskCarefully(String model, String task, double atLeast) {
         try (BuiltinDllm m = DllmCheckpoint.load(modelsDir().resolve(model))) {
             Map<String, Double> acc = DllmEval.carefulAccuracy(m, List.of(task), 30, 7, Split.TEST);
