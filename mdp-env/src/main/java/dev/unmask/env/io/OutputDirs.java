@@ -57,7 +57,7 @@ public final class OutputDirs {
         if (existing != null && !Files.isDirectory(existing)) {
             String is = PathKinds.describe(existing);
             // gone, or removed and made again between the two looks: look again
-            if (is == null || is.equals("a folder")) throw new FolderVanished(what + " " + dir + " cannot be created: " + existing + " vanished as it was looked at");
+            if (is == null || is.equals(PathKinds.FOLDER)) throw new FolderVanished(what + " " + dir + " cannot be created: " + existing + " vanished as it was looked at");
             if (existing.equals(abs)) throw new UnmaskException(what + " " + dir + " is " + is + "; expected a folder to write into");
             throw new UnmaskException(what + " " + dir + " cannot be created: " + existing + " is " + is + ", not a folder");
         }
@@ -70,7 +70,7 @@ public final class OutputDirs {
                     if (Files.isDirectory(p)) continue; // another process made it meanwhile: not ours to remove
                     String is = PathKinds.describe(p);
                     // gone, or removed and made again by another process between the two looks: look again
-                    if (is == null || is.equals("a folder")) throw new FolderVanished(what + " " + dir + " cannot be created: " + p + " vanished as it was made");
+                    if (is == null || is.equals(PathKinds.FOLDER)) throw new FolderVanished(what + " " + dir + " cannot be created: " + p + " vanished as it was made");
                     throw new UnmaskException(what + " " + dir + " cannot be created in " + p.getParent() + ": " + p + " is " + is);
                 } catch (NoSuchFileException e) {
                     // the parent was there a moment ago (or this check made it): another process may have removed it

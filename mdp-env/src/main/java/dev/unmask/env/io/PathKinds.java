@@ -14,9 +14,12 @@ public final class PathKinds {
     private PathKinds() {
     }
 
-    /** "a file", "a folder", "something other than a file or folder", or null when nothing is there. */
+    /** What {@link #describe} calls a folder. */
+    public static final String FOLDER = "a folder";
+
+    /** "a file", {@value #FOLDER}, "something other than a file or folder", or null when nothing is there. */
     public static String describe(Path p) {
-        if (Files.isDirectory(p)) return "a folder";
+        if (Files.isDirectory(p)) return FOLDER;
         if (Files.isRegularFile(p)) return "a file";
         if (Files.exists(p)) return "neither a file nor a folder";
         return null;
