@@ -24,8 +24,10 @@ import torch
 
 from .builtin_dllm import BuiltinDllm
 from .heuristics import parse_heuristic
+from .java_fast import FastEngineDllm, java_statistics, openblas_threads
 from .policy import load_checkpoint
 from .sampler import generate, prompts_tensor
+from .statistics import statistics_from_logits
 from .tasks import answer_text, task_by_name
 
 
@@ -71,6 +73,7 @@ def policy_for_row(policy: str, label: str, repo: Path):
 
 def replay_row(dllm: BuiltinDllm, task_name: str, gen_length: int, block_length: int, policy, split: str, seed: int,
                n: int, batch: int) -> tuple[float, float, int]:
+    """Accuracy, mean NFE and fallback steps of one row, decoded with the prompts Java drew."""
     task = task_by_name(task_name)
     examples = task.dataset(split, seed, n)
     vocab = dllm.vocab
@@ -79,7 +82,7 @@ def replay_row(dllm: BuiltinDllm, task_name: str, gen_length: int, block_length:
         chunk = examples[start:start + batch]
         prompt = prompts_tensor([vocab.encode(e.prompt) for e in chunk])
         out = generate(dllm, prompt, gen_length=gen_length, block_length=block_length, policy=policy,
-                       mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed + start)
+                       mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed + start, statistics=statistics_for(dllm))
         plen = prompt.shape[1]
         for i, e in enumerate(chunk):
             text = answer_text(vocab.tokens, out.tokens[i, plen:].tolist(), vocab.eos_id)
@@ -134,7 +137,7 @@ def check_samples(dllm: BuiltinDllm, row: dict, policy, samples: list[Sample]) -
     examples = task.dataset(row["split"], seed, len(samples))
     prompt = prompts_tensor([vocab.encode(e.prompt) for e in examples])
     out = generate(dllm, prompt, gen_length=int(row["gen_length"]), block_length=int(row["block_length"]), policy=policy,
-                   mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed)
+                   mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed, statistics=statistics_for(dllm))
     plen, diffs = prompt.shape[1], []
     for i, (e, s) in enumerate(zip(examples, samples)):
         text = answer_text(vocab.tokens, out.tokens[i, plen:].tolist(), vocab.eos_id)
@@ -145,6 +148,28 @@ def check_samples(dllm: BuiltinDllm, row: dict, policy, samples: list[Sample]) -
             diffs.append(f"episode {i} ({e.prompt}): here nfe={int(out.nfe[i])} {text}, in the cell nfe={s.nfe} {s.answer}"
                          + ("" if steps == s.steps else " (write order differs)"))
     return diffs
+
+
+def statistics_for(dllm: BuiltinDllm):
+    """The fast engine's replica reads its statistics as Predictions.fromLogits computes them; the others as the ONNX head does."""
+    return java_statistics if isinstance(dllm, FastEngineDllm) else statistics_from_logits
+
+
+def load_dllm(path: Path, manifest: dict) -> tuple[BuiltinDllm, str]:
+    """The built-in dLLM as the manifest's engine ran it, and a line saying how.
+
+    ``fast`` (``--dllm-engine fast``) gets :class:`FastEngineDllm`, bit for bit the Java forward when
+    PyTorch runs on OpenBLAS with the run's thread count; other engines (ONNX Runtime, SameDiff) get
+    :class:`BuiltinDllm`, equal to float rounding.
+    """
+    engine = manifest.get("dllm_engine", "samediff")
+    if engine != "fast":
+        return BuiltinDllm(path), f"{engine} engine, replayed by PyTorch's own float32 arithmetic (equal to rounding)"
+    threads = int(manifest.get("environment", {}).get("OMP_NUM_THREADS") or 1)
+    blas = openblas_threads(threads)
+    how = (f"fast engine, replayed operation for operation on {blas} with {threads} thread(s)" if blas
+           else "fast engine, but PyTorch's BLAS is not OpenBLAS: matrix products will round differently")
+    return FastEngineDllm(path), how
 
 
 def _repo_root(folder: Path, given: Optional[str]) -> Path:
@@ -191,7 +216,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not dllm_path or not (repo / dllm_path / "config.json").is_file():
         print(f"replay: {folder}: the manifest's dLLM {dllm_path!r} is not a built-in checkpoint under {repo}", file=sys.stderr)
         return 2
-    dllm = BuiltinDllm(repo / dllm_path)
+    dllm, how = load_dllm(repo / dllm_path, manifest)
     batch = int(cfg.get("batch", 64))
     wanted = set(args.rows.split(",")) if args.rows else None
     if wanted is not None and not wanted & {r["policy"] for r in rows}:
@@ -200,7 +225,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     results: list[RowResult] = []
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    print(f"dLLM: {dllm_path} (PyTorch {torch.__version__}); folder {folder}; batch {batch}")
+    print(f"dLLM: {dllm_path} (PyTorch {torch.__version__}; {how}); folder {folder}; batch {batch}")
     print("| policy | B | n | Java acc / NFE / fallbacks | Python acc / NFE / fallbacks | |")
     print("|---|---|---|---|---|---|")
     for row in rows:

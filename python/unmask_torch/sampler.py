@@ -22,7 +22,7 @@ from typing import Callable, Optional, Protocol, Sequence
 import torch
 
 from .java_random import SplittableRandom, episode_seed
-from .statistics import statistics_from_logits
+from .statistics import DllmStatistics, statistics_from_logits
 
 MaskedLM = Callable[..., object]
 
@@ -112,7 +112,8 @@ def _call_model(model: MaskedLM, x: torch.Tensor, attention_mask: Optional[torch
 @torch.no_grad()
 def generate(model: MaskedLM, prompt: torch.Tensor, *, gen_length: int, block_length: int, policy: Policy,
              mask_id: int, eos_id: Optional[int] = None, attention_mask: Optional[torch.Tensor] = None,
-             seed: int = 0, with_probs: bool = False) -> GenerateOutput:
+             seed: int = 0, with_probs: bool = False,
+             statistics: Callable[..., DllmStatistics] = statistics_from_logits) -> GenerateOutput:
     """Decodes ``prompt [batch, P]`` (int64) into ``gen_length`` positions.
 
     ``attention_mask [batch, P]`` (1 = real token, 0 = padding, as LLaDA's batched generate takes a
@@ -120,6 +121,8 @@ def generate(model: MaskedLM, prompt: torch.Tensor, *, gen_length: int, block_le
     ``model(x, attention_mask=...)``; without it the model is called as ``model(x)``.
     ``seed`` gives row ``i`` the random stream ``SplittableRandom(seed * 0x9E3779B97F4A7C15 + i)`` of the
     Java environment, used by sampled policies and the random rule only.
+    ``statistics`` turns logits into what the policy reads (:func:`statistics_from_logits`; a replay of
+    the Java fast engine passes :func:`unmask_torch.java_fast.java_statistics`).
     """
     if gen_length <= 0 or block_length <= 0 or gen_length % block_length:
         raise ValueError(f"block length {block_length} does not divide the buffer length {gen_length}")
@@ -149,7 +152,7 @@ def generate(model: MaskedLM, prompt: torch.Tensor, *, gen_length: int, block_le
         rows = running.nonzero().squeeze(1)
         xa = x[rows]
         logits = _call_model(model, xa, None if full_mask is None else full_mask[rows])[:, plen:]
-        stats = statistics_from_logits(logits, mask_id, with_probs)
+        stats = statistics(logits, mask_id, with_probs)
         buffer = xa[:, plen:]
         masked = buffer == mask_id
         start = block_index[rows] * block_length

@@ -1,4 +1,4 @@
-"""Per episode: the knob row of results/frontier/test-ducci-dllm-t7-front decoded in PyTorch against the
+"""Per episode: the knob row of results/frontier/test-ducci-dllm-t7-front as first run (on ONNX Runtime) decoded in PyTorch against the
 per-episode NFE that EpisodesJava.java wrote (usage in README.md). Prints every episode that differs."""
 import sys, torch
 sys.path.insert(0, 'python')
