@@ -44,3 +44,19 @@ def test_a_corrupt_eval_csv_is_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "eval.csv").write_text(lines[0] + "\n" + lines[1].replace(",1000,", ",NaNx,", 1) + "\n")
     assert replay.main([str(tmp_path), "--repo", str(REPO)]) == 2
     assert "line 2: not a number" in capsys.readouterr().err
+
+
+def test_the_manifests_engine_picks_the_arithmetic_and_a_bad_thread_count_is_one_line(tmp_path, capsys):
+    from unmask_torch.java_fast import FastEngineDllm
+    model = REPO / "models/dllm-a"
+    fast, how = replay.load_dllm(model, {"dllm_engine": "fast", "environment": {"OMP_NUM_THREADS": "1"}})
+    assert isinstance(fast, FastEngineDllm) and "operation for operation" in how
+    plain, _ = replay.load_dllm(model, {"dllm_engine": "onnxruntime"})
+    assert type(plain) is replay.BuiltinDllm
+    src = REPO / "results/frontier/test-ducci-dllm-t7-front"
+    manifest = (src / "manifest.json").read_text().replace('"OMP_NUM_THREADS" : "1"', '"OMP_NUM_THREADS" : "two"')
+    assert '"two"' in manifest
+    (tmp_path / "manifest.json").write_text(manifest)
+    (tmp_path / "eval.csv").write_text((src / "eval.csv").read_text())
+    assert replay.main([str(tmp_path), "--repo", str(REPO)]) == 2
+    assert "OMP_NUM_THREADS is 'two'" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from typing import Optional
 import torch
 
 from .safetensors_io import read_safetensors
+from .statistics import DllmStatistics, statistics_from_logits
 
 LN_EPS = 1e-5
 GELU_SIGMOID_SCALE = 1.702
@@ -100,6 +101,11 @@ class BuiltinDllm(torch.nn.Module):
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)
+
+    def statistics(self, logits: torch.Tensor, mask_id: Optional[int], with_probs: bool = False) -> DllmStatistics:
+        """What a policy reads from this model's logits, computed as the Java engine this port stands for does
+        (here: as the ONNX statistics head, :func:`statistics_from_logits`); pass it to ``generate(statistics=)``."""
+        return statistics_from_logits(logits, mask_id, with_probs)
 
     def _linear(self, x: torch.Tensor, name: str) -> torch.Tensor:
         return x @ self.w[name + ".weight"] + self.w[name + ".bias"]

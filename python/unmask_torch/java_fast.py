@@ -166,6 +166,10 @@ class FastEngineDllm(BuiltinDllm):
         hf = layer_norm_row(x, w["final_ln.gain"], w["final_ln.bias"])
         return _mm(hf, w["head.weight"]) + w["head.bias"]
 
+    def statistics(self, logits: torch.Tensor, mask_id: Optional[int], with_probs: bool = False) -> DllmStatistics:
+        """As ``Predictions.fromLogits``, which the fast engine's statistics come from (:func:`java_statistics`)."""
+        return java_statistics(logits, mask_id, with_probs)
+
     def _rotary_tables(self, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """cos and sin of the float angle p * freq, each taken in double and rounded to float, as FastDllm's tables."""
         angles = torch.arange(t, dtype=_F)[:, None] * self.inv_freq[None, :]

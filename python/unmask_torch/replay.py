@@ -24,10 +24,9 @@ import torch
 
 from .builtin_dllm import BuiltinDllm
 from .heuristics import parse_heuristic
-from .java_fast import FastEngineDllm, java_statistics, openblas_threads
+from .java_fast import FastEngineDllm, openblas_threads
 from .policy import load_checkpoint
 from .sampler import generate, prompts_tensor
-from .statistics import statistics_from_logits
 from .tasks import answer_text, task_by_name
 
 
@@ -82,7 +81,7 @@ def replay_row(dllm: BuiltinDllm, task_name: str, gen_length: int, block_length:
         chunk = examples[start:start + batch]
         prompt = prompts_tensor([vocab.encode(e.prompt) for e in chunk])
         out = generate(dllm, prompt, gen_length=gen_length, block_length=block_length, policy=policy,
-                       mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed + start, statistics=statistics_for(dllm))
+                       mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed + start, statistics=dllm.statistics)
         plen = prompt.shape[1]
         for i, e in enumerate(chunk):
             text = answer_text(vocab.tokens, out.tokens[i, plen:].tolist(), vocab.eos_id)
@@ -137,7 +136,7 @@ def check_samples(dllm: BuiltinDllm, row: dict, policy, samples: list[Sample]) -
     examples = task.dataset(row["split"], seed, len(samples))
     prompt = prompts_tensor([vocab.encode(e.prompt) for e in examples])
     out = generate(dllm, prompt, gen_length=int(row["gen_length"]), block_length=int(row["block_length"]), policy=policy,
-                   mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed, statistics=statistics_for(dllm))
+                   mask_id=vocab.mask_id, eos_id=vocab.eos_id, seed=seed, statistics=dllm.statistics)
     plen, diffs = prompt.shape[1], []
     for i, (e, s) in enumerate(zip(examples, samples)):
         text = answer_text(vocab.tokens, out.tokens[i, plen:].tolist(), vocab.eos_id)
@@ -150,11 +149,6 @@ def check_samples(dllm: BuiltinDllm, row: dict, policy, samples: list[Sample]) -
     return diffs
 
 
-def statistics_for(dllm: BuiltinDllm):
-    """The fast engine's replica reads its statistics as Predictions.fromLogits computes them; the others as the ONNX head does."""
-    return java_statistics if isinstance(dllm, FastEngineDllm) else statistics_from_logits
-
-
 def load_dllm(path: Path, manifest: dict) -> tuple[BuiltinDllm, str]:
     """The built-in dLLM as the manifest's engine ran it, and a line saying how.
 
@@ -165,7 +159,10 @@ def load_dllm(path: Path, manifest: dict) -> tuple[BuiltinDllm, str]:
     engine = manifest.get("dllm_engine", "samediff")
     if engine != "fast":
         return BuiltinDllm(path), f"{engine} engine, replayed by PyTorch's own float32 arithmetic (equal to rounding)"
-    threads = int(manifest.get("environment", {}).get("OMP_NUM_THREADS") or 1)
+    recorded = (manifest.get("environment") or {}).get("OMP_NUM_THREADS") or "1"
+    if not str(recorded).isdigit() or int(recorded) < 1:
+        raise ValueError(f"the manifest's OMP_NUM_THREADS is {recorded!r}, not a thread count")
+    threads = int(recorded)
     blas = openblas_threads(threads)
     how = (f"fast engine, replayed operation for operation on {blas} with {threads} thread(s)" if blas
            else "fast engine, but PyTorch's BLAS is not OpenBLAS: matrix products will round differently")
@@ -216,7 +213,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not dllm_path or not (repo / dllm_path / "config.json").is_file():
         print(f"replay: {folder}: the manifest's dLLM {dllm_path!r} is not a built-in checkpoint under {repo}", file=sys.stderr)
         return 2
-    dllm, how = load_dllm(repo / dllm_path, manifest)
+    try:
+        dllm, how = load_dllm(repo / dllm_path, manifest)
+    except ValueError as e:
+        print(f"replay: {folder / 'manifest.json'}: {e}", file=sys.stderr)
+        return 2
     batch = int(cfg.get("batch", 64))
     wanted = set(args.rows.split(",")) if args.rows else None
     if wanted is not None and not wanted & {r["policy"] for r in rows}:
