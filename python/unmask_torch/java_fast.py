@@ -64,7 +64,7 @@ _GELU_SCALE = _c(1.702)
 
 
 def java_exp(x: torch.Tensor, chunk: int = 1 << 15) -> torch.Tensor:
-    """``FloatKernels.exp``, element by element (float32), in chunks that stay in cache (25x faster on attention blocks)."""
+    """``FloatKernels.exp``, element by element (float32), in chunks that stay in cache (whole attention blocks ran many times slower)."""
     if x.numel() <= chunk:
         return _java_exp(x)
     out = torch.empty(x.shape, dtype=_F)
