@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 
+NEEDED = {"task", "split", "seed", "n", "policy", "policy_params", "block_length", "accuracy", "acc_ci_low", "acc_ci_high", "mean_nfe"}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folders", nargs="+")
@@ -27,10 +30,24 @@ def main() -> int:
             print(f"head-to-head: {path} does not exist", file=sys.stderr)
             return 2
         with open(path, newline="") as f:
-            for r in csv.DictReader(f):
+            reader = csv.DictReader(f)
+            missing = NEEDED - set(reader.fieldnames or [])
+            if missing:
+                print(f"head-to-head: {path} has no column {', '.join(sorted(missing))}", file=sys.stderr)
+                return 2
+            for r in reader:
                 if r["task"] == args.task and r["split"] == args.split:
+                    try:
+                        for k in ("accuracy", "acc_ci_low", "acc_ci_high", "mean_nfe"):
+                            float(r[k])
+                    except (TypeError, ValueError):
+                        print(f"head-to-head: {path} line {reader.line_num}: not a number where one belongs", file=sys.stderr)
+                        return 2
                     r["folder"] = Path(folder).name
                     rows.append(r)
+    if not rows:
+        print(f"head-to-head: no rows of task {args.task}, split {args.split}", file=sys.stderr)
+        return 2
     draws = {(r["seed"], r["n"]) for r in rows}
     if len(draws) != 1:
         print(f"head-to-head: the rows are not all the same prompts (seed, n: {sorted(draws)})", file=sys.stderr)
