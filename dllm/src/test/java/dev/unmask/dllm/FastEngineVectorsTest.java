@@ -32,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Bit for bit on the CPU model the file was made on (its {@code cpu} field: OpenBLAS picks its
  * sgemm kernels by CPU), with one BLAS thread (the test JVM's {@code OMP_NUM_THREADS=1}; OpenBLAS
- * rounds differently on several); on other CPUs within float rounding. To remake the file after a deliberate change of the forward:
- * {@code mvn -q test -pl dllm -Dtest=FastEngineVectorsTest -Dunmask.vectors.write=true}.
+ * rounds differently on several); on other CPUs within float rounding. To remake the file after a
+ * deliberate change of the forward: {@code mvn -q test -pl dllm -am -Dtest=FastEngineVectorsTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dpython.tests.skip=true -Dunmask.vectors.write=true}.
  */
 class FastEngineVectorsTest {
     static final List<String[]> MODELS = List.of(new String[]{"dllm-t7", "ducci"}, new String[]{"dllm-a", "sudoku"});
@@ -53,8 +54,7 @@ class FastEngineVectorsTest {
             FastDllm dllm = FastDllm.ofCheckpoint(FastDllmTest.models().resolve(model.path("model").asText()));
             for (JsonNode row : model.path("rows")) {
                 int[] tokens = ints(row.path("tokens"));
-                boolean[] query = new boolean[tokens.length];
-                for (int i = 0; i < tokens.length; i++) query[i] = tokens[i] == dllm.vocabulary().maskId();
+                boolean[] query = masked(tokens, dllm.vocabulary().maskId());
                 Predictions p = dllm.predict(new int[][]{tokens}, new boolean[][]{query}, false);
                 int k = 0;
                 for (int i = 0; i < tokens.length; i++) {
@@ -98,8 +98,7 @@ class FastEngineVectorsTest {
                 int gen = Tasks.byName(m[1]).defaultGenLength();
                 int[] tokens = Arrays.copyOf(prompt, prompt.length + gen);
                 for (int j = 0; j < gen; j++) tokens[prompt.length + j] = j < answer.length && rnd.nextInt(3) == 0 ? answer[j] : v.maskId();
-                boolean[] query = new boolean[tokens.length];
-                for (int i = 0; i < tokens.length; i++) query[i] = tokens[i] == v.maskId();
+                boolean[] query = masked(tokens, v.maskId());
                 Predictions p = dllm.predict(new int[][]{tokens}, new boolean[][]{query}, false);
                 ObjectNode rn = rows.addObject();
                 ArrayNode t = rn.putArray("tokens"), top1 = rn.putArray("top1"), conf = rn.putArray("confidence_bits"), ent = rn.putArray("entropy_bits");
@@ -124,6 +123,13 @@ class FastEngineVectorsTest {
         } catch (IOException e) {
             return "?";
         }
+    }
+
+    /** The positions holding the mask token: where a step queries the dLLM. */
+    private static boolean[] masked(int[] tokens, int maskId) {
+        boolean[] q = new boolean[tokens.length];
+        for (int i = 0; i < tokens.length; i++) q[i] = tokens[i] == maskId;
+        return q;
     }
 
     private static int[] ints(JsonNode array) {
