@@ -67,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-batch", defaultValue = "48", description = "Sequences per training step (Sudoku: 53 tokens each).") int trainBatch;
     @Option(names = "--train-reps", defaultValue = "20") int trainReps;
     @Option(names = "--policy-update", description = "Measure the policy's update instead (one minibatch's forward and backward through the clipped "
-            + "objective) with each policyUpdate setting (fast, fast-eligible, samediff), interleaved with the GEMM peak, on a random minibatch of --policy-config's shape.")
+            + "objective) with each policyUpdate setting (fast and fast-eligible on one thread and on UNMASK_UPDATE_THREADS threads, samediff), interleaved with the GEMM peak, on a random minibatch of --policy-config's shape.")
     boolean policyUpdate;
     @Option(names = "--policy-config", description = "Training config whose policy and minibatch to measure (default: configs/grpo-lag48-full-knob.yaml's "
             + "shape: 5 features, the whole 128-token buffer, minibatch 256).") Path policyConfig;

@@ -137,6 +137,8 @@ public final class RunManifest {
         env.put("cpu", cpuModel());
         env.put("available_processors", Runtime.getRuntime().availableProcessors());
         env.put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"));
+        // the policy update's threads change its wall time only, never its result (UpdateThreadsBitIdentityTest)
+        env.put("policy_update_threads", dev.unmask.rollout.PolicyTrainer.updateThreads());
         env.put("max_heap_mb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
         return env;
     }

@@ -28,7 +28,12 @@ public final class FloatKernels {
      * holds at least n floats and must be neither.
      */
     public static void exp(float[] x, float[] y, int n, float[] scratch) {
-        for (int i = 0; i < n; i++) {
+        exp(x, y, 0, n, scratch);
+    }
+
+    /** {@link #exp} on [from, to) of x into the same places of y, using the same places of scratch (indexed as x: C2 vectorizes a loop with one index only). */
+    public static void exp(float[] x, float[] y, int from, int to, float[] scratch) {
+        for (int i = from; i < to; i++) {
             float v = Math.min(Math.max(x[i], EXP_MIN), EXP_MAX);
             float t = v * LOG2E + ROUNDER;
             float k = t - ROUNDER; // round(v / ln 2)
@@ -43,7 +48,7 @@ public final class FloatKernels {
             scratch[i] = t;
         }
         // 2^k: the low bits of t's pattern hold k (plus the rounder's own bits, which the shift drops)
-        for (int i = 0; i < n; i++) y[i] *= Float.intBitsToFloat((Float.floatToRawIntBits(scratch[i]) << 23) + 0x3f800000);
+        for (int i = from; i < to; i++) y[i] *= Float.intBitsToFloat((Float.floatToRawIntBits(scratch[i]) << 23) + 0x3f800000);
     }
 
     /** x[0..n) becomes softmax(x[0..n)): exp(x - max) / sum, the sum's reciprocal multiplied in. */

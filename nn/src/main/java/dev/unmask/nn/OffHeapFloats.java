@@ -17,8 +17,11 @@ import java.nio.FloatBuffer;
 public final class OffHeapFloats {
     private final ByteBuffer bytes;
     private final FloatBuffer floats;
-    /** One cursor per gemm operand slot, so one buffer may be two operands of a call at different offsets. */
-    private final FloatPointer[] cursors = new FloatPointer[3];
+    /**
+     * One cursor per gemm operand slot, so one buffer may be two operands of a call at different
+     * offsets; one set per thread, so two threads may pass the same buffer to concurrent calls.
+     */
+    private final ThreadLocal<FloatPointer[]> cursors;
     private final int size;
 
     public OffHeapFloats(int size) {
@@ -26,7 +29,7 @@ public final class OffHeapFloats {
         this.size = size;
         this.bytes = ByteBuffer.allocateDirect(Math.max(1, size) * Float.BYTES).order(ByteOrder.nativeOrder());
         this.floats = bytes.asFloatBuffer();
-        for (int i = 0; i < cursors.length; i++) cursors[i] = new FloatPointer(floats);
+        this.cursors = ThreadLocal.withInitial(() -> new FloatPointer[]{new FloatPointer(floats), new FloatPointer(floats), new FloatPointer(floats)});
     }
 
     public int size() {
@@ -65,6 +68,6 @@ public final class OffHeapFloats {
     /** A native pointer to element {@code offset} for operand slot {@code slot} (0..2) of a BLAS call. */
     FloatPointer at(int slot, int offset) {
         if (offset < 0 || offset > size) throw new IndexOutOfBoundsException("offset " + offset + " outside [0, " + size + "]");
-        return cursors[slot].position(offset);
+        return cursors.get()[slot].position(offset);
     }
 }

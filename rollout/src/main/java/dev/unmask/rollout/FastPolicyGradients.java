@@ -20,8 +20,9 @@ import java.util.*;
  * Agrees with the graph's gradients to float rounding ({@code FastPolicyGradientsTest}), not bit
  * for bit, so a run keeps the update it started with.
  *
- * <p>Layout: N = rows * width positions, activations row-major [N, d]. Not thread-safe; buffers
- * grow to the largest minibatch and are reused.
+ * <p>Layout: N = rows * width positions, activations row-major [N, d]. One caller at a time: a
+ * call spreads its own work over the update's threads ({@link UpdateWorkers}); buffers grow to
+ * the largest minibatch and are reused.
  */
 final class FastPolicyGradients {
 
@@ -49,17 +50,74 @@ final class FastPolicyGradients {
     // activations and their gradients
     private int capacity = -1, probCapacity = -1;
     private OffHeapFloats feats, x0, h1, q, k, v, ctx, h2, gel, tmp, dTmp, dX, dH, dq, dk, dv, dctx, dGel, probs, dProbs;
-    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, rowP, rowD, rowC, scratch;
+    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, geluScratch;
+    /** The q, k and v projections' backward products side by side: one output buffer each, off-heap and on the heap. */
+    private OffHeapFloats[] dProj;
+    private float[][] dProjHeap, biasHeap;
     /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
     private boolean[] needed;
-    private int[] rowIdx;
+    /** Each update thread's scratch for the per-row work. */
+    private RowScratch[] perWorker;
+    private final UpdateWorkers workers;
+    private final PolicyConfig policy;
+    private final TrainConfig config;
+    /**
+     * fast-eligible splits a minibatch into groups of steps of about {@value #GROUP_POSITIONS}
+     * positions (a fixed size, so the rounding does not depend on the thread count), computes each
+     * group whole on one thread with an engine of its own (its activations stay in cache), and sums
+     * the groups' terms and gradients in group order.
+     */
+    private final boolean grouped;
+    static final int GROUP_POSITIONS = 4096;
+    private FastPolicyGradients[] groupEngines;
+    /** A group engine's row weight: 1 / the whole minibatch's steps (0: its own minibatch's). */
+    private int weightRows;
+    /** A group engine's last objective terms (surrogate, entropy, kl, value, clipped, approxKl) and raw gradients. */
+    private double[] lastTerms;
+    private Map<String, float[]> lastGradients;
     // fast-eligible only: the needed positions in order (qIdx), each position's index among them or -1
     // (posToM), each row's first (rowStart), LayerNorm 1's output at them, and full-size scratch
     private int[] qIdx, posToM, rowStart;
     private OffHeapFloats h1c;
     private float[] hZc, bX0, bLin, zeros;
 
+    /** Steps of a minibatch per chunk of per-row work handed to a thread; positions per chunk of row-wise passes. */
+    private static final int ROW_CHUNK = 4, POSITION_CHUNK = 2048;
+
+    /** One thread's scratch for the per-row work: a row's attention matrices, its needed queries, their softmax's exponents. */
+    private static final class RowScratch {
+        final float[] p, dp, compact, exp, row;
+        final int[] idx;
+
+        RowScratch(int width, int d) {
+            p = new float[Math.max(width * width, d)];
+            dp = new float[Math.max(width * width, d)];
+            compact = new float[width * width];
+            exp = new float[Math.max(width * width, 1)];
+            row = new float[d];
+            idx = new int[width];
+        }
+    }
+
     FastPolicyGradients(PolicyConfig policy, TrainConfig c) {
+        this(policy, c, UpdateWorkers.configuredThreads());
+    }
+
+    /** @param threads the update's threads: the result is bit for bit the same for any count ({@link UpdateWorkers}) */
+    FastPolicyGradients(PolicyConfig policy, TrainConfig c, int threads) {
+        this(policy, c, UpdateWorkers.of(threads), c.policyUpdate().equals(TrainConfig.FAST_ELIGIBLE_UPDATE));
+    }
+
+    /** One group's engine of a fast-eligible update: the parent's settings, one thread, buffers of its own. */
+    private FastPolicyGradients(FastPolicyGradients parent) {
+        this(parent.policy, parent.config, UpdateWorkers.of(1), false);
+    }
+
+    private FastPolicyGradients(PolicyConfig policy, TrainConfig c, UpdateWorkers workers, boolean grouped) {
+        this.policy = policy;
+        this.config = c;
+        this.grouped = grouped;
+        this.workers = workers;
         this.f = policy.parsedFeatures().size();
         this.d = policy.dModel();
         this.heads = policy.heads();
@@ -109,7 +167,7 @@ final class FastPolicyGradients {
      * @param wanted       the parameters whose gradients to return
      */
     Result compute(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
-        if (eligibleOnly) return computeEligible(graphWeights, mb, wanted);
+        if (eligibleOnly) return grouped ? computeGrouped(graphWeights, mb, wanted) : computeEligible(graphWeights, mb, wanted);
         // Every loop lives in a small method of its own: one long method is called too rarely to be
         // compiled whole, and ran its loops interpreted between on-stack replacements (most of the
         // update's time, measured). The arithmetic and its order are unchanged.
@@ -121,19 +179,23 @@ final class FastPolicyGradients {
         feats.put(0, mb.features(), 0, n * f);
         gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
         x0.get(0, hX, 0, n * d);
-        addEmbeddingBias(hX, weights.get("embed.bias"), pe, n, w, d);
+        float[] eb = weights.get("embed.bias");
+        workers.forRanges(n, POSITION_CHUNK, (wk, from, to) -> addEmbeddingBias(hX, eb, pe, from, to, w, d));
         System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
         layerNorm(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
         h1.put(0, hH, 0, n * d);
-        linear(h1, "layer0.attn.q", q, n);
-        linear(h1, "layer0.attn.k", k, n);
-        linear(h1, "layer0.attn.v", v, n);
+        workers.all(wk -> linear(h1, "layer0.attn.q", q, n, dProjHeap[0]),
+                wk -> linear(h1, "layer0.attn.k", k, n, dProjHeap[1]),
+                wk -> linear(h1, "layer0.attn.v", v, n, dProjHeap[2]));
         markNeeded(mb, n);
         float scale = (float) (1.0 / Math.sqrt(dh));
-        for (int r = 0; r < rows; r++) attentionForward(r, w, scale, mb.keyBias());
-        linear(ctx, "layer0.attn.out", tmp, n);
+        float[] keyBias = mb.keyBias();
+        workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
+            for (int r = from; r < to; r++) attentionForward(perWorker[wk], r, w, scale, keyBias);
+        });
+        linear(ctx, "layer0.attn.out", tmp, n, dProjHeap[0]);
         tmp.get(0, hH, 0, n * d);
-        sum(hX0, hH, hX, n * d);
+        workers.forRanges(n * d, POSITION_CHUNK * d, (wk, from, to) -> sum(hX0, hH, hX, from, to));
         System.arraycopy(hX, 0, hX1, 0, n * d); // and before the MLP
         layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", n);
         h2.put(0, hH, 0, n * d);
@@ -182,32 +244,47 @@ final class FastPolicyGradients {
         float[] dX1 = dX2; // residual: dX1 = dX2 + LN2'(dh2)
         float[] dLn = bLn;
         layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, n, grads);
-        addInto(dX1, dLn, n * d);
-        // attention output projection
+        addIntoParallel(dX1, dLn, n * d);
+        // attention output projection: its three products and sums are independent
         dTmp.put(0, dX1, 0, n * d);
-        gemm(false, true, n, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d);
-        weightGradient(ctx, d, dTmp, d, n, "layer0.attn.out.weight");
-        grads.put("layer0.attn.out.bias", columnSums(dX1, n, d));
+        float[][] outBias = new float[1][];
+        workers.all(wk -> gemm(false, true, n, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d),
+                wk -> weightGradient(ctx, d, dTmp, d, n, "layer0.attn.out.weight"),
+                wk -> outBias[0] = columnSums(dX1, n, d));
+        grads.put("layer0.attn.out.bias", outBias[0]);
         // attention
-        for (int r = 0; r < rows; r++) attentionBackward(r, w, scale);
-        float[] dh1 = bH1;
-        Arrays.fill(dh1, 0, n * d, 0f);
-        for (String lin : List.of("q", "k", "v")) {
-            OffHeapFloats g = lin.equals("q") ? dq : lin.equals("k") ? dk : dv;
-            weightGradient(h1, d, g, d, n, "layer0.attn." + lin + ".weight");
-            float[] heap = bProj;
-            g.get(0, heap, 0, n * d);
-            grads.put("layer0.attn." + lin + ".bias", columnSums(heap, n, d));
-            gemm(false, true, n, d, d, g, d, weightsOff.get("layer0.attn." + lin + ".weight"), d, dH, d);
-            dH.get(0, heap, 0, n * d);
-            addInto(dh1, heap, n * d);
+        workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
+            for (int r = from; r < to; r++) attentionBackward(perWorker[wk], r, w, scale);
+        });
+        // q, k, v: nine independent pieces (weight gradient, bias, input gradient of each), then
+        // the input gradients summed in the order q, k, v as one after the other would
+        OffHeapFloats[] g = {dq, dk, dv};
+        String[] lin = {"layer0.attn.q", "layer0.attn.k", "layer0.attn.v"};
+        UpdateWorkers.Task[] pieces = new UpdateWorkers.Task[9];
+        float[][] projBias = new float[3][];
+        for (int p = 0; p < 3; p++) {
+            int i = p;
+            pieces[3 * p] = wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight");
+            pieces[3 * p + 1] = wk -> {
+                g[i].get(0, biasHeap[i], 0, n * d);
+                projBias[i] = columnSums(biasHeap[i], n, d);
+            };
+            pieces[3 * p + 2] = wk -> {
+                gemm(false, true, n, d, d, g[i], d, weightsOff.get(lin[i] + ".weight"), d, dProj[i], d);
+                dProj[i].get(0, dProjHeap[i], 0, n * d);
+            };
         }
+        workers.all(pieces);
+        for (int p = 0; p < 3; p++) grads.put(lin[p] + ".bias", projBias[p]);
+        float[] dh1 = bH1;
+        workers.forRanges(n * d, POSITION_CHUNK * d, (wk, from, to) -> sumOfThree(dProjHeap[0], dProjHeap[1], dProjHeap[2], dh1, from, to));
         float[] dX0 = dX1;
         layerNormBackward(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
-        addInto(dX0, dLn, n * d);
+        addIntoParallel(dX0, dLn, n * d);
         dX.put(0, dX0, 0, n * d);
-        weightGradient(feats, f, dX, d, n, "embed.weight");
-        grads.put("embed.bias", columnSums(dX0, n, d));
+        float[][] embedBias = new float[1][];
+        workers.all(wk -> weightGradient(feats, f, dX, d, n, "embed.weight"), wk -> embedBias[0] = columnSums(dX0, n, d));
+        grads.put("embed.bias", embedBias[0]);
 
         return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, gradientsOut(grads, wanted));
     }
@@ -224,7 +301,7 @@ final class FastPolicyGradients {
      * ({@code EligibleRowsGradientsTest}).
      */
     private Result computeEligible(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
-        loadWeights(graphWeights);
+        if (graphWeights != null) loadWeights(graphWeights); // a group engine has its parent's (shareWeights)
         int rows = mb.rows(), w = mb.width(), n = rows * w;
         ensureCapacity(n, rows * heads * w * w, w);
         markNeeded(mb, n);
@@ -234,7 +311,7 @@ final class FastPolicyGradients {
         feats.put(0, mb.features(), 0, n * f);
         gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
         x0.get(0, hX, 0, n * d);
-        addEmbeddingBias(hX, weights.get("embed.bias"), pe, n, w, d);
+        addEmbeddingBias(hX, weights.get("embed.bias"), pe, 0, n, w, d);
         System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
         layerNormSplit(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
         h1.put(0, hH, 0, n * d);
@@ -245,7 +322,10 @@ final class FastPolicyGradients {
         h1c.put(0, bProj, 0, m * d);
         linearBulk(h1c, "layer0.attn.q", q, m);
         float scale = (float) (1.0 / Math.sqrt(dh));
-        for (int r = 0; r < rows; r++) attentionForwardCompact(r, w, scale, mb.keyBias());
+        float[] keyBias = mb.keyBias();
+        workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
+            for (int r = from; r < to; r++) attentionForwardCompact(perWorker[wk], r, w, scale, keyBias);
+        });
         linearBulk(ctx, "layer0.attn.out", tmp, m);
         tmp.get(0, hH, 0, m * d);
         residualGathered(hX0, qIdx, hH, hX, m, d);
@@ -270,11 +350,12 @@ final class FastPolicyGradients {
 
         // ---------------------------------------------------------------------------------- loss
         double[] avgWeight = new double[rows];
-        for (int r = 0; r < rows; r++) avgWeight[r] = mb.stepWeights() == null ? 1.0 / rows : mb.stepWeights()[r];
+        double rowWeight = 1.0 / (weightRows > 0 ? weightRows : rows);
+        for (int r = 0; r < rows; r++) avgWeight[r] = mb.stepWeights() == null ? rowWeight : mb.stepWeights()[r];
         double[] dLogp = new double[rows];
         double[] terms = loss(mb, rows, w, value, avgWeight, dLogp);
         double surrogateSum = terms[0], entropySum = terms[1], klSum = terms[2], valueSum = terms[3], clipCount = terms[4], approxKl = terms[5];
-        double loss = -surrogateSum - entropyCoef * entropySum + (ppo ? valueCoef * valueSum : 0) + (klCoef > 0 ? klCoef * klSum : 0);
+        double loss = objective(terms);
 
         // ------------------------------------------------------------------ backward, the M needed rows
         logitGradient(mb, rows, w, dLogp, avgWeight, bZ);
@@ -304,7 +385,9 @@ final class FastPolicyGradients {
         gemm(false, true, m, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d);
         weightGradient(ctx, d, dTmp, d, m, "layer0.attn.out.weight");
         grads.put("layer0.attn.out.bias", columnSums(dX1, m, d));
-        for (int r = 0; r < rows; r++) attentionBackwardCompact(r, w, scale);
+        workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
+            for (int r = from; r < to; r++) attentionBackwardCompact(perWorker[wk], r, w, scale);
+        });
 
         // ------------------------------------------------------------------ backward, every position
         float[] dh1 = bH1;
@@ -334,42 +417,129 @@ final class FastPolicyGradients {
         weightGradient(feats, f, dX, d, n, "embed.weight");
         grads.put("embed.bias", columnSums(dX0, n, d));
 
+        if (weightRows > 0) { // a group engine: the parent sums the raw terms and gradients
+            lastTerms = terms;
+            lastGradients = rawGradients(grads, wanted);
+            return null;
+        }
         return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, gradientsOut(grads, wanted));
+    }
+
+    private double objective(double[] terms) {
+        return -terms[0] - entropyCoef * terms[1] + (ppo ? valueCoef * terms[3] : 0) + (klCoef > 0 ? klCoef * terms[2] : 0);
+    }
+
+    /**
+     * fast-eligible: the minibatch in fixed groups of steps, each computed whole by one thread's
+     * engine ({@link #computeEligible}), the groups' objective terms and gradients summed in group
+     * order. Every step's terms are its own, so the result is the whole minibatch's up to float
+     * rounding, and the same for any number of threads.
+     */
+    private Result computeGrouped(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
+        loadWeights(graphWeights);
+        int rows = mb.rows(), w = mb.width(), per = Math.max(1, GROUP_POSITIONS / w), groups = (rows + per - 1) / per;
+        if (groupEngines == null) {
+            groupEngines = new FastPolicyGradients[workers.threads()];
+            for (int i = 0; i < groupEngines.length; i++) groupEngines[i] = new FastPolicyGradients(this);
+        }
+        double[][] terms = new double[groups][];
+        List<Map<String, float[]>> grads = new ArrayList<>(Collections.nCopies(groups, null));
+        workers.forRanges(groups, 1, (wk, from, to) -> {
+            FastPolicyGradients engine = groupEngines[wk];
+            engine.shareWeights(this);
+            engine.weightRows = rows;
+            for (int g = from; g < to; g++) {
+                engine.computeEligible(null, slice(mb, g * per, Math.min(rows, (g + 1) * per)), wanted);
+                terms[g] = engine.lastTerms;
+                grads.set(g, engine.lastGradients);
+            }
+        });
+        double[] sum = new double[6];
+        for (double[] t : terms) for (int i = 0; i < sum.length; i++) sum[i] += t[i];
+        Map<String, INDArray> out = new TreeMap<>();
+        for (String name : wanted) {
+            float[] total = new float[grads.get(0).get(name).length];
+            for (Map<String, float[]> g : grads) {
+                float[] x = g.get(name);
+                for (int j = 0; j < total.length; j++) total[j] += x[j];
+            }
+            out.put(name, Nd4j.create(total, shapes.get(name), 'c'));
+        }
+        return new Result(objective(sum), sum[4] / rows, sum[5] / rows, sum[1], sum[2], out);
+    }
+
+    /** The parent's weights, loaded once per minibatch, as this engine's. */
+    private void shareWeights(FastPolicyGradients parent) {
+        for (var e : parent.weights.entrySet()) {
+            weights.put(e.getKey(), e.getValue());
+            weightsOff.get(e.getKey()).put(0, e.getValue(), 0, e.getValue().length);
+        }
+    }
+
+    /** Steps [from, to) of a minibatch. */
+    private Minibatch slice(Minibatch mb, int from, int to) {
+        int w = mb.width();
+        return new Minibatch(to - from, w, Arrays.copyOfRange(mb.features(), from * w * f, to * w * f),
+                Arrays.copyOfRange(mb.keyBias(), from * w, to * w), Arrays.copyOfRange(mb.actions(), from * w, to * w),
+                Arrays.copyOfRange(mb.eligible(), from * w, to * w), Arrays.copyOfRange(mb.oldLogProb(), from, to),
+                Arrays.copyOfRange(mb.advantages(), from, to), rangeOrNull(mb.returns(), from, to), rangeOrNull(mb.refLogProb(), from, to),
+                rangeOrNull(mb.stepWeights(), from, to));
+    }
+
+    private static float[] rangeOrNull(float[] x, int from, int to) {
+        return x == null ? null : Arrays.copyOfRange(x, from, to);
     }
 
     /** LayerNorm 2's output (h2) through the MLP into the residual stream: hX = hX1 + MLP(h2), over the first {@code rows} rows. */
     private void mlpForward(int rows) {
         gemm(false, false, rows, ff, d, h2, d, weightsOff.get("layer0.mlp.in.weight"), ff, gel, ff);
         gel.get(0, hU, 0, rows * ff);
-        addRowBias(hU, weights.get("layer0.mlp.in.bias"), rows, ff);
-        TransformerKernels.gelu(hU, hSig, hGel, rows * ff, scratchFor(rows * ff));
+        float[] bIn = weights.get("layer0.mlp.in.bias"), bOut = weights.get("layer0.mlp.out.bias");
+        workers.forRanges(rows, POSITION_CHUNK, (wk, from, to) -> {
+            addRowBias(hU, bIn, from, to, ff);
+            TransformerKernels.gelu(hU, hSig, hGel, from * ff, to * ff, geluScratch);
+        });
         gel.put(0, hGel, 0, rows * ff);
         gemm(false, false, rows, d, ff, gel, ff, weightsOff.get("layer0.mlp.out.weight"), d, tmp, d);
         tmp.get(0, hH, 0, rows * d);
-        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, rows, d);
+        workers.forRanges(rows, POSITION_CHUNK, (wk, from, to) -> residualWithBias(hX1, hH, bOut, hX, from, to, d));
     }
 
     /** The MLP's backward from the residual stream's gradient dX2: its weights' and biases' gradients, and the gradient at LayerNorm 2's output (returned). */
     private float[] mlpBackward(float[] dX2, int rows, Map<String, float[]> grads) {
         dTmp.put(0, dX2, 0, rows * d);
-        gemm(false, true, rows, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
-        weightGradient(gel, ff, dTmp, d, rows, "layer0.mlp.out.weight");
-        grads.put("layer0.mlp.out.bias", columnSums(dX2, rows, d));
         float[] du = bU;
-        dGel.get(0, du, 0, rows * ff);
-        TransformerKernels.geluBackward(du, hSig, hGel, rows * ff);
+        float[][] bias = new float[2][];
+        workers.all(wk -> {
+                    gemm(false, true, rows, ff, d, dTmp, d, weightsOff.get("layer0.mlp.out.weight"), d, dGel, ff);
+                    dGel.get(0, du, 0, rows * ff);
+                },
+                wk -> weightGradient(gel, ff, dTmp, d, rows, "layer0.mlp.out.weight"),
+                wk -> bias[0] = columnSums(dX2, rows, d));
+        workers.forRanges(rows, POSITION_CHUNK, (wk, from, to) -> TransformerKernels.geluBackward(du, hSig, hGel, from * ff, to * ff));
         dGel.put(0, du, 0, rows * ff);
-        weightGradient(h2, d, dGel, ff, rows, "layer0.mlp.in.weight");
-        grads.put("layer0.mlp.in.bias", columnSums(du, rows, ff));
-        gemm(false, true, rows, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
         float[] dh2 = bH2;
-        dH.get(0, dh2, 0, rows * d);
+        workers.all(wk -> weightGradient(h2, d, dGel, ff, rows, "layer0.mlp.in.weight"),
+                wk -> bias[1] = columnSums(du, rows, ff),
+                wk -> {
+                    gemm(false, true, rows, d, ff, dGel, ff, weightsOff.get("layer0.mlp.in.weight"), ff, dH, d);
+                    dH.get(0, dh2, 0, rows * d);
+                });
+        grads.put("layer0.mlp.out.bias", bias[0]);
+        grads.put("layer0.mlp.in.bias", bias[1]);
         return dh2;
     }
 
     /** The asked-for gradients as the graph's variables are shaped: computed here (grads) or accumulated off-heap. */
     private Map<String, INDArray> gradientsOut(Map<String, float[]> grads, Collection<String> wanted) {
         Map<String, INDArray> out = new TreeMap<>();
+        rawGradients(grads, wanted).forEach((name, g) -> out.put(name, Nd4j.create(g, shapes.get(name), 'c')));
+        return out;
+    }
+
+    /** The asked-for gradients as flat arrays, each of its own. */
+    private Map<String, float[]> rawGradients(Map<String, float[]> grads, Collection<String> wanted) {
+        Map<String, float[]> out = new TreeMap<>();
         for (String name : wanted) {
             float[] g = grads.get(name);
             if (g == null) {
@@ -377,7 +547,7 @@ final class FastPolicyGradients {
                 if (off == null) throw new IllegalArgumentException("no parameter " + name);
                 g = off.toArray();
             }
-            out.put(name, Nd4j.create(g, shapes.get(name), 'c'));
+            out.put(name, g);
         }
         return out;
     }
@@ -387,21 +557,29 @@ final class FastPolicyGradients {
         gemm(false, false, n, d, d, in, d, weightsOff.get(name + ".weight"), d, out, d);
         float[] b = weights.get(name + ".bias"), x = bLin;
         out.get(0, x, 0, n * d);
-        addRowBias(x, b, n, d);
+        workers.forRanges(n, POSITION_CHUNK, (wk, from, to) -> addRowBias(x, b, from, to, d));
         out.put(0, x, 0, n * d);
     }
 
     /** {@link #layerNorm} with the row's sums split in four running sums (other rounding, shorter dependency chains). */
     private void layerNormSplit(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
         float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
-        for (int i = 0; i < n; i++) rstd[i] = TransformerKernels.layerNormRowScaled(x, xhat, out, i * d, g, b, d);
+        workers.forRanges(n, POSITION_CHUNK, (wk, from, to) -> {
+            for (int i = from; i < to; i++) rstd[i] = TransformerKernels.layerNormRowScaled(x, xhat, out, i * d, g, b, d);
+        });
     }
 
     /** {@link #layerNormBackward} with the row's sums split in four running sums. */
     private void layerNormBackwardSplit(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
         float[] g = weights.get(name + ".gain");
         float[] dGain = new float[d], dBias = new float[d];
-        for (int i = 0; i < n; i++) TransformerKernels.layerNormBackwardRow(dy, xhat, rstd[i], dx, i * d, g, dGain, dBias, rowD, d, false);
+        int half = n / 2;
+        UpdateWorkers.Range inputs = (wk, from, to) -> {
+            float[] dxhat = perWorker[wk].row;
+            for (int i = from; i < to; i++) TransformerKernels.layerNormBackwardRowInput(dy, xhat, rstd[i], dx, i * d, g, dxhat, d);
+        };
+        workers.all(wk -> TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, 0, n, d),
+                wk -> inputs.run(wk, 0, half), wk -> inputs.run(wk, half, n));
         grads.put(name + ".gain", dGain);
         grads.put(name + ".bias", dBias);
     }
@@ -451,7 +629,8 @@ final class FastPolicyGradients {
      * Row r's attention, every head, for its needed queries only (rows rowStart[r].. of q and ctx)
      * against all w keys of the row; probabilities [count, w] per head, packed in probs.
      */
-    private void attentionForwardCompact(int r, int w, float scale, float[] keyBias) {
+    private void attentionForwardCompact(RowScratch s, int r, int w, float scale, float[] keyBias) {
+        float[] rowP = s.p;
         int first = rowStart[r], count = rowStart[r + 1] - first;
         if (count == 0) return;
         boolean maskedKeys = false;
@@ -466,14 +645,15 @@ final class FastPolicyGradients {
                     for (int j = 0; j < w; j++) rowP[o + j] += keyBias[r * w + j];
                 }
             }
-            FloatKernels.softmaxRows(rowP, count, w, w, scratch);
+            FloatKernels.softmaxRows(rowP, count, w, w, s.exp);
             probs.put(pOff, rowP, 0, count * w);
             Blas.gemm(false, false, count, dh, w, 1f, probs, pOff, w, v, kOff, d, 0f, ctx, qOff, d);
         }
     }
 
     /** Row r's attention backward, every head: dV and dK at all w keys, dQ at the needed queries. */
-    private void attentionBackwardCompact(int r, int w, float scale) {
+    private void attentionBackwardCompact(RowScratch s, int r, int w, float scale) {
+        float[] rowP = s.p, rowD = s.dp;
         int first = rowStart[r], count = rowStart[r + 1] - first;
         if (count == 0) { // no query of this row reaches the loss: its keys and values get no gradient
             zero(dk, r * w * d, w * d);
@@ -494,8 +674,8 @@ final class FastPolicyGradients {
     }
 
     private void zero(OffHeapFloats x, int from, int len) {
-        if (zeros == null || zeros.length < len) zeros = new float[len];
-        x.put(from, zeros, 0, len);
+        float[] z = zeros; // grown before the threads start (ensureCapacity), read-only after
+        x.put(from, z, 0, len);
     }
 
     /** The value head on the compacted final features: every pooled key is a needed position. */
@@ -546,8 +726,8 @@ final class FastPolicyGradients {
         }
     }
 
-    private static void addEmbeddingBias(float[] x, float[] eb, float[] pe, int n, int w, int d) {
-        for (int i = 0; i < n; i++) {
+    private static void addEmbeddingBias(float[] x, float[] eb, float[] pe, int from, int to, int w, int d) {
+        for (int i = from; i < to; i++) {
             int o = i * d, po = (i % w) * d;
             for (int j = 0; j < d; j++) x[o + j] += eb[j] + pe[po + j];
         }
@@ -559,7 +739,7 @@ final class FastPolicyGradients {
     }
 
     /** The query rows of row r whose outputs enter the loss, into rowIdx; returns how many. */
-    private int neededQueries(int r, int w) {
+    private int neededQueries(int r, int w, int[] rowIdx) {
         int count = 0;
         for (int i = 0; i < w; i++) if (needed[r * w + i]) rowIdx[count++] = i;
         return count;
@@ -572,14 +752,16 @@ final class FastPolicyGradients {
      * the zero gradient they get, they add exact zeros to every sum of the backward pass. The
      * products keep their full shape: OpenBLAS's result for a row depends on the product's shape.
      */
-    private void attentionForward(int r, int w, float scale, float[] keyBias) {
-        int count = neededQueries(r, w);
+    private void attentionForward(RowScratch s, int r, int w, float scale, float[] keyBias) {
+        float[] rowP = s.p, rowC = s.compact;
+        int[] rowIdx = s.idx;
+        int count = neededQueries(r, w, rowIdx);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
             Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
             probs.get(pOff, rowP, 0, w * w);
             gatherWithKeyBias(rowP, rowIdx, count, keyBias, r * w, w, rowC);
-            FloatKernels.softmaxRows(rowC, count, w, w, scratch);
+            FloatKernels.softmaxRows(rowC, count, w, w, s.exp);
             scatterRows(rowC, rowIdx, count, w, rowP);
             probs.put(pOff, rowP, 0, w * w);
             Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
@@ -608,8 +790,10 @@ final class FastPolicyGradients {
     }
 
     /** One row's attention backward, every head: dV, the softmax's backward, dQ and dK. */
-    private void attentionBackward(int r, int w, float scale) {
-        int count = neededQueries(r, w);
+    private void attentionBackward(RowScratch s, int r, int w, float scale) {
+        float[] rowP = s.p, rowD = s.dp;
+        int[] rowIdx = s.idx;
+        int count = neededQueries(r, w, rowIdx);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
             Blas.gemm(false, true, w, w, dh, 1f, dctx, off, d, v, off, d, 0f, dProbs, pOff, w);   // dP = dctx V^T
@@ -617,27 +801,38 @@ final class FastPolicyGradients {
             probs.get(pOff, rowP, 0, w * w);
             dProbs.get(pOff, rowD, 0, w * w);
             // a query outside the loss has dctx = 0, so its dP row is 0 already, as is its dS row
-            for (int c = 0; c < count; c++) TransformerKernels.softmaxBackwardRowSequential(rowP, rowD, rowIdx[c] * w, w);
+            TransformerKernels.softmaxBackwardRowsSequential(rowP, rowD, rowIdx, count, w);
             dProbs.put(pOff, rowD, 0, w * w);
             Blas.gemm(false, false, w, dh, w, scale, dProbs, pOff, w, k, off, d, 0f, dq, off, d);  // dQ = dS K s
             Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
         }
     }
 
-    private static void sum(float[] a, float[] b, float[] out, int len) {
-        for (int i = 0; i < len; i++) out[i] = a[i] + b[i];
+    private static void sum(float[] a, float[] b, float[] out, int from, int to) {
+        for (int i = from; i < to; i++) out[i] = a[i] + b[i];
+    }
+
+    /** out = ((0 + a) + b) + c, as zeroing out and adding a, b and c into it one after the other. */
+    private static void sumOfThree(float[] a, float[] b, float[] c, float[] out, int from, int to) {
+        for (int i = from; i < to; i++) out[i] = ((0f + a[i]) + b[i]) + c[i];
+    }
+
+    private void addIntoParallel(float[] acc, float[] x, int len) {
+        workers.forRanges(len, POSITION_CHUNK * d, (wk, from, to) -> {
+            for (int i = from; i < to; i++) acc[i] += x[i];
+        });
     }
 
     private static void addInto(float[] acc, float[] x, int len) {
         for (int i = 0; i < len; i++) acc[i] += x[i];
     }
 
-    private static void addRowBias(float[] x, float[] b, int n, int cols) {
-        for (int i = 0; i < n; i++) for (int j = 0; j < cols; j++) x[i * cols + j] += b[j];
+    private static void addRowBias(float[] x, float[] b, int from, int to, int cols) {
+        for (int i = from; i < to; i++) for (int j = 0; j < cols; j++) x[i * cols + j] += b[j];
     }
 
-    private static void residualWithBias(float[] x1, float[] h, float[] b, float[] out, int n, int d) {
-        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) out[i * d + j] = x1[i * d + j] + h[i * d + j] + b[j];
+    private static void residualWithBias(float[] x1, float[] h, float[] b, float[] out, int from, int to, int d) {
+        for (int i = from; i < to; i++) for (int j = 0; j < d; j++) out[i * d + j] = x1[i * d + j] + h[i * d + j] + b[j];
     }
 
     private static void headLogits(float[] y, float[] wh, float bh, float[] z, int n, int d) {
@@ -751,20 +946,17 @@ final class FastPolicyGradients {
     }
 
     /** out [n, cols] = in [n, inner] W + (no bias). */
+    /** C = op(A) op(B), one call: OpenBLAS's result for a row depends on the whole product's shape, so a product is never split. */
     private void gemm(boolean ta, boolean tb, int m, int nCols, int kInner, OffHeapFloats a, int lda, OffHeapFloats b, int ldb, OffHeapFloats c, int ldc) {
         Blas.gemm(ta, tb, m, nCols, kInner, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, ldc);
     }
 
     /** out = in W + b for a [d, d] linear layer named {@code name}. */
-    private void linear(OffHeapFloats in, String name, OffHeapFloats out, int n) {
+    private void linear(OffHeapFloats in, String name, OffHeapFloats out, int n, float[] heap) {
         gemm(false, false, n, d, d, in, d, weightsOff.get(name + ".weight"), d, out, d);
-        float[] b = weights.get(name + ".bias");
-        float[] row = rowD;
-        for (int i = 0; i < n; i++) {
-            out.get(i * d, row, 0, d);
-            for (int j = 0; j < d; j++) row[j] += b[j];
-            out.put(i * d, row, 0, d);
-        }
+        out.get(0, heap, 0, n * d); // one bulk copy each way: a row at a time costs more than the additions
+        addRowBias(heap, weights.get(name + ".bias"), 0, n, d);
+        out.put(0, heap, 0, n * d);
     }
 
     /** grad[name] = in^T dOut, in [n, inCols], dOut [n, outCols]. */
@@ -772,40 +964,43 @@ final class FastPolicyGradients {
         Blas.gemm(true, false, inCols, outCols, n, 1f, in, 0, inCols, dOut, 0, outCols, 0f, gradsOff.get(name), 0, outCols);
     }
 
+    /** Each column's sum over the rows in order; four rows per pass over the sums, added one after the other. */
     private static float[] columnSums(float[] m, int n, int cols) {
         float[] s = new float[cols];
-        for (int i = 0; i < n; i++) for (int j = 0; j < cols; j++) s[j] += m[i * cols + j];
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            int o = i * cols;
+            for (int j = 0; j < cols; j++) s[j] = s[j] + m[o + j] + m[o + cols + j] + m[o + 2 * cols + j] + m[o + 3 * cols + j];
+        }
+        for (; i < n; i++) for (int j = 0; j < cols; j++) s[j] += m[i * cols + j];
         return s;
     }
 
     /** Row-wise LayerNorm of x [n, d] into out, keeping x-hat and 1/std. */
     private void layerNorm(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
         float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
-        for (int i = 0; i < n; i++) rstd[i] = TransformerKernels.layerNormRowSequential(x, xhat, out, i * d, g, b, d);
+        workers.forRanges(n, POSITION_CHUNK, (wk, from, to) -> TransformerKernels.layerNormRowsSequential(x, xhat, out, rstd, from, to, g, b, d));
     }
 
     /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = dy gain; adds the gain's and bias's gradients to grads. */
     private void layerNormBackward(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
         float[] g = weights.get(name + ".gain");
         float[] dGain = new float[d], dBias = new float[d];
-        for (int i = 0; i < n; i++) TransformerKernels.layerNormBackwardRowSequential(dy, xhat, rstd[i], dx, i * d, g, dGain, dBias, d);
+        // the parameters' sums run over the rows in order on one thread; the rows' input gradients beside them
+        int half = n / 2;
+        workers.all(wk -> TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, 0, n, d),
+                wk -> TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, rstd, dx, 0, half, g, d),
+                wk -> TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, rstd, dx, half, n, g, d));
         grads.put(name + ".gain", dGain);
         grads.put(name + ".bias", dBias);
     }
 
-    private float[] scratchFor(int size) {
-        if (scratch.length < size) scratch = new float[size];
-        return scratch;
-    }
-
     private void ensureCapacity(int n, int probSize, int width) {
         if (pe == null || pe.length != width * d) pe = PolicyWindow.sinusoid(width, d);
-        if (rowP == null || rowP.length < width * width) {
-            rowP = new float[Math.max(width * width, d)];
-            rowD = new float[Math.max(width * width, d)];
-            rowC = new float[width * width];
-            rowIdx = new int[width];
-            scratch = new float[Math.max(width * width, 1)];
+        if (perWorker == null || perWorker[0].compact.length < width * width) {
+            perWorker = new RowScratch[workers.threads()];
+            for (int i = 0; i < perWorker.length; i++) perWorker[i] = new RowScratch(width, d);
+            zeros = new float[width * d];
         }
         if (probSize > probCapacity) {
             probs = new OffHeapFloats(probSize);
@@ -830,6 +1025,9 @@ final class FastPolicyGradients {
         dk = new OffHeapFloats(n * d);
         dv = new OffHeapFloats(n * d);
         dctx = new OffHeapFloats(n * d);
+        dProj = new OffHeapFloats[]{new OffHeapFloats(n * d), new OffHeapFloats(n * d), new OffHeapFloats(n * d)};
+        dProjHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]};
+        biasHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]};
         gel = new OffHeapFloats(n * ff);
         dGel = new OffHeapFloats(n * ff);
         needed = new boolean[n];
@@ -862,5 +1060,6 @@ final class FastPolicyGradients {
         hU = new float[n * ff];
         hSig = new float[n * ff];
         hGel = new float[n * ff];
+        geluScratch = new float[n * ff];
     }
 }

@@ -235,6 +235,15 @@ public final class PolicyTrainer {
                 budgetMultipliers());
     }
 
+    /**
+     * The threads the fast policy update runs on ({@code UNMASK_UPDATE_THREADS}, by default the
+     * available processors up to 4); its result is the same for any count. Throws a one-line
+     * error for a bad value.
+     */
+    public static int updateThreads() {
+        return UpdateWorkers.configuredThreads();
+    }
+
     /** The objective's terms and the gradients of the trained parameters on one minibatch, by the config's policyUpdate. */
     FastPolicyGradients.Result gradients(FastPolicyGradients.Minibatch mb) {
         if (fast != null) {

@@ -20,6 +20,19 @@ public final class PolicyUpdateTiming {
         return () -> trainer.gradients(mb);
     }
 
+    /** As above for a fast update ({@code fast} or {@code fast-eligible}) on {@code threads} threads. */
+    public static Runnable oneGradient(TrainConfig base, String policyUpdate, int rows, int width, int threads) {
+        TrainConfig c = withUpdate(base, policyUpdate);
+        PolicyTrainer trainer = new PolicyTrainer(c, null);
+        FastPolicyGradients.Minibatch mb = randomMinibatch(c, trainer, rows, width, new Random(5));
+        FastPolicyGradients update = new FastPolicyGradients(trainer.net().config(), c, threads);
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = new java.util.HashMap<>();
+        for (String name : update.parameterNames()) weights.put(name, trainer.net().graph().getVariable(name).getArr());
+        java.util.List<String> wanted = new java.util.ArrayList<>(weights.keySet());
+        if (!c.algorithm().equals("ppo")) wanted.removeIf(n -> n.startsWith("value_head"));
+        return () -> update.compute(weights, mb, wanted);
+    }
+
     /**
      * Matrix-product flops of one gradient (2 per multiply-add): the forward's embedding, four
      * projections, MLP, attention scores and mixing, head; the backward counted as twice the forward.

@@ -99,7 +99,9 @@ import java.util.Map;
  *                           backward written out by hand, {@link FastPolicyGradients}, several times
  *                           faster), "fast-eligible" (the same, with the query side of the network,
  *                           from the query projection to the head, computed only at the positions
- *                           whose outputs enter the loss; equal to fast up to float rounding) or
+ *                           whose outputs enter the loss, and the minibatch computed in fixed
+ *                           groups of steps side by side on the update's threads; equal to fast up
+ *                           to float rounding) or
  *                           "samediff" (the SameDiff graph). They agree to float
  *                           rounding, not bit for bit, so every run keeps the one it started with; runs
  *                           recorded before the key existed, and the shipped configs that made

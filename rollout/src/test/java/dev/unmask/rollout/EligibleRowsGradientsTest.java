@@ -55,7 +55,7 @@ class EligibleRowsGradientsTest {
         FastPolicyGradients eligible = fx.update();
         ReferencePolicyGradients reference = fx.reference();
         double worst = 0;
-        for (int rows : new int[]{7, 12, 5}) {
+        for (int rows : new int[]{7, 12, 5, 100}) {
             FastPolicyGradients.Minibatch mb = minibatch(config, trainer, rows, width, wholeBuffer, rng);
             FastPolicyGradients.Result want = reference.compute(weights, mb, wanted), got = eligible.compute(weights, mb, wanted);
             assertTrue(Double.isFinite(want.loss()), "a finite loss to compare");

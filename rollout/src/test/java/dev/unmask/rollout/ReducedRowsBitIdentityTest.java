@@ -66,7 +66,7 @@ class ReducedRowsBitIdentityTest {
     }
 
     /** Random features, a third of the positions ineligible (a few rows almost entirely), actions at 30%, ratios near 1. */
-    private static FastPolicyGradients.Minibatch minibatch(TrainConfig c, int rows, int width, boolean wholeBuffer, Random rng) {
+    static FastPolicyGradients.Minibatch minibatch(TrainConfig c, int rows, int width, boolean wholeBuffer, Random rng) {
         int f = GradientFixture.FEATURES.size();
         float[] feats = new float[rows * width * f], keyBias = new float[rows * width], actions = new float[rows * width], elig = new float[rows * width];
         for (int i = 0; i < feats.length; i++) feats[i] = (float) rng.nextGaussian();

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * One policy-gradient minibatch (forward and backward through the clipped objective) with each
- * policyUpdate setting (fast, fast-eligible, samediff), on a random minibatch of a training config's shape; the two and the GEMM
+ * policyUpdate setting (fast and fast-eligible on one thread and on the policy update's threads, samediff), on a random minibatch of a training config's shape; the two and the GEMM
  * peak measured in turn within every repetition (as {@link TrainStepBench}), medians after warm-up.
  *
  * @param policyConfig the training config, or null for configs/grpo-lag48-full-knob.yaml
@@ -25,10 +25,16 @@ public record PolicyUpdateBench(Path policyConfig, int trainReps) {
         TrainConfig c = ConfigFiles.resolve(TrainConfig.defaults(), file, List.of(),
                 TrainConfig.class);
         int rows = c.minibatch(), width = c.policyContext().equals("buffer") ? c.genLength() : c.blockLength();
-        System.out.printf(Locale.ROOT, "policy d=%d, %d heads, FF %d, %d features, %s context; minibatch %d steps x %d positions; OMP_NUM_THREADS=%s; medians of %d reps%n",
-                c.dModel(), c.heads(), c.ffDim(), c.features().size(), c.policyContext(), rows, width, System.getenv("OMP_NUM_THREADS"), trainReps);
+        System.out.printf(Locale.ROOT, "policy d=%d, %d heads, FF %d, %d features, %s context; minibatch %d steps x %d positions; OMP_NUM_THREADS=%s; policy update threads %d (UNMASK_UPDATE_THREADS); medians of %d reps%n",
+                c.dModel(), c.heads(), c.ffDim(), c.features().size(), c.policyContext(), rows, width, System.getenv("OMP_NUM_THREADS"),
+                dev.unmask.rollout.PolicyTrainer.updateThreads(), trainReps);
+        int threads = dev.unmask.rollout.PolicyTrainer.updateThreads();
         Map<String, Runnable> updates = new LinkedHashMap<>();
-        for (String u : List.of("fast", "fast-eligible", "samediff")) updates.put(u, PolicyUpdateTiming.oneGradient(c, u, rows, width));
+        for (String u : List.of("fast", "fast-eligible")) {
+            updates.put(u + ", 1 thread", PolicyUpdateTiming.oneGradient(c, u, rows, width, 1));
+            if (threads > 1) updates.put(u + ", " + threads + " threads", PolicyUpdateTiming.oneGradient(c, u, rows, width, threads));
+        }
+        updates.put("samediff", PolicyUpdateTiming.oneGradient(c, "samediff", rows, width));
         int inner = 20;
         Runnable nd4jGemm = Timing.gemm256(inner);
         for (int w = 0; w < 3; w++) {
@@ -59,7 +65,9 @@ public record PolicyUpdateBench(Path policyConfig, int trainReps) {
             System.out.printf(Locale.ROOT, "| policy gradient (%s) | %dx%d | %.1f | %.0f | %.2f | %.1f |%n", e.getKey(), rows, width, med,
                     rows * width / med * 1e3, flops / med / 1e6, 100 * flops / med / 1e6 / peak);
         }
-        System.out.printf(Locale.ROOT, "fast is %.2fx samediff's speed, fast-eligible %.2fx. GFLOP/s counts the matrix products of the full update (forward: embedding, projections, MLP, attention, head; backward as twice the forward), so fast-eligible's, which skips the query side of ineligible positions (a third of them in this minibatch), is counted as if it did them all.%n",
-                base / ms.get("fast")[trainReps / 2], base / ms.get("fast-eligible")[trainReps / 2]);
+        for (var e : ms.entrySet()) {
+            if (!e.getKey().equals("samediff")) System.out.printf(Locale.ROOT, "%s: %.2fx samediff's speed%n", e.getKey(), base / e.getValue()[trainReps / 2]);
+        }
+        System.out.printf(Locale.ROOT, "The thread count changes no result (UpdateThreadsBitIdentityTest). GFLOP/s counts the matrix products of the full update (forward: embedding, projections, MLP, attention, head; backward as twice the forward), so fast-eligible's, which skips the query side of ineligible positions (a third of them in this minibatch), is counted as if it did them all.%n");
     }
 }
