@@ -13,10 +13,10 @@ import java.util.*;
  * Our own (rather than SameDiff's TrainingConfig) so that clipping, NaN detection and the exact
  * optimizer state can be checkpointed and resumed bit-for-bit.
  *
- * <p>The step is a plain Java loop over each parameter: the same float operations, one rounding
- * each, in the order the ND4J operations it replaced ran them (scalars rounded to float, no fused
- * multiply-add), so it gives their results bit for bit ({@code AdamBitIdentityTest}) at a fraction
- * of the ~10 native calls per parameter and step (about 8 ms a policy minibatch).
+ * <p>The step is a plain Java loop over each parameter ({@link AdamStep}, shared with
+ * {@link FlatAdam}) that gives the ND4J operations it replaced bit for bit
+ * ({@code AdamBitIdentityTest}) without their ~10 native calls per parameter and step (about 8 ms
+ * a policy minibatch).
  */
 public final class Adam {
     private final double beta1, beta2, eps;
@@ -62,11 +62,7 @@ public final class Adam {
         }
         double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1.0;
         step++;
-        double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
-        double stepSize = lr * Math.sqrt(c2) / c1;
-        // every scalar as the float an ND4J scalar operation on a float array multiplies or adds
-        float sc = (float) scale, b1 = (float) beta1, b1c = (float) (1 - beta1), b2 = (float) beta2, b2c = (float) (1 - beta2),
-                e = (float) eps, s = (float) stepSize, decay = (float) (1 - lr * weightDecay);
+        AdamStep adamStep = AdamStep.of(beta1, beta2, eps, lr, step, scale, weightDecay);
         for (var entry : grads.entrySet()) {
             String name = entry.getKey();
             float[] g = entry.getValue().dup('c').data().asFloat();
@@ -75,14 +71,7 @@ public final class Adam {
             if (g.length != p.length) throw new IllegalArgumentException(name + ": gradient of " + g.length + " values for " + p.length + " parameters");
             shapes.putIfAbsent(name, entry.getValue().shape());
             float[] mi = m.computeIfAbsent(name, k -> new float[g.length]), vi = v.computeIfAbsent(name, k -> new float[g.length]);
-            for (int j = 0; j < g.length; j++) {
-                float gj = scale == 1.0 ? g[j] : g[j] * sc;
-                mi[j] = mi[j] * b1 + gj * b1c;
-                vi[j] = vi[j] * b2 + gj * gj * b2c;
-                float upd = mi[j] / ((float) Math.sqrt(vi[j]) + e) * s;
-                if (weightDecay > 0) p[j] *= decay;
-                p[j] -= upd;
-            }
+            adamStep.apply(g, 0, p, 0, mi, vi, 0, g.length);
             param.assign(Nd4j.create(p, param.shape(), 'c'));
         }
         return norm;

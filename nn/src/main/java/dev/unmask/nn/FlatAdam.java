@@ -51,24 +51,12 @@ public final class FlatAdam {
         }
         double scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1.0;
         step++;
-        double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
-        // each scalar as the float ND4J's scalar ops would use
-        float s = (float) scale, b1 = (float) beta1, b1c = (float) (1 - beta1), b2 = (float) beta2, b2c = (float) (1 - beta2);
-        float e = (float) eps, stepSize = (float) (lr * Math.sqrt(c2) / c1);
-        boolean clip = scale != 1.0;
-        float[] mm = m, vv = v;
+        AdamStep adamStep = AdamStep.of(beta1, beta2, eps, lr, step, scale, 0);
         for (int from = 0; from < n; from += CHUNK) {
             int len = Math.min(CHUNK, n - from);
             grads.get(from, g, 0, len);
             params.get(from, p, 0, len);
-            if (clip) for (int i = 0; i < len; i++) g[i] = g[i] * s;
-            for (int i = 0; i < len; i++) {
-                float mi = mm[from + i] * b1 + g[i] * b1c;
-                float vi = vv[from + i] * b2 + g[i] * g[i] * b2c;
-                mm[from + i] = mi;
-                vv[from + i] = vi;
-                p[i] -= mi / ((float) Math.sqrt(vi) + e) * stepSize;
-            }
+            adamStep.apply(g, 0, p, 0, m, v, from, len);
             params.put(from, p, 0, len);
         }
         return norm;
