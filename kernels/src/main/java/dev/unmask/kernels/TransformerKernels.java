@@ -134,9 +134,10 @@ public final class TransformerKernels {
     }
 
     /**
-     * The input gradient of {@link #layerNormBackwardRowSequential} on rows [from, to) (rows of d,
-     * 1 / std in rstd[row]), bit for bit, four rows side by side as in
-     * {@link #layerNormRowsSequential}; the gain's and bias's gradients are
+     * LayerNorm's input gradient (as {@link #layerNormBackwardRow}) on rows [from, to) (rows of d,
+     * 1 / std in rstd[row]) with the two means in one running sum each, in index order (the
+     * default {@code fast} policy update's form, pinned by its committed trainings), four rows side
+     * by side as in {@link #layerNormRowsSequential}; the gain's and bias's gradients are
      * {@link #layerNormParameterGradients}'.
      */
     public static void layerNormBackwardRowsSequential(float[] dy, float[] xhat, float[] rstd, float[] dx, int from, int to,
@@ -180,7 +181,7 @@ public final class TransformerKernels {
 
     /**
      * LayerNorm's parameter gradients over rows [from, to): gainGrad[j] += dy xhat and
-     * biasGrad[j] += dy, row after row, the order {@link #layerNormBackwardRowSequential} adds them in.
+     * biasGrad[j] += dy, row after row (four rows per pass, added one after the other).
      */
     public static void layerNormParameterGradients(float[] dy, float[] xhat, float[] gainGrad, float[] biasGrad, int from, int to, int d) {
         int i = from;
@@ -228,22 +229,6 @@ public final class TransformerKernels {
         float meanG = FloatKernels.sum(dxhat, 0, d) / d;
         float meanGx = dotShifted(dxhat, xhat, o, d) / d;
         for (int j = 0; j < d; j++) dx[o + j] = rstd * (dxhat[j] - meanG - xhat[o + j] * meanGx);
-    }
-
-    /** {@link #layerNormBackwardRow} (writing dx) with the two means in one running sum each, in index order. */
-    public static void layerNormBackwardRowSequential(float[] dy, float[] xhat, float rstd, float[] dx, int o, float[] gain,
-                                                      float[] gainGrad, float[] biasGrad, int d) {
-        float m1 = 0, m2 = 0;
-        for (int j = 0; j < d; j++) {
-            float dxh = dy[o + j] * gain[j];
-            gainGrad[j] += dy[o + j] * xhat[o + j];
-            biasGrad[j] += dy[o + j];
-            m1 += dxh;
-            m2 += dxh * xhat[o + j];
-        }
-        m1 /= d;
-        m2 /= d;
-        for (int j = 0; j < d; j++) dx[o + j] = rstd * (dy[o + j] * gain[j] - m1 - xhat[o + j] * m2);
     }
 
     /**

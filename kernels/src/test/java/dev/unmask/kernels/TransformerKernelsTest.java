@@ -79,7 +79,8 @@ class TransformerKernelsTest {
         System.arraycopy(c, 0, dy, o, D); // d loss / d y = c
         float[][] dx = new float[2][2 * D], gainGrad = new float[2][D], biasGrad = new float[2][D];
         TransformerKernels.layerNormBackwardRow(dy, xhat, rstd, dx[0], o, gain, gainGrad[0], biasGrad[0], new float[D], D, false);
-        TransformerKernels.layerNormBackwardRowSequential(dy, xhat, rstd, dx[1], o, gain, gainGrad[1], biasGrad[1], D);
+        TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, new float[]{0f, rstd}, dx[1], 1, 2, gain, D); // row 1 = offset o
+        TransformerKernels.layerNormParameterGradients(dy, xhat, gainGrad[1], biasGrad[1], 1, 2, D);
         double h = 1e-3;
         for (int j = 0; j < D; j++) {
             float[] up = x.clone(), down = x.clone();
@@ -97,6 +98,41 @@ class TransformerKernelsTest {
         Arrays.fill(acc, 1f);
         TransformerKernels.layerNormBackwardRow(dy, xhat, rstd, acc, o, gain, new float[D], new float[D], new float[D], D, true);
         for (int j = 0; j < D; j++) assertEquals(1f + dx[0][o + j], acc[o + j], 1e-6f);
+    }
+
+    @Test
+    void theFourRowsAtATimeKernelsEqualRowAfterRowBitForBit() {
+        Random rng = new Random(9);
+        int rows = 7; // one group of four and a tail of three
+        float[] gain = gaussian(rng, D, 0.5, 1), bias = gaussian(rng, D, 0.5, 0);
+        float[] x = gaussian(rng, rows * D, 2, 0.5), dy = gaussian(rng, rows * D, 1, 0);
+        float[] xhat = new float[rows * D], out = new float[rows * D], rstd = new float[rows];
+        TransformerKernels.layerNormRowsSequential(x, xhat, out, rstd, 0, rows, gain, bias, D);
+        float[] xhat1 = new float[rows * D], out1 = new float[rows * D];
+        for (int r = 0; r < rows; r++) {
+            float rs = TransformerKernels.layerNormRowSequential(x, xhat1, out1, r * D, gain, bias, D);
+            assertEquals(Float.floatToRawIntBits(rs), Float.floatToRawIntBits(rstd[r]), "rstd " + r);
+        }
+        assertArrayEquals(out1, out, 0f);
+        assertArrayEquals(xhat1, xhat, 0f);
+
+        float[] dx = new float[rows * D], dx1 = new float[rows * D], g4 = new float[D], b4 = new float[D], g1 = new float[D], b1 = new float[D];
+        TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, rstd, dx, 0, rows, gain, D);
+        TransformerKernels.layerNormParameterGradients(dy, xhat, g4, b4, 0, rows, D);
+        for (int r = 0; r < rows; r++) {
+            TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, rstd, dx1, r, r + 1, gain, D);
+            TransformerKernels.layerNormParameterGradients(dy, xhat, g1, b1, r, r + 1, D);
+        }
+        assertArrayEquals(dx1, dx, 0f);
+        assertArrayEquals(g1, g4, 0f);
+        assertArrayEquals(b1, b4, 0f);
+
+        int n = 11; // a softmax row's length
+        float[] p = gaussian(rng, rows * n, 0.2, 0.3), dp = gaussian(rng, rows * n, 1, 0), dp1 = dp.clone();
+        int[] idx = {0, 2, 3, 4, 5, 6}; // rows with a gap, four side by side and a tail
+        TransformerKernels.softmaxBackwardRowsSequential(p, dp, idx, idx.length, n);
+        for (int r : idx) TransformerKernels.softmaxBackwardRowSequential(p, dp1, r * n, n);
+        assertArrayEquals(dp1, dp, 0f);
     }
 
     @Test
