@@ -2,6 +2,7 @@ package dev.unmask.runs;
 
 import dev.unmask.env.io.Checksums;
 import dev.unmask.env.io.Json;
+import dev.unmask.rollout.PolicyTrainer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -138,7 +139,7 @@ public final class RunManifest {
         env.put("available_processors", Runtime.getRuntime().availableProcessors());
         env.put("OMP_NUM_THREADS", System.getenv("OMP_NUM_THREADS"));
         // the policy update's threads change its wall time only, never its result (UpdateThreadsBitIdentityTest)
-        env.put("policy_update_threads", dev.unmask.rollout.PolicyTrainer.updateThreads());
+        env.put("policy_update_threads", PolicyTrainer.updateThreads());
         env.put("max_heap_mb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
         return env;
     }

@@ -53,7 +53,7 @@ final class FastPolicyGradients {
     private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, geluScratch;
     /** The q, k and v projections' backward products side by side: one output buffer each, off-heap and on the heap. */
     private OffHeapFloats[] dProj;
-    private float[][] dProjHeap, biasHeap;
+    private float[][] dProjHeap;
     /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
     private boolean[] needed;
     /** Each update thread's scratch for the per-row work. */
@@ -256,20 +256,18 @@ final class FastPolicyGradients {
         workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
             for (int r = from; r < to; r++) attentionBackward(perWorker[wk], r, w, scale);
         });
-        // q, k, v: nine independent pieces (weight gradient, bias, input gradient of each), then
-        // the input gradients summed in the order q, k, v as one after the other would
+        // q, k, v: six independent pieces (each one's weight gradient; its bias gradient, then its
+        // input gradient), then the input gradients summed in the order q, k, v as one after the other would
         OffHeapFloats[] g = {dq, dk, dv};
         String[] lin = {"layer0.attn.q", "layer0.attn.k", "layer0.attn.v"};
-        UpdateWorkers.Task[] pieces = new UpdateWorkers.Task[9];
+        UpdateWorkers.Task[] pieces = new UpdateWorkers.Task[6];
         float[][] projBias = new float[3][];
         for (int p = 0; p < 3; p++) {
             int i = p;
-            pieces[3 * p] = wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight");
-            pieces[3 * p + 1] = wk -> {
-                g[i].get(0, biasHeap[i], 0, n * d);
-                projBias[i] = columnSums(biasHeap[i], n, d);
-            };
-            pieces[3 * p + 2] = wk -> {
+            pieces[2 * p] = wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight");
+            pieces[2 * p + 1] = wk -> {
+                g[i].get(0, dProjHeap[i], 0, n * d);
+                projBias[i] = columnSums(dProjHeap[i], n, d);
                 gemm(false, true, n, d, d, g[i], d, weightsOff.get(lin[i] + ".weight"), d, dProj[i], d);
                 dProj[i].get(0, dProjHeap[i], 0, n * d);
             };
@@ -1027,7 +1025,6 @@ final class FastPolicyGradients {
         dctx = new OffHeapFloats(n * d);
         dProj = new OffHeapFloats[]{new OffHeapFloats(n * d), new OffHeapFloats(n * d), new OffHeapFloats(n * d)};
         dProjHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]};
-        biasHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]};
         gel = new OffHeapFloats(n * ff);
         dGel = new OffHeapFloats(n * ff);
         needed = new boolean[n];

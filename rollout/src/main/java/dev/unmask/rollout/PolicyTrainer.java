@@ -246,17 +246,20 @@ public final class PolicyTrainer {
 
     /** The objective's terms and the gradients of the trained parameters on one minibatch, by the config's policyUpdate. */
     FastPolicyGradients.Result gradients(FastPolicyGradients.Minibatch mb) {
-        if (fast != null) {
-            Map<String, INDArray> weights = new HashMap<>();
-            for (String name : fast.parameterNames()) weights.put(name, net.graph().getVariable(name).getArr());
-            return fast.compute(weights, mb, params);
-        }
+        if (fast != null) return gradients(fast, mb);
         Map<String, INDArray> ph = placeholders(mb);
         OutAndGrad og = Quiet.call(() -> net.graph().calculateGradientsAndOutputs(ph, outputs(), params));
         Map<String, INDArray> o = og.getOutputs();
         return new FastPolicyGradients.Result(o.get(PolicyLoss.LOSS).getDouble(0), o.get(PolicyLoss.CLIP_FRACTION).getDouble(0),
                 o.get(PolicyLoss.APPROX_KL).getDouble(0), o.get(PolicyLoss.ENTROPY).getDouble(0),
                 reference != null ? o.get(PolicyLoss.KL_TO_REFERENCE).getDouble(0) : 0, og.getGradients());
+    }
+
+    /** The gradients of the trained parameters on one minibatch by {@code update}, on the network's current weights. */
+    FastPolicyGradients.Result gradients(FastPolicyGradients update, FastPolicyGradients.Minibatch mb) {
+        Map<String, INDArray> weights = new HashMap<>();
+        for (String name : update.parameterNames()) weights.put(name, net.graph().getVariable(name).getArr());
+        return update.compute(weights, mb, params);
     }
 
     private List<String> outputs() {

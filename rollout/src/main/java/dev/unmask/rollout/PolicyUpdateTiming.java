@@ -26,11 +26,7 @@ public final class PolicyUpdateTiming {
         PolicyTrainer trainer = new PolicyTrainer(c, null);
         FastPolicyGradients.Minibatch mb = randomMinibatch(c, trainer, rows, width, new Random(5));
         FastPolicyGradients update = new FastPolicyGradients(trainer.net().config(), c, threads);
-        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = new java.util.HashMap<>();
-        for (String name : update.parameterNames()) weights.put(name, trainer.net().graph().getVariable(name).getArr());
-        java.util.List<String> wanted = new java.util.ArrayList<>(weights.keySet());
-        if (!c.algorithm().equals("ppo")) wanted.removeIf(n -> n.startsWith("value_head"));
-        return () -> update.compute(weights, mb, wanted);
+        return () -> trainer.gradients(update, mb);
     }
 
     /**

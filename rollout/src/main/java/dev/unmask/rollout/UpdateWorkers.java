@@ -43,8 +43,11 @@ final class UpdateWorkers {
 
     private final int threads;
     private final ExecutorService pool; // threads - 1 helpers; null with one thread
-    /** Set on every thread while it runs a piece: work a piece starts runs on that thread alone (no waiting on busy helpers). */
-    private static final ThreadLocal<Boolean> IN_PIECE = ThreadLocal.withInitial(() -> false);
+    /** The piece this thread runs (whose workers, which worker), null outside one: work a piece starts runs on its thread alone. */
+    private record Piece(UpdateWorkers owner, int worker) {
+    }
+
+    private static final ThreadLocal<Piece> PIECE = new ThreadLocal<>();
 
     private UpdateWorkers(int threads) {
         this.threads = threads;
@@ -80,7 +83,7 @@ final class UpdateWorkers {
 
     /** {@code body} over [0, n) in chunks of {@code chunk}, each chunk to whichever thread is free next. */
     void forRanges(int n, int chunk, Range body) {
-        if (threads == 1 || n <= chunk || IN_PIECE.get()) { // inside a piece: on this thread, never waiting on busy helpers
+        if (threads == 1 || n <= chunk || PIECE.get() != null) { // inside a piece: on this thread, never waiting on busy helpers
             int worker = nestedWorker();
             for (int from = 0; from < n; from += chunk) body.run(worker, from, Math.min(n, from + chunk));
             return;
@@ -93,7 +96,7 @@ final class UpdateWorkers {
 
     /** Every task once, each on one thread, the next task to whichever thread is free; returns when all are done. */
     void all(Task... tasks) {
-        if (threads == 1 || IN_PIECE.get()) {
+        if (threads == 1 || PIECE.get() != null) {
             int worker = nestedWorker();
             for (Task t : tasks) t.run(worker);
             return;
@@ -104,26 +107,21 @@ final class UpdateWorkers {
         });
     }
 
-    /** The worker index of the piece this thread runs, and whose workers run it (meaningful while IN_PIECE). */
-    private static final ThreadLocal<Integer> CURRENT = ThreadLocal.withInitial(() -> 0);
-    private static final ThreadLocal<UpdateWorkers> OWNER = new ThreadLocal<>();
-
     /**
      * The worker index for work started inside a piece: the piece's own for these workers; 0 for
      * other workers (a one-thread engine that this piece alone uses, as fast-eligible's groups).
      */
     private int nestedWorker() {
-        return IN_PIECE.get() && OWNER.get() == this ? CURRENT.get() : 0;
+        Piece piece = PIECE.get();
+        return piece != null && piece.owner() == this ? piece.worker() : 0;
     }
 
     private void runAsPiece(Task loop, int worker) {
-        IN_PIECE.set(true);
-        CURRENT.set(worker);
-        OWNER.set(this);
+        PIECE.set(new Piece(this, worker));
         try {
             loop.run(worker);
         } finally {
-            IN_PIECE.set(false);
+            PIECE.remove();
         }
     }
 

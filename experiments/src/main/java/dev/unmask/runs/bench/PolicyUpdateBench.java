@@ -1,5 +1,6 @@
 package dev.unmask.runs.bench;
 
+import dev.unmask.rollout.PolicyTrainer;
 import dev.unmask.rollout.PolicyUpdateTiming;
 import dev.unmask.rollout.TrainConfig;
 import dev.unmask.runs.ConfigFiles;
@@ -25,10 +26,10 @@ public record PolicyUpdateBench(Path policyConfig, int trainReps) {
         TrainConfig c = ConfigFiles.resolve(TrainConfig.defaults(), file, List.of(),
                 TrainConfig.class);
         int rows = c.minibatch(), width = c.policyContext().equals("buffer") ? c.genLength() : c.blockLength();
+        int threads = PolicyTrainer.updateThreads();
         System.out.printf(Locale.ROOT, "policy d=%d, %d heads, FF %d, %d features, %s context; minibatch %d steps x %d positions; OMP_NUM_THREADS=%s; policy update threads %d (UNMASK_UPDATE_THREADS); medians of %d reps%n",
                 c.dModel(), c.heads(), c.ffDim(), c.features().size(), c.policyContext(), rows, width, System.getenv("OMP_NUM_THREADS"),
-                dev.unmask.rollout.PolicyTrainer.updateThreads(), trainReps);
-        int threads = dev.unmask.rollout.PolicyTrainer.updateThreads();
+                threads, trainReps);
         Map<String, Runnable> updates = new LinkedHashMap<>();
         for (String u : List.of("fast", "fast-eligible")) {
             updates.put(u + ", 1 thread", PolicyUpdateTiming.oneGradient(c, u, rows, width, 1));
