@@ -212,8 +212,14 @@ public final class TransformerKernels {
         for (int j = 0; j < d; j++) {
             gainGrad[j] += dy[o + j] * xhat[o + j];
             biasGrad[j] += dy[o + j];
-            dxhat[j] = dy[o + j] * gain[j];
         }
+        layerNormBackwardRowInput(dy, xhat, rstd, dx, o, gain, dxhat, d, accumulate);
+    }
+
+    /** The input gradient of {@link #layerNormBackwardRow} alone, the parameters' sums left to the caller ({@link #layerNormParameterGradients}). */
+    public static void layerNormBackwardRowInput(float[] dy, float[] xhat, float rstd, float[] dx, int o, float[] gain, float[] dxhat, int d,
+                                                 boolean accumulate) {
+        for (int j = 0; j < d; j++) dxhat[j] = dy[o + j] * gain[j];
         float meanG = FloatKernels.sum(dxhat, 0, d) / d;
         float meanGx = dotShifted(dxhat, xhat, o, d) / d;
         if (accumulate) {
@@ -221,14 +227,6 @@ public final class TransformerKernels {
         } else {
             for (int j = 0; j < d; j++) dx[o + j] = rstd * (dxhat[j] - meanG - xhat[o + j] * meanGx);
         }
-    }
-
-    /** The input gradient of {@link #layerNormBackwardRow} (writing dx) alone, the parameters' sums left to {@link #layerNormParameterGradients}. */
-    public static void layerNormBackwardRowInput(float[] dy, float[] xhat, float rstd, float[] dx, int o, float[] gain, float[] dxhat, int d) {
-        for (int j = 0; j < d; j++) dxhat[j] = dy[o + j] * gain[j];
-        float meanG = FloatKernels.sum(dxhat, 0, d) / d;
-        float meanGx = dotShifted(dxhat, xhat, o, d) / d;
-        for (int j = 0; j < d; j++) dx[o + j] = rstd * (dxhat[j] - meanG - xhat[o + j] * meanGx);
     }
 
     /**

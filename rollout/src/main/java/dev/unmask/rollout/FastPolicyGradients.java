@@ -574,7 +574,7 @@ final class FastPolicyGradients {
         int half = n / 2;
         UpdateWorkers.Range inputs = (wk, from, to) -> {
             float[] dxhat = perWorker[wk].row;
-            for (int i = from; i < to; i++) TransformerKernels.layerNormBackwardRowInput(dy, xhat, rstd[i], dx, i * d, g, dxhat, d);
+            for (int i = from; i < to; i++) TransformerKernels.layerNormBackwardRowInput(dy, xhat, rstd[i], dx, i * d, g, dxhat, d, false);
         };
         workers.all(wk -> TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, 0, n, d),
                 wk -> inputs.run(wk, 0, half), wk -> inputs.run(wk, half, n));
