@@ -53,7 +53,7 @@ public final class FloatKernels {
 
     /** x[0..n) becomes softmax(x[0..n)): exp(x - max) / sum, the sum's reciprocal multiplied in. */
     public static void softmax(float[] x, int n, float[] scratch) {
-        float max = max(x, n);
+        float max = softmaxMax(x, 0, n);
         for (int i = 0; i < n; i++) x[i] -= max;
         exp(x, x, n, scratch);
         float inv = 1f / sum(x, n);
@@ -68,7 +68,7 @@ public final class FloatKernels {
     public static void softmaxRows(float[] x, int rows, int stride, int n, float[] scratch) {
         for (int r = 0; r < rows; r++) {
             int o = r * stride;
-            float max = max(x, o, n);
+            float max = softmaxMax(x, o, n);
             for (int j = 0; j < n; j++) x[o + j] -= max;
         }
         exp(x, x, rows * stride, scratch);
@@ -85,6 +85,36 @@ public final class FloatKernels {
         for (int i = 0; i < n; i++) s[i] = -z[i];
         exp(s, s, n, scratch);
         for (int i = 0; i < n; i++) s[i] = 1f / (1f + s[i]);
+    }
+
+    /**
+     * The largest of x[from..from+n) for a softmax, by comparisons in eight running maxima (about
+     * twice as fast here as {@link #max}'s {@code Math.max}). It differs from {@link #max} only in
+     * which zero it returns when the largest value is a zero, and a softmax is the same either way
+     * (x - (+0) and x - (-0) differ only for x = -0, and exp(+0) = exp(-0) = 1); with a NaN both
+     * give a row of NaN.
+     */
+    static float softmaxMax(float[] x, int from, int n) {
+        float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0;
+        int i = from, end = from + n;
+        for (; i + 7 < end; i += 8) {
+            m0 = x[i] > m0 ? x[i] : m0;
+            m1 = x[i + 1] > m1 ? x[i + 1] : m1;
+            m2 = x[i + 2] > m2 ? x[i + 2] : m2;
+            m3 = x[i + 3] > m3 ? x[i + 3] : m3;
+            m4 = x[i + 4] > m4 ? x[i + 4] : m4;
+            m5 = x[i + 5] > m5 ? x[i + 5] : m5;
+            m6 = x[i + 6] > m6 ? x[i + 6] : m6;
+            m7 = x[i + 7] > m7 ? x[i + 7] : m7;
+        }
+        for (; i < end; i++) m0 = x[i] > m0 ? x[i] : m0;
+        m0 = m1 > m0 ? m1 : m0;
+        m2 = m3 > m2 ? m3 : m2;
+        m4 = m5 > m4 ? m5 : m4;
+        m6 = m7 > m6 ? m7 : m6;
+        m0 = m2 > m0 ? m2 : m0;
+        m4 = m6 > m4 ? m6 : m4;
+        return m4 > m0 ? m4 : m0;
     }
 
     /** Sum of x[0..n) with four running sums (a reduction C2 will not reorder by itself). */

@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The policy network's forward pass and the clipped objective's gradient written out by hand
@@ -22,7 +23,10 @@ import java.util.*;
  *
  * <p>Layout: N = rows * width positions, activations row-major [N, d]. One caller at a time: a
  * call spreads its own work over the update's threads ({@link UpdateWorkers}); buffers grow to
- * the largest minibatch and are reused.
+ * the largest minibatch and are reused. {@code fast} runs each segment of steps whole on one
+ * thread (forward, loss, backward to every position's gradient), then the parameters' sums over
+ * all positions side by side ({@link #compute}); its bits are those of the one-method reference in
+ * the tests for any thread count.
  */
 final class FastPolicyGradients {
 
@@ -49,11 +53,15 @@ final class FastPolicyGradients {
 
     // activations and their gradients
     private int capacity = -1, probCapacity = -1;
-    private OffHeapFloats feats, x0, h1, q, k, v, ctx, h2, gel, tmp, dTmp, dX, dH, dq, dk, dv, dctx, dGel, probs, dProbs;
-    private float[] hX, hX0, hX1, hH, bZ, bX2, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, geluScratch;
+    private OffHeapFloats feats, x0, h1, q, k, v, ctx, h2, gel, tmp, dTmp, dTmp2, dX, dH, dq, dk, dv, dctx, dGel, probs, dProbs;
+    private float[] hX, hX0, hX1, hH, bZ, bYF, bX2, bX1, bU, bH2, bLn, bH1, bProj, hXhat1, hXhat2, hXhatF, rstd1, rstd2, rstdF, hU, hSig, hGel, hY, hZ, pe, geluScratch;
     /** The q, k and v projections' backward products side by side: one output buffer each, off-heap and on the heap. */
     private OffHeapFloats[] dProj;
     private float[][] dProjHeap;
+    /** The gradients at the q, k and v projections' outputs on the heap, for their bias sums. */
+    private float[][] dqkvHeap;
+    /** Rows at which this machine's OpenBLAS splits a product unchanged ({@link Blas#rowBlock}); -1 until asked. */
+    private int rowBlock = -1, rowBlockWidth;
     /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
     private boolean[] needed;
     /** Each update thread's scratch for the per-row work. */
@@ -87,7 +95,7 @@ final class FastPolicyGradients {
     /** One thread's scratch for the per-row work: a row's attention matrices, its needed queries, their softmax's exponents. */
     private static final class RowScratch {
         final float[] p, dp, compact, exp, row;
-        final int[] idx;
+        final int[] idx, runs;
 
         RowScratch(int width, int d) {
             p = new float[Math.max(width * width, d)];
@@ -96,6 +104,7 @@ final class FastPolicyGradients {
             exp = new float[Math.max(width * width, 1)];
             row = new float[d];
             idx = new int[width];
+            runs = new int[2 * width + 2];
         }
     }
 
@@ -168,123 +177,298 @@ final class FastPolicyGradients {
      */
     Result compute(Map<String, INDArray> graphWeights, Minibatch mb, Collection<String> wanted) {
         if (eligibleOnly) return grouped ? computeGrouped(graphWeights, mb, wanted) : computeEligible(graphWeights, mb, wanted);
-        // Every loop lives in a small method of its own: one long method is called too rarely to be
-        // compiled whole, and ran its loops interpreted between on-stack replacements (most of the
-        // update's time, measured). The arithmetic and its order are unchanged.
         loadWeights(graphWeights);
         int rows = mb.rows(), w = mb.width(), n = rows * w;
         ensureCapacity(n, rows * heads * w * w, w);
-
-        // ---------------------------------------------------------------------------------- forward
         feats.put(0, mb.features(), 0, n * f);
-        gemm(false, false, n, d, f, feats, f, weightsOff.get("embed.weight"), d, x0, d);
-        x0.get(0, hX, 0, n * d);
-        float[] eb = weights.get("embed.bias");
-        workers.forRanges(n, POSITION_CHUNK, (wk, from, to) -> addEmbeddingBias(hX, eb, pe, from, to, w, d));
-        System.arraycopy(hX, 0, hX0, 0, n * d); // the residual stream before the attention block
-        layerNorm(hX, hXhat1, rstd1, hH, "layer0.ln1", n);
-        h1.put(0, hH, 0, n * d);
-        workers.all(wk -> linear(h1, "layer0.attn.q", q, n, dProjHeap[0]),
-                wk -> linear(h1, "layer0.attn.k", k, n, dProjHeap[1]),
-                wk -> linear(h1, "layer0.attn.v", v, n, dProjHeap[2]));
         markNeeded(mb, n);
-        float scale = (float) (1.0 / Math.sqrt(dh));
-        float[] keyBias = mb.keyBias();
-        workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
-            for (int r = from; r < to; r++) attentionForward(perWorker[wk], r, w, scale, keyBias);
+        Steps s = new Steps(mb, rows, w);
+        // every position's forward and backward, one segment of steps per thread at a time; no sum crosses a segment
+        int[] bounds = segmentBounds(rows, w);
+        workers.forRanges(bounds.length - 1, 1, (wk, from, to) -> {
+            for (int g = from; g < to; g++) segment(wk, s, bounds[g], bounds[g + 1]);
         });
-        linear(ctx, "layer0.attn.out", tmp, n, dProjHeap[0]);
-        tmp.get(0, hH, 0, n * d);
-        workers.forRanges(n * d, POSITION_CHUNK * d, (wk, from, to) -> sum(hX0, hH, hX, from, to));
-        System.arraycopy(hX, 0, hX1, 0, n * d); // and before the MLP
-        layerNorm(hX, hXhat2, rstd2, hH, "layer0.ln2", n);
-        h2.put(0, hH, 0, n * d);
-        mlpForward(n);
-        layerNorm(hX, hXhatF, rstdF, hY, "final_ln", n);
-        float[] wh = weights.get("head.weight");
-        headLogits(hY, wh, weights.get("head.bias")[0], hZ, n, d);
-
-        // value head: mean of the final features over eligible keys (keyBias > -1), then linear
-        double[] value = null, pooledCount = null;
-        float[][] pooled = null;
-        if (ppo) {
-            value = new double[rows];
-            pooledCount = new double[rows];
-            pooled = new float[rows][d];
-            valueHead(mb, rows, w, value, pooledCount, pooled);
-        }
-
-        // ---------------------------------------------------------------------------------- loss
-        double[] avgWeight = new double[rows];
-        for (int r = 0; r < rows; r++) avgWeight[r] = mb.stepWeights() == null ? 1.0 / rows : mb.stepWeights()[r];
-        double[] dLogp = new double[rows];
-        double[] terms = loss(mb, rows, w, value, avgWeight, dLogp); // surrogate, entropy, kl, value, clipped, approxKl
-        double surrogateSum = terms[0], entropySum = terms[1], klSum = terms[2], valueSum = terms[3], clipCount = terms[4], approxKl = terms[5];
-        double loss = -surrogateSum - entropyCoef * entropySum + (ppo ? valueCoef * valueSum : 0) + (klCoef > 0 ? klCoef * klSum : 0);
-
-        // ---------------------------------------------------------------------------------- backward
-        float[] dz = bZ;
-        logitGradient(mb, rows, w, dLogp, avgWeight, dz);
-        Map<String, float[]> grads = new HashMap<>();
-        float[] gWh = new float[d];
-        float[] gBh = new float[1];
-        float[] dy = hH; // reuse: [N, d]
-        headBackward(dz, hY, wh, gWh, gBh, dy, n, d);
-        grads.put("head.weight", gWh);
-        grads.put("head.bias", gBh);
-        float[] gWv = new float[d];
-        float[] gBv = new float[1];
-        if (ppo) valueBackward(mb, rows, w, value, pooledCount, pooled, avgWeight, gWv, gBv, dy);
-        grads.put("value_head.weight", gWv);
-        grads.put("value_head.bias", gBv);
-
-        float[] dX2 = bX2;
-        layerNormBackward(dy, hXhatF, rstdF, "final_ln", dX2, n, grads);
-        float[] dh2 = mlpBackward(dX2, n, grads);
-        float[] dX1 = dX2; // residual: dX1 = dX2 + LN2'(dh2)
-        float[] dLn = bLn;
-        layerNormBackward(dh2, hXhat2, rstd2, "layer0.ln2", dLn, n, grads);
-        addIntoParallel(dX1, dLn, n * d);
-        // attention output projection: its three products and sums are independent
-        dTmp.put(0, dX1, 0, n * d);
-        float[][] outBias = new float[1][];
-        workers.all(wk -> gemm(false, true, n, d, d, dTmp, d, weightsOff.get("layer0.attn.out.weight"), d, dctx, d),
-                wk -> weightGradient(ctx, d, dTmp, d, n, "layer0.attn.out.weight"),
-                wk -> outBias[0] = columnSums(dX1, n, d));
-        grads.put("layer0.attn.out.bias", outBias[0]);
-        // attention
-        workers.forRanges(rows, ROW_CHUNK, (wk, from, to) -> {
-            for (int r = from; r < to; r++) attentionBackward(perWorker[wk], r, w, scale);
-        });
-        // q, k, v: six independent pieces (each one's weight gradient; its bias gradient, then its
-        // input gradient), then the input gradients summed in the order q, k, v as one after the other would
+        // the parameters' gradients: sums over every position in order, side by side
+        Map<String, float[]> grads = new ConcurrentHashMap<>();
+        List<UpdateWorkers.Task> sums = new ArrayList<>();
+        sums.add(wk -> weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight"));
+        sums.add(wk -> weightGradient(h2, d, dGel, ff, n, "layer0.mlp.in.weight"));
+        sums.add(wk -> weightGradient(ctx, d, dTmp2, d, n, "layer0.attn.out.weight"));
         OffHeapFloats[] g = {dq, dk, dv};
         String[] lin = {"layer0.attn.q", "layer0.attn.k", "layer0.attn.v"};
-        UpdateWorkers.Task[] pieces = new UpdateWorkers.Task[6];
-        float[][] projBias = new float[3][];
         for (int p = 0; p < 3; p++) {
             int i = p;
-            pieces[2 * p] = wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight");
-            pieces[2 * p + 1] = wk -> {
-                g[i].get(0, dProjHeap[i], 0, n * d);
-                projBias[i] = columnSums(dProjHeap[i], n, d);
-                gemm(false, true, n, d, d, g[i], d, weightsOff.get(lin[i] + ".weight"), d, dProj[i], d);
-                dProj[i].get(0, dProjHeap[i], 0, n * d);
-            };
+            sums.add(wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight"));
+            sums.add(wk -> grads.put(lin[i] + ".bias", columnSums(dqkvHeap[i], n, d)));
         }
-        workers.all(pieces);
-        for (int p = 0; p < 3; p++) grads.put(lin[p] + ".bias", projBias[p]);
-        float[] dh1 = bH1;
-        workers.forRanges(n * d, POSITION_CHUNK * d, (wk, from, to) -> sumOfThree(dProjHeap[0], dProjHeap[1], dProjHeap[2], dh1, from, to));
-        float[] dX0 = dX1;
-        layerNormBackward(dh1, hXhat1, rstd1, "layer0.ln1", dLn, n, grads);
-        addIntoParallel(dX0, dLn, n * d);
-        dX.put(0, dX0, 0, n * d);
-        float[][] embedBias = new float[1][];
-        workers.all(wk -> weightGradient(feats, f, dX, d, n, "embed.weight"), wk -> embedBias[0] = columnSums(dX0, n, d));
-        grads.put("embed.bias", embedBias[0]);
+        sums.add(wk -> weightGradient(feats, f, dX, d, n, "embed.weight"));
+        sums.add(wk -> grads.put("layer0.mlp.out.bias", columnSums(bX2, n, d)));
+        sums.add(wk -> grads.put("layer0.mlp.in.bias", columnSums(bU, n, ff)));
+        sums.add(wk -> grads.put("layer0.attn.out.bias", columnSums(bX1, n, d)));
+        sums.add(wk -> grads.put("embed.bias", columnSums(bX0, n, d)));
+        sums.add(wk -> layerNormParameters(bYF, hXhatF, "final_ln", n, grads));
+        sums.add(wk -> layerNormParameters(bH2, hXhat2, "layer0.ln2", n, grads));
+        sums.add(wk -> layerNormParameters(bH1, hXhat1, "layer0.ln1", n, grads));
+        sums.add(wk -> headParameters(bZ, hY, n, grads));
+        workers.all(sums.toArray(new UpdateWorkers.Task[0]));
+        float[] gWv = new float[d], gBv = new float[1];
+        if (ppo) valueParameters(s, gWv, gBv);
+        grads.put("value_head.weight", gWv);
+        grads.put("value_head.bias", gBv);
+        double[] terms = s.sums();
+        return new Result(objective(terms), terms[4] / rows, terms[5] / rows, terms[1], terms[2], gradientsOut(grads, wanted));
+    }
 
-        return new Result(loss, clipCount / rows, approxKl / rows, entropySum, klSum, gradientsOut(grads, wanted));
+    /** A minibatch's per-step state while its segments run: the rows' weights, and what each row's loss and value head leave for the sums. */
+    private final class Steps {
+        final Minibatch mb;
+        final int rows, w;
+        final double[] avgWeight, dLogp, value, pooledCount;
+        final float[][] pooled;
+        final float[] dValue;
+        /** Each row's surrogate, entropy, kl, value, clipped and approxKl terms, summed in row order at the end. */
+        final double[][] rowTerms;
+
+        Steps(Minibatch mb, int rows, int w) {
+            this.mb = mb;
+            this.rows = rows;
+            this.w = w;
+            avgWeight = new double[rows];
+            for (int r = 0; r < rows; r++) avgWeight[r] = mb.stepWeights() == null ? 1.0 / rows : mb.stepWeights()[r];
+            dLogp = new double[rows];
+            rowTerms = new double[rows][];
+            value = ppo ? new double[rows] : null;
+            pooledCount = ppo ? new double[rows] : null;
+            pooled = ppo ? new float[rows][d] : null;
+            dValue = ppo ? new float[rows] : null;
+        }
+
+        double[] sums() {
+            double[] sum = new double[6];
+            for (double[] t : rowTerms) for (int i = 0; i < sum.length; i++) sum[i] += t[i];
+            return sum;
+        }
+    }
+
+    /**
+     * Segment boundaries in steps: about two segments per thread, each starting at a multiple of
+     * the rows at which this machine's OpenBLAS computes a product's rows exactly as in the whole
+     * product ({@link Blas#rowBlock}); one segment where it has none.
+     */
+    private int[] segmentBounds(int rows, int w) {
+        int block = rowBlock(w);
+        int parts = workers.threads() == 1 || block == 0 ? 1 : 2 * workers.threads();
+        int unit = block == 0 ? rows : block / gcd(block, w); // steps per aligned unit
+        int units = (rows + unit - 1) / unit;
+        parts = Math.max(1, Math.min(parts, units));
+        int[] bounds = new int[parts + 1];
+        for (int p = 1; p < parts; p++) bounds[p] = (int) ((long) units * p / parts) * unit;
+        bounds[parts] = rows;
+        return bounds;
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    /** {@link Blas#rowBlock} for this policy's row-wise products and its attention's at width w. */
+    private int rowBlock(int w) {
+        if (rowBlock < 0 || rowBlockWidth != w) {
+            rowBlock = Blas.rowBlock(List.of(new int[]{f, d, 0}, new int[]{d, d, 0}, new int[]{d, ff, 0}, new int[]{ff, d, 0},
+                    new int[]{d, d, 1}, new int[]{d, ff, 1}, new int[]{ff, d, 1}, new int[]{dh, w, 1}, new int[]{w, dh, 0}));
+            rowBlockWidth = w;
+        }
+        return rowBlock;
+    }
+
+    /**
+     * Steps [r0, r1): the forward pass, the loss's per-row terms and the backward pass to every
+     * position's gradient, on this thread. Each product is computed for the segment's rows alone,
+     * which start at an aligned row ({@link #rowBlock}), so its values are the whole product's. The
+     * query side (after the attention) runs only over the runs of aligned row blocks that hold a
+     * position in the loss: the other positions' outputs reach no loss, and their gradients, exactly
+     * 0 in the whole computation, are written as 0, which adds nothing to any sum.
+     */
+    private void segment(int wk, Steps s, int r0, int r1) {
+        int w = s.w, p0 = r0 * w, p1 = r1 * w, len = p1 - p0, o = p0 * d;
+        Minibatch mb = s.mb;
+        // ---------------------------------------------------------------------------------- forward
+        Blas.gemm(false, false, len, d, f, 1f, feats, p0 * f, f, weightsOff.get("embed.weight"), 0, d, 0f, x0, o, d);
+        x0.get(o, hX, o, len * d);
+        addEmbeddingBias(hX, weights.get("embed.bias"), pe, p0, p1, w, d);
+        System.arraycopy(hX, o, hX0, o, len * d); // the residual stream before the attention block
+        TransformerKernels.layerNormRowsSequential(hX, hXhat1, hH, rstd1, p0, p1, weights.get("layer0.ln1.gain"), weights.get("layer0.ln1.bias"), d);
+        h1.put(o, hH, o, len * d);
+        linearRows(h1, "layer0.attn.q", q, p0, p1, dProjHeap[0]);
+        linearRows(h1, "layer0.attn.k", k, p0, p1, dProjHeap[1]);
+        linearRows(h1, "layer0.attn.v", v, p0, p1, dProjHeap[2]);
+        float scale = (float) (1.0 / Math.sqrt(dh));
+        for (int r = r0; r < r1; r++) attentionForward(perWorker[wk], r, w, scale, mb.keyBias());
+        int[] run = positionRuns(p0, p1);
+        float[] wh = weights.get("head.weight");
+        float bh = weights.get("head.bias")[0];
+        for (int u = 0; run[2 * u] >= 0; u++) queryForward(run[2 * u], run[2 * u + 1], wh, bh);
+        for (int r = r0; r < r1; r++) {
+            if (ppo) valueHeadRow(mb, r, w, s.value, s.pooledCount, s.pooled);
+            s.rowTerms[r] = rowLoss(mb, r, w, s.value, s.avgWeight, s.dLogp);
+        }
+        // ---------------------------------------------------------------------------------- backward
+        float[] dz = bZ, dy = bYF;
+        Arrays.fill(dz, p0, p1, 0f);
+        for (int r = r0; r < r1; r++) logitGradientRow(mb, r, w, s.dLogp, s.avgWeight, dz);
+        for (int i = p0; i < p1; i++) for (int c = 0; c < d; c++) dy[i * d + c] = dz[i] * wh[c];
+        if (ppo) for (int r = r0; r < r1; r++) valueBackwardRow(mb, r, w, s, dy);
+        // outside the runs every gradient of the query side is 0
+        for (float[] x : new float[][]{bX2, bH2, bX1}) zeroOutsideRuns(x, p0, p1, run, d);
+        zeroOutsideRuns(bU, p0, p1, run, ff);
+        for (int u = 0; run[2 * u] >= 0; u++) queryBackward(run[2 * u], run[2 * u + 1]);
+        dTmp.put(o, bX2, o, len * d);
+        dGel.put(p0 * ff, bU, p0 * ff, len * ff);
+        dTmp2.put(o, bX1, o, len * d);
+        zeroOutsideRuns(dctx, p0, p1, run, d);
+        for (int r = r0; r < r1; r++) attentionBackward(perWorker[wk], r, w, scale);
+        OffHeapFloats[] g = {dq, dk, dv};
+        String[] lin = {"layer0.attn.q", "layer0.attn.k", "layer0.attn.v"};
+        for (int i = 0; i < 3; i++) {
+            g[i].get(o, dqkvHeap[i], o, len * d);
+            if (i == 0) { // dQ is 0 outside the query runs
+                zeroOutsideRuns(dProjHeap[0], p0, p1, run, d);
+                for (int u = 0; run[2 * u] >= 0; u++) projectBack(g[0], lin[0], run[2 * u], run[2 * u + 1], 0);
+            } else {
+                projectBack(g[i], lin[i], p0, p1, i);
+            }
+        }
+        float[] dh1 = bH1, dLn = bLn, dX0 = bX0;
+        sumOfThree(dProjHeap[0], dProjHeap[1], dProjHeap[2], dh1, o, o + len * d);
+        TransformerKernels.layerNormBackwardRowsSequential(dh1, hXhat1, rstd1, dLn, p0, p1, weights.get("layer0.ln1.gain"), d);
+        sum(bX1, dLn, dX0, o, o + len * d);
+        dX.put(o, dX0, o, len * d);
+    }
+
+    /** Positions [a, b) after the attention: output projection, residual, LayerNorm 2, the MLP, the final LayerNorm, the head's logits. */
+    private void queryForward(int a, int b, float[] wh, float bh) {
+        int o = a * d, len = b - a;
+        linearRowsToHeap(ctx, "layer0.attn.out", tmp, a, b, hH);
+        sum(hX0, hH, hX, o, o + len * d);
+        System.arraycopy(hX, o, hX1, o, len * d); // and before the MLP
+        TransformerKernels.layerNormRowsSequential(hX, hXhat2, hH, rstd2, a, b, weights.get("layer0.ln2.gain"), weights.get("layer0.ln2.bias"), d);
+        h2.put(o, hH, o, len * d);
+        Blas.gemm(false, false, len, ff, d, 1f, h2, o, d, weightsOff.get("layer0.mlp.in.weight"), 0, ff, 0f, gel, a * ff, ff);
+        gel.get(a * ff, hU, a * ff, len * ff);
+        addRowBias(hU, weights.get("layer0.mlp.in.bias"), a, b, ff);
+        TransformerKernels.gelu(hU, hSig, hGel, a * ff, b * ff, geluScratch);
+        gel.put(a * ff, hGel, a * ff, len * ff);
+        Blas.gemm(false, false, len, d, ff, 1f, gel, a * ff, ff, weightsOff.get("layer0.mlp.out.weight"), 0, d, 0f, tmp, o, d);
+        tmp.get(o, hH, o, len * d);
+        residualWithBias(hX1, hH, weights.get("layer0.mlp.out.bias"), hX, a, b, d);
+        TransformerKernels.layerNormRowsSequential(hX, hXhatF, hY, rstdF, a, b, weights.get("final_ln.gain"), weights.get("final_ln.bias"), d);
+        for (int i = a; i < b; i++) hZ[i] = dotRow(hY, i * d, wh) + bh;
+    }
+
+    /** Positions [a, b) backward from the head's dy to the attention's output (dctx): final LayerNorm, MLP, LayerNorm 2, the residual, the output projection. */
+    private void queryBackward(int a, int b) {
+        int o = a * d, len = b - a;
+        float[] dX2 = bX2, dX1 = bX1, dLn = bLn, du = bU, dh2 = bH2;
+        TransformerKernels.layerNormBackwardRowsSequential(bYF, hXhatF, rstdF, dX2, a, b, weights.get("final_ln.gain"), d);
+        dTmp.put(o, dX2, o, len * d);
+        Blas.gemm(false, true, len, ff, d, 1f, dTmp, o, d, weightsOff.get("layer0.mlp.out.weight"), 0, d, 0f, dGel, a * ff, ff);
+        dGel.get(a * ff, du, a * ff, len * ff);
+        TransformerKernels.geluBackward(du, hSig, hGel, a * ff, b * ff);
+        dGel.put(a * ff, du, a * ff, len * ff);
+        Blas.gemm(false, true, len, d, ff, 1f, dGel, a * ff, ff, weightsOff.get("layer0.mlp.in.weight"), 0, ff, 0f, dH, o, d);
+        dH.get(o, dh2, o, len * d);
+        TransformerKernels.layerNormBackwardRowsSequential(dh2, hXhat2, rstd2, dLn, a, b, weights.get("layer0.ln2.gain"), d);
+        sum(dX2, dLn, dX1, o, o + len * d); // the residual: dX1 = dX2 + LN2'(dh2)
+        dTmp2.put(o, dX1, o, len * d);
+        Blas.gemm(false, true, len, d, d, 1f, dTmp2, o, d, weightsOff.get("layer0.attn.out.weight"), 0, d, 0f, dctx, o, d);
+    }
+
+    /** dProj[i] (and its heap copy) = g W^T over positions [a, b) for the projection {@code name}. */
+    private void projectBack(OffHeapFloats g, String name, int a, int b, int i) {
+        int o = a * d, len = b - a;
+        Blas.gemm(false, true, len, d, d, 1f, g, o, d, weightsOff.get(name + ".weight"), 0, d, 0f, dProj[i], o, d);
+        dProj[i].get(o, dProjHeap[i], o, len * d);
+    }
+
+    /**
+     * The runs of aligned row blocks in positions [p0, p1) (p0 aligned) holding a position in the
+     * loss, as [start, end) pairs ended by -1; the whole range where OpenBLAS has no row block.
+     */
+    private int[] positionRuns(int p0, int p1) {
+        int block = rowBlock == 0 ? p1 - p0 : rowBlock;
+        int[] run = new int[2 * ((p1 - p0) / block + 2) + 1];
+        int runs = 0;
+        for (int a = p0; a < p1; a += block) {
+            int b = Math.min(p1, a + block);
+            boolean any = false;
+            for (int i = a; i < b && !any; i++) any = needed[i];
+            if (!any) continue;
+            if (runs > 0 && run[2 * runs - 1] == a) run[2 * runs - 1] = b;
+            else {
+                run[2 * runs] = a;
+                run[2 * runs + 1] = b;
+                runs++;
+            }
+        }
+        run[2 * runs] = -1;
+        return run;
+    }
+
+    /** Rows [p0, p1) of x (cols each) outside the runs become 0. */
+    private static void zeroOutsideRuns(float[] x, int p0, int p1, int[] run, int cols) {
+        int at = p0;
+        for (int u = 0; ; u++) {
+            int stop = run[2 * u] >= 0 ? run[2 * u] : p1;
+            if (stop > at) Arrays.fill(x, at * cols, stop * cols, 0f);
+            if (run[2 * u] < 0) return;
+            at = run[2 * u + 1];
+        }
+    }
+
+    /** The same for an off-heap x of d columns. */
+    private void zeroOutsideRuns(OffHeapFloats x, int p0, int p1, int[] run, int cols) {
+        int at = p0;
+        for (int u = 0; ; u++) {
+            int stop = run[2 * u] >= 0 ? run[2 * u] : p1;
+            for (int i = at; i < stop; i += zeros.length / cols) zero(x, i * cols, Math.min(stop - i, zeros.length / cols) * cols);
+            if (run[2 * u] < 0) return;
+            at = run[2 * u + 1];
+        }
+    }
+
+    /** out = in W + b over positions [p0, p1) of a [d, d] linear layer, into heap (the same rows) and back into out. */
+    private void linearRows(OffHeapFloats in, String name, OffHeapFloats out, int p0, int p1, float[] heap) {
+        linearRowsToHeap(in, name, out, p0, p1, heap);
+        out.put(p0 * d, heap, p0 * d, (p1 - p0) * d);
+    }
+
+    /** The same with the result on the heap only (out is scratch). */
+    private void linearRowsToHeap(OffHeapFloats in, String name, OffHeapFloats out, int p0, int p1, float[] heap) {
+        int o = p0 * d, len = (p1 - p0) * d;
+        Blas.gemm(false, false, p1 - p0, d, d, 1f, in, o, d, weightsOff.get(name + ".weight"), 0, d, 0f, out, o, d);
+        out.get(o, heap, o, len);
+        addRowBias(heap, weights.get(name + ".bias"), p0, p1, d);
+    }
+
+    /** A LayerNorm's gain and bias gradients: sums over every position in order. */
+    private void layerNormParameters(float[] dy, float[] xhat, String name, int n, Map<String, float[]> grads) {
+        float[] dGain = new float[d], dBias = new float[d];
+        TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, 0, n, d);
+        grads.put(name + ".gain", dGain);
+        grads.put(name + ".bias", dBias);
+    }
+
+    /** The head's gradients, in {@link #headBackward}'s order. */
+    private void headParameters(float[] dz, float[] y, int n, Map<String, float[]> grads) {
+        float[] gWh = new float[d];
+        float bias = 0;
+        for (int i = 0; i < n; i++) {
+            bias += dz[i];
+            int o = i * d;
+            for (int c = 0; c < d; c++) gWh[c] += y[o + c] * dz[i];
+        }
+        grads.put("head.weight", gWh);
+        grads.put("head.bias", new float[]{bias});
     }
 
     /**
@@ -754,15 +938,56 @@ final class FastPolicyGradients {
         float[] rowP = s.p, rowC = s.compact;
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
+        int runs = queryRuns(s, w, rowIdx, count);
+        int[] run = s.runs;
+        zeroRowsOutsideRuns(ctx, r * w, run, runs, w); // a query without probabilities has a context of 0
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
-            Blas.gemm(false, true, w, w, dh, scale, q, off, d, k, off, d, 0f, probs, pOff, w);
-            probs.get(pOff, rowP, 0, w * w);
+            for (int u = 0; u < runs; u++) {
+                int a = run[2 * u], b = run[2 * u + 1];
+                Blas.gemm(false, true, b - a, w, dh, scale, q, off + a * d, d, k, off, d, 0f, probs, pOff + a * w, w);
+                probs.get(pOff + a * w, rowP, a * w, (b - a) * w);
+            }
             gatherWithKeyBias(rowP, rowIdx, count, keyBias, r * w, w, rowC);
             FloatKernels.softmaxRows(rowC, count, w, w, s.exp);
             scatterRows(rowC, rowIdx, count, w, rowP);
             probs.put(pOff, rowP, 0, w * w);
-            Blas.gemm(false, false, w, dh, w, 1f, probs, pOff, w, v, off, d, 0f, ctx, off, d);
+            for (int u = 0; u < runs; u++) {
+                int a = run[2 * u], b = run[2 * u + 1];
+                Blas.gemm(false, false, b - a, dh, w, 1f, probs, pOff + a * w, w, v, off, d, 0f, ctx, off + a * d, d);
+            }
+        }
+    }
+
+    /**
+     * The runs of whole row blocks ({@link #rowBlock}, counted from the row's first query) that hold
+     * a query in the loss, as [start, end) pairs in s.runs; returns how many. A product over a run's
+     * queries gives them the bits of the product over all w, so the blocks without one are skipped.
+     */
+    private int queryRuns(RowScratch s, int w, int[] rowIdx, int count) {
+        int block = rowBlock == 0 ? w : rowBlock, runs = 0, end = -1;
+        for (int c = 0; c < count; c++) {
+            int start = rowIdx[c] / block * block;
+            if (start < end) continue; // in the block already taken
+            int stop = Math.min(w, start + block);
+            if (runs > 0 && s.runs[2 * runs - 1] == start) s.runs[2 * runs - 1] = stop;
+            else {
+                s.runs[2 * runs] = start;
+                s.runs[2 * runs + 1] = stop;
+                runs++;
+            }
+            end = stop;
+        }
+        return runs;
+    }
+
+    /** Rows from..from+w of x (all d columns) outside the runs become 0. */
+    private void zeroRowsOutsideRuns(OffHeapFloats x, int from, int[] run, int runs, int w) {
+        int at = 0;
+        for (int u = 0; u <= runs; u++) {
+            int stop = u < runs ? run[2 * u] : w;
+            if (stop > at) zero(x, (from + at) * d, (stop - at) * d);
+            if (u < runs) at = run[2 * u + 1];
         }
     }
 
@@ -787,21 +1012,31 @@ final class FastPolicyGradients {
         }
     }
 
-    /** One row's attention backward, every head: dV, the softmax's backward, dQ and dK. */
+    /** One row's attention backward, every head: dV, the softmax's backward, dQ and dK (dP and dQ only over the query runs of the forward). */
     private void attentionBackward(RowScratch s, int r, int w, float scale) {
         float[] rowP = s.p, rowD = s.dp;
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
+        int runs = queryRuns(s, w, rowIdx, count);
+        int[] run = s.runs;
+        zeroRowsOutsideRuns(dq, r * w, run, runs, w); // a query outside the loss has dS = 0, so dQ = 0
+        Arrays.fill(rowD, 0, w * w, 0f);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
-            Blas.gemm(false, true, w, w, dh, 1f, dctx, off, d, v, off, d, 0f, dProbs, pOff, w);   // dP = dctx V^T
+            for (int u = 0; u < runs; u++) {
+                int a = run[2 * u], b = run[2 * u + 1];
+                Blas.gemm(false, true, b - a, w, dh, 1f, dctx, off + a * d, d, v, off, d, 0f, dProbs, pOff + a * w, w);   // dP = dctx V^T
+                dProbs.get(pOff + a * w, rowD, a * w, (b - a) * w);
+            }
             Blas.gemm(true, false, w, dh, w, 1f, probs, pOff, w, dctx, off, d, 0f, dv, off, d);    // dV = P^T dctx
             probs.get(pOff, rowP, 0, w * w);
-            dProbs.get(pOff, rowD, 0, w * w);
-            // a query outside the loss has dctx = 0, so its dP row is 0 already, as is its dS row
+            // a query outside the loss has dctx = 0, so its dP row is 0 (left 0 outside the runs), as is its dS row
             TransformerKernels.softmaxBackwardRowsSequential(rowP, rowD, rowIdx, count, w);
             dProbs.put(pOff, rowD, 0, w * w);
-            Blas.gemm(false, false, w, dh, w, scale, dProbs, pOff, w, k, off, d, 0f, dq, off, d);  // dQ = dS K s
+            for (int u = 0; u < runs; u++) {
+                int a = run[2 * u], b = run[2 * u + 1];
+                Blas.gemm(false, false, b - a, dh, w, scale, dProbs, pOff + a * w, w, k, off, d, 0f, dq, off + a * d, d);  // dQ = dS K s
+            }
             Blas.gemm(true, false, w, dh, w, scale, dProbs, pOff, w, q, off, d, 0f, dk, off, d);   // dK = dS^T Q s
         }
     }
@@ -813,12 +1048,6 @@ final class FastPolicyGradients {
     /** out = ((0 + a) + b) + c, as zeroing out and adding a, b and c into it one after the other. */
     private static void sumOfThree(float[] a, float[] b, float[] c, float[] out, int from, int to) {
         for (int i = from; i < to; i++) out[i] = ((0f + a[i]) + b[i]) + c[i];
-    }
-
-    private void addIntoParallel(float[] acc, float[] x, int len) {
-        workers.forRanges(len, POSITION_CHUNK * d, (wk, from, to) -> {
-            for (int i = from; i < to; i++) acc[i] += x[i];
-        });
     }
 
     private static void addInto(float[] acc, float[] x, int len) {
@@ -837,69 +1066,79 @@ final class FastPolicyGradients {
         for (int i = 0; i < n; i++) z[i] = dotRow(y, i * d, wh) + bh;
     }
 
-    private void valueHead(Minibatch mb, int rows, int w, double[] value, double[] pooledCount, float[][] pooled) {
+    /** Row r's value-head input and value: the mean of its final features over the keys the head pools (keyBias > -1), then linear. */
+    private void valueHeadRow(Minibatch mb, int r, int w, double[] value, double[] pooledCount, float[][] pooled) {
         float[] wv = weights.get("value_head.weight");
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < w; j++) {
-                if (mb.keyBias()[r * w + j] > -1f) {
-                    pooledCount[r]++;
-                    for (int c = 0; c < d; c++) pooled[r][c] += hY[(r * w + j) * d + c];
-                }
+        for (int j = 0; j < w; j++) {
+            if (mb.keyBias()[r * w + j] > -1f) {
+                pooledCount[r]++;
+                for (int c = 0; c < d; c++) pooled[r][c] += hY[(r * w + j) * d + c];
             }
-            double s = weights.get("value_head.bias")[0];
-            for (int c = 0; c < d; c++) {
-                pooled[r][c] /= (float) pooledCount[r];
-                s += pooled[r][c] * wv[c];
-            }
-            value[r] = s;
         }
+        double s = weights.get("value_head.bias")[0];
+        for (int c = 0; c < d; c++) {
+            pooled[r][c] /= (float) pooledCount[r];
+            s += pooled[r][c] * wv[c];
+        }
+        value[r] = s;
     }
 
     /** The objective's terms over the minibatch and d loss / d log pi per step; returns surrogate, entropy, kl, value, clipped count, approxKl. */
     private double[] loss(Minibatch mb, int rows, int w, double[] value, double[] avgWeight, double[] dLogp) {
-        float[] a = mb.actions(), el = mb.eligible();
-        double surrogateSum = 0, entropySum = 0, klSum = 0, valueSum = 0, clipCount = 0, approxKl = 0;
+        double[] sum = new double[6];
         for (int r = 0; r < rows; r++) {
-            double logp = 0, ent = 0;
-            for (int j = 0; j < w; j++) {
-                int i = r * w + j;
-                if (el[i] == 0f) continue;
-                double z = hZ[i], lsPos = -softplus(-z), lsNeg = -softplus(z), p = 1 / (1 + Math.exp(-z));
-                logp += (a[i] * lsPos + (1 - a[i]) * lsNeg) * el[i];
-                ent += -(p * lsPos + (1 - p) * lsNeg) * el[i];
-            }
-            double ratio = Math.exp(logp - mb.oldLogProb()[r]), adv = mb.advantages()[r];
-            double clipped = Math.min(Math.max(ratio, 1 - clipEps), 1 + clipEps);
-            boolean throughRatio = ratio * adv <= clipped * adv || (ratio > 1 - clipEps && ratio < 1 + clipEps);
-            surrogateSum += avgWeight[r] * Math.min(ratio * adv, clipped * adv);
-            entropySum += avgWeight[r] * ent;
-            dLogp[r] = throughRatio ? -avgWeight[r] * adv * ratio : 0;
-            if (Math.abs(ratio - 1) > clipEps) clipCount++;
-            approxKl += mb.oldLogProb()[r] - logp;
-            if (klCoef > 0) {
-                double diff = mb.refLogProb()[r] - logp;
-                klSum += avgWeight[r] * (Math.exp(diff) - diff - 1);
-                dLogp[r] += klCoef * avgWeight[r] * (1 - Math.exp(diff));
-            }
-            if (ppo) {
-                double err = value[r] - mb.returns()[r];
-                valueSum += avgWeight[r] * err * err;
-            }
+            double[] t = rowLoss(mb, r, w, value, avgWeight, dLogp);
+            for (int i = 0; i < sum.length; i++) sum[i] += t[i];
         }
-        return new double[]{surrogateSum, entropySum, klSum, valueSum, clipCount, approxKl};
+        return sum;
+    }
+
+    /** Row r's terms of {@link #loss} (a term the objective lacks is 0) and its d loss / d log pi into dLogp[r]. */
+    private double[] rowLoss(Minibatch mb, int r, int w, double[] value, double[] avgWeight, double[] dLogp) {
+        float[] a = mb.actions(), el = mb.eligible();
+        double logp = 0, ent = 0;
+        for (int j = 0; j < w; j++) {
+            int i = r * w + j;
+            if (el[i] == 0f) continue;
+            double z = hZ[i], lsPos = -softplus(-z), lsNeg = -softplus(z), p = 1 / (1 + Math.exp(-z));
+            logp += (a[i] * lsPos + (1 - a[i]) * lsNeg) * el[i];
+            ent += -(p * lsPos + (1 - p) * lsNeg) * el[i];
+        }
+        double ratio = Math.exp(logp - mb.oldLogProb()[r]), adv = mb.advantages()[r];
+        double clipped = Math.min(Math.max(ratio, 1 - clipEps), 1 + clipEps);
+        boolean throughRatio = ratio * adv <= clipped * adv || (ratio > 1 - clipEps && ratio < 1 + clipEps);
+        double[] t = new double[6];
+        t[0] = avgWeight[r] * Math.min(ratio * adv, clipped * adv);
+        t[1] = avgWeight[r] * ent;
+        dLogp[r] = throughRatio ? -avgWeight[r] * adv * ratio : 0;
+        if (Math.abs(ratio - 1) > clipEps) t[4] = 1;
+        t[5] = mb.oldLogProb()[r] - logp;
+        if (klCoef > 0) {
+            double diff = mb.refLogProb()[r] - logp;
+            t[2] = avgWeight[r] * (Math.exp(diff) - diff - 1);
+            dLogp[r] += klCoef * avgWeight[r] * (1 - Math.exp(diff));
+        }
+        if (ppo) {
+            double err = value[r] - mb.returns()[r];
+            t[3] = avgWeight[r] * err * err;
+        }
+        return t;
     }
 
     private void logitGradient(Minibatch mb, int rows, int w, double[] dLogp, double[] avgWeight, float[] dz) {
-        float[] a = mb.actions(), el = mb.eligible();
         Arrays.fill(dz, 0, rows * w, 0f);
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < w; j++) {
-                int i = r * w + j;
-                if (el[i] == 0f) continue;
-                double z = hZ[i], p = 1 / (1 + Math.exp(-z));
-                // d logp / dz = a - p; d entropy / dz = -z p (1 - p)
-                dz[i] = (float) (dLogp[r] * (a[i] - p) + entropyCoef * avgWeight[r] * z * p * (1 - p));
-            }
+        for (int r = 0; r < rows; r++) logitGradientRow(mb, r, w, dLogp, avgWeight, dz);
+    }
+
+    /** Row r's d loss / d logit at its eligible positions (the others are left as they are: 0). */
+    private void logitGradientRow(Minibatch mb, int r, int w, double[] dLogp, double[] avgWeight, float[] dz) {
+        float[] a = mb.actions(), el = mb.eligible();
+        for (int j = 0; j < w; j++) {
+            int i = r * w + j;
+            if (el[i] == 0f) continue;
+            double z = hZ[i], p = 1 / (1 + Math.exp(-z));
+            // d logp / dz = a - p; d entropy / dz = -z p (1 - p)
+            dz[i] = (float) (dLogp[r] * (a[i] - p) + entropyCoef * avgWeight[r] * z * p * (1 - p));
         }
     }
 
@@ -916,19 +1155,25 @@ final class FastPolicyGradients {
         gBh[0] = bias;
     }
 
-    private void valueBackward(Minibatch mb, int rows, int w, double[] value, double[] pooledCount, float[][] pooled, double[] avgWeight,
-                               float[] gWv, float[] gBv, float[] dy) {
+    /** Row r's value loss into dy at the keys its value head pools; its d loss / d value kept for {@link #valueParameters}. */
+    private void valueBackwardRow(Minibatch mb, int r, int w, Steps s, float[] dy) {
         float[] wv = weights.get("value_head.weight");
+        float dV = (float) (valueCoef * s.avgWeight[r] * 2 * (s.value[r] - mb.returns()[r]));
+        s.dValue[r] = dV;
+        for (int j = 0; j < w; j++) {
+            if (mb.keyBias()[r * w + j] <= -1f) continue;
+            int o = (r * w + j) * d;
+            for (int c = 0; c < d; c++) dy[o + c] += (float) (dV * wv[c] / s.pooledCount[r]);
+        }
+    }
+
+    /** The value head's gradients: sums over the rows in order. */
+    private void valueParameters(Steps s, float[] gWv, float[] gBv) {
         float bias = 0;
-        for (int r = 0; r < rows; r++) {
-            float dV = (float) (valueCoef * avgWeight[r] * 2 * (value[r] - mb.returns()[r]));
+        for (int r = 0; r < s.rows; r++) {
+            float dV = s.dValue[r];
             bias += dV;
-            for (int c = 0; c < d; c++) gWv[c] += pooled[r][c] * dV;
-            for (int j = 0; j < w; j++) {
-                if (mb.keyBias()[r * w + j] <= -1f) continue;
-                int o = (r * w + j) * d;
-                for (int c = 0; c < d; c++) dy[o + c] += (float) (dV * wv[c] / pooledCount[r]);
-            }
+            for (int c = 0; c < d; c++) gWv[c] += s.pooled[r][c] * dV;
         }
         gBv[0] = bias;
     }
@@ -943,18 +1188,9 @@ final class FastPolicyGradients {
         return s;
     }
 
-    /** out [n, cols] = in [n, inner] W + (no bias). */
-    /** C = op(A) op(B), one call: OpenBLAS's result for a row depends on the whole product's shape, so a product is never split. */
+    /** C = op(A) op(B) over all rows, one call (fast-eligible's products, and every product whose inner dimension runs over positions). */
     private void gemm(boolean ta, boolean tb, int m, int nCols, int kInner, OffHeapFloats a, int lda, OffHeapFloats b, int ldb, OffHeapFloats c, int ldc) {
         Blas.gemm(ta, tb, m, nCols, kInner, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, ldc);
-    }
-
-    /** out = in W + b for a [d, d] linear layer named {@code name}. */
-    private void linear(OffHeapFloats in, String name, OffHeapFloats out, int n, float[] heap) {
-        gemm(false, false, n, d, d, in, d, weightsOff.get(name + ".weight"), d, out, d);
-        out.get(0, heap, 0, n * d); // one bulk copy each way: a row at a time costs more than the additions
-        addRowBias(heap, weights.get(name + ".bias"), 0, n, d);
-        out.put(0, heap, 0, n * d);
     }
 
     /** grad[name] = in^T dOut, in [n, inCols], dOut [n, outCols]. */
@@ -974,25 +1210,6 @@ final class FastPolicyGradients {
         return s;
     }
 
-    /** Row-wise LayerNorm of x [n, d] into out, keeping x-hat and 1/std. */
-    private void layerNorm(float[] x, float[] xhat, float[] rstd, float[] out, String name, int n) {
-        float[] g = weights.get(name + ".gain"), b = weights.get(name + ".bias");
-        workers.forRanges(n, POSITION_CHUNK, (wk, from, to) -> TransformerKernels.layerNormRowsSequential(x, xhat, out, rstd, from, to, g, b, d));
-    }
-
-    /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = dy gain; adds the gain's and bias's gradients to grads. */
-    private void layerNormBackward(float[] dy, float[] xhat, float[] rstd, String name, float[] dx, int n, Map<String, float[]> grads) {
-        float[] g = weights.get(name + ".gain");
-        float[] dGain = new float[d], dBias = new float[d];
-        // the parameters' sums run over the rows in order on one thread; the rows' input gradients beside them
-        int half = n / 2;
-        workers.all(wk -> TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, 0, n, d),
-                wk -> TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, rstd, dx, 0, half, g, d),
-                wk -> TransformerKernels.layerNormBackwardRowsSequential(dy, xhat, rstd, dx, half, n, g, d));
-        grads.put(name + ".gain", dGain);
-        grads.put(name + ".bias", dBias);
-    }
-
     private void ensureCapacity(int n, int probSize, int width) {
         if (pe == null || pe.length != width * d) pe = PolicyWindow.sinusoid(width, d);
         if (perWorker == null || perWorker[0].compact.length < width * width) {
@@ -1000,63 +1217,74 @@ final class FastPolicyGradients {
             for (int i = 0; i < perWorker.length; i++) perWorker[i] = new RowScratch(width, d);
             zeros = new float[width * d];
         }
+        // each buffer is zeroed as it is allocated, a page fault per 4 KB the first time: spread over the threads
+        List<UpdateWorkers.Task> alloc = new ArrayList<>();
         if (probSize > probCapacity) {
-            probs = new OffHeapFloats(probSize);
-            dProbs = new OffHeapFloats(probSize);
+            alloc.add(wk -> probs = new OffHeapFloats(probSize));
+            alloc.add(wk -> dProbs = new OffHeapFloats(probSize));
             probCapacity = probSize;
         }
-        if (n <= capacity) return;
+        if (n <= capacity) {
+            workers.all(alloc.toArray(new UpdateWorkers.Task[0]));
+            return;
+        }
         capacity = n;
-        feats = new OffHeapFloats(n * f);
-        x0 = new OffHeapFloats(n * d);
-        h1 = new OffHeapFloats(n * d);
-        q = new OffHeapFloats(n * d);
-        k = new OffHeapFloats(n * d);
-        v = new OffHeapFloats(n * d);
-        ctx = new OffHeapFloats(n * d);
-        h2 = new OffHeapFloats(n * d);
-        tmp = new OffHeapFloats(n * d);
-        dTmp = new OffHeapFloats(n * d);
-        dX = new OffHeapFloats(n * d);
-        dH = new OffHeapFloats(n * d);
-        dq = new OffHeapFloats(n * d);
-        dk = new OffHeapFloats(n * d);
-        dv = new OffHeapFloats(n * d);
-        dctx = new OffHeapFloats(n * d);
-        dProj = new OffHeapFloats[]{new OffHeapFloats(n * d), new OffHeapFloats(n * d), new OffHeapFloats(n * d)};
-        dProjHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]};
-        gel = new OffHeapFloats(n * ff);
-        dGel = new OffHeapFloats(n * ff);
-        needed = new boolean[n];
-        qIdx = new int[n];
-        posToM = new int[n];
-        h1c = new OffHeapFloats(n * d);
-        hZc = new float[n];
-        bX0 = new float[n * d];
-        bLin = new float[n * d];
-        hX = new float[n * d];
-        hX0 = new float[n * d];
-        hX1 = new float[n * d];
-        hH = new float[n * d];
-        hXhat1 = new float[n * d];
-        hXhat2 = new float[n * d];
-        hXhatF = new float[n * d];
-        hY = new float[n * d];
-        rstd1 = new float[n];
-        rstd2 = new float[n];
-        rstdF = new float[n];
-        hZ = new float[n];
-        // the backward pass's scratch, reused by every minibatch
-        bZ = new float[n];
-        bX2 = new float[n * d];
-        bU = new float[n * ff];
-        bH2 = new float[n * d];
-        bLn = new float[n * d];
-        bH1 = new float[n * d];
-        bProj = new float[n * d];
-        hU = new float[n * ff];
-        hSig = new float[n * ff];
-        hGel = new float[n * ff];
-        geluScratch = new float[n * ff];
+        alloc.add(wk -> feats = new OffHeapFloats(n * f));
+        alloc.add(wk -> x0 = new OffHeapFloats(n * d));
+        alloc.add(wk -> h1 = new OffHeapFloats(n * d));
+        alloc.add(wk -> q = new OffHeapFloats(n * d));
+        alloc.add(wk -> k = new OffHeapFloats(n * d));
+        alloc.add(wk -> v = new OffHeapFloats(n * d));
+        alloc.add(wk -> ctx = new OffHeapFloats(n * d));
+        alloc.add(wk -> h2 = new OffHeapFloats(n * d));
+        alloc.add(wk -> tmp = new OffHeapFloats(n * d));
+        alloc.add(wk -> dTmp = new OffHeapFloats(n * d));
+        alloc.add(wk -> dTmp2 = new OffHeapFloats(n * d));
+        alloc.add(wk -> dqkvHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]});
+        alloc.add(wk -> bYF = new float[n * d]);
+        alloc.add(wk -> bX1 = new float[n * d]);
+        alloc.add(wk -> dX = new OffHeapFloats(n * d));
+        alloc.add(wk -> dH = new OffHeapFloats(n * d));
+        alloc.add(wk -> dq = new OffHeapFloats(n * d));
+        alloc.add(wk -> dk = new OffHeapFloats(n * d));
+        alloc.add(wk -> dv = new OffHeapFloats(n * d));
+        alloc.add(wk -> dctx = new OffHeapFloats(n * d));
+        alloc.add(wk -> dProj = new OffHeapFloats[]{new OffHeapFloats(n * d), new OffHeapFloats(n * d), new OffHeapFloats(n * d)});
+        alloc.add(wk -> dProjHeap = new float[][]{new float[n * d], new float[n * d], new float[n * d]});
+        alloc.add(wk -> gel = new OffHeapFloats(n * ff));
+        alloc.add(wk -> dGel = new OffHeapFloats(n * ff));
+        alloc.add(wk -> needed = new boolean[n]);
+        alloc.add(wk -> bX0 = new float[n * d]);
+        alloc.add(wk -> hX = new float[n * d]);
+        alloc.add(wk -> hX0 = new float[n * d]);
+        alloc.add(wk -> hX1 = new float[n * d]);
+        alloc.add(wk -> hH = new float[n * d]);
+        alloc.add(wk -> hXhat1 = new float[n * d]);
+        alloc.add(wk -> hXhat2 = new float[n * d]);
+        alloc.add(wk -> hXhatF = new float[n * d]);
+        alloc.add(wk -> hY = new float[n * d]);
+        alloc.add(wk -> rstd1 = new float[n]);
+        alloc.add(wk -> rstd2 = new float[n]);
+        alloc.add(wk -> rstdF = new float[n]);
+        alloc.add(wk -> hZ = new float[n]);
+        alloc.add(wk -> bZ = new float[n]);
+        alloc.add(wk -> bX2 = new float[n * d]);
+        alloc.add(wk -> bU = new float[n * ff]);
+        alloc.add(wk -> bH2 = new float[n * d]);
+        alloc.add(wk -> bLn = new float[n * d]);
+        alloc.add(wk -> bH1 = new float[n * d]);
+        alloc.add(wk -> hU = new float[n * ff]);
+        alloc.add(wk -> hSig = new float[n * ff]);
+        alloc.add(wk -> hGel = new float[n * ff]);
+        alloc.add(wk -> geluScratch = new float[n * ff]);
+        if (eligibleOnly) { // fast-eligible's own
+            alloc.add(wk -> qIdx = new int[n]);
+            alloc.add(wk -> posToM = new int[n]);
+            alloc.add(wk -> h1c = new OffHeapFloats(n * d));
+            alloc.add(wk -> hZc = new float[n]);
+            alloc.add(wk -> bLin = new float[n * d]);
+            alloc.add(wk -> bProj = new float[n * d]);
+        }
+        workers.all(alloc.toArray(new UpdateWorkers.Task[0]));
     }
 }

@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The threads of the fast policy update ({@link FastPolicyGradients}). They only ever run pieces
- * that compute exactly what they would compute alone: disjoint row ranges of a row-wise operation,
- * or whole matrix products of unchanged shape. No sum is split between threads, so the update's
+ * that compute exactly what they would compute alone: disjoint row ranges of a row-wise operation
+ * (a matrix product's rows split only where OpenBLAS computes them unchanged, {@code Blas.rowBlock}),
+ * or whole matrix products. No sum is split between threads, so the update's
  * result is bit for bit the same with any number of threads ({@code UpdateThreadsBitIdentityTest});
  * only its wall time changes.
  *
