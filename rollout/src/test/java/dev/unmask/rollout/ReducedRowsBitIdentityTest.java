@@ -71,8 +71,13 @@ class ReducedRowsBitIdentityTest {
         float[] feats = new float[rows * width * f], keyBias = new float[rows * width], actions = new float[rows * width], elig = new float[rows * width];
         for (int i = 0; i < feats.length; i++) feats[i] = (float) rng.nextGaussian();
         for (int i = 0; i < rows * width; i++) {
-            double p = (i / width) % 3 == 2 ? 0.1 : 0.67;
-            boolean eligible = i % width == 0 || rng.nextDouble() < p;
+            int row = i / width, j = i % width;
+            boolean eligible;
+            if (row % 3 == 1) { // a committed prefix, as left-to-right decoding leaves: whole row blocks without a position in the loss
+                eligible = j == width - 1 || (j >= (row * 37) % width && rng.nextDouble() < 0.67);
+            } else {
+                eligible = j == 0 || rng.nextDouble() < (row % 3 == 2 ? 0.1 : 0.67);
+            }
             elig[i] = eligible ? 1f : 0f;
             if (!eligible && !wholeBuffer) keyBias[i] = -1e9f;
             actions[i] = eligible && rng.nextDouble() < 0.3 ? 1f : 0f;
