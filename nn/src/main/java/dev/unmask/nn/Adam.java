@@ -4,7 +4,6 @@ import dev.unmask.env.UnmaskException;
 import dev.unmask.env.io.Safetensors;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
 
@@ -65,14 +64,14 @@ public final class Adam {
         AdamStep adamStep = AdamStep.of(beta1, beta2, eps, lr, step, scale, weightDecay);
         for (var entry : grads.entrySet()) {
             String name = entry.getKey();
-            float[] g = entry.getValue().dup('c').data().asFloat();
+            float[] g = GraphWeights.values(entry.getValue());
             INDArray param = sd.getVariable(name).getArr();
-            float[] p = param.dup('c').data().asFloat();
+            float[] p = GraphWeights.values(param);
             if (g.length != p.length) throw new IllegalArgumentException(name + ": gradient of " + g.length + " values for " + p.length + " parameters");
             shapes.putIfAbsent(name, entry.getValue().shape());
             float[] mi = m.computeIfAbsent(name, k -> new float[g.length]), vi = v.computeIfAbsent(name, k -> new float[g.length]);
             adamStep.apply(g, 0, p, 0, mi, vi, 0, g.length);
-            param.assign(Nd4j.create(p, param.shape(), 'c'));
+            GraphWeights.assign(param, p);
         }
         return norm;
     }

@@ -29,6 +29,19 @@ public final class GraphWeights {
         return n;
     }
 
+    /** a's values in row-major order, a copy; without an intermediate array when a is a whole c-ordered buffer of its own. */
+    public static float[] values(INDArray a) {
+        boolean plain = !a.isView() && a.ordering() == 'c' && a.offset() == 0 && a.data().length() == a.length();
+        return (plain ? a : a.dup('c')).data().asFloat();
+    }
+
+    /** Writes values (row-major) into a, in place; through a temporary array when a is not a whole c-ordered buffer. */
+    public static void assign(INDArray a, float[] values) {
+        boolean plain = !a.isView() && a.ordering() == 'c' && a.offset() == 0 && a.data().length() == a.length();
+        if (plain && values.length == a.length()) a.data().setData(values);
+        else a.assign(Nd4j.create(values, a.shape(), 'c'));
+    }
+
     public static Map<String, Safetensors.Tensor> read(SameDiff sd) {
         Map<String, Safetensors.Tensor> out = new TreeMap<>();
         for (SDVariable v : trainable(sd)) {

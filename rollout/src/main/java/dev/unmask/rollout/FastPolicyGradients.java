@@ -4,6 +4,7 @@ import dev.unmask.policy.PolicyConfig;
 import dev.unmask.policy.PolicyWindow;
 import dev.unmask.policy.graph.PolicyNet;
 import dev.unmask.nn.Blas;
+import dev.unmask.nn.GraphWeights;
 import dev.unmask.kernels.FloatKernels;
 import dev.unmask.kernels.TransformerKernels;
 import dev.unmask.nn.OffHeapFloats;
@@ -901,7 +902,7 @@ final class FastPolicyGradients {
         for (var e : weightsOff.entrySet()) {
             INDArray w = graphWeights.get(e.getKey());
             if (w == null) throw new IllegalStateException("policy weights lack " + e.getKey());
-            float[] data = w.dup('c').data().asFloat();
+            float[] data = GraphWeights.values(w);
             if (data.length != e.getValue().size()) throw new IllegalStateException(e.getKey() + " has " + data.length + " values, expected " + e.getValue().size());
             e.getValue().put(0, data, 0, data.length);
             weights.put(e.getKey(), data);
