@@ -305,10 +305,11 @@ final class FastPolicyGradients {
         linearRows(h1, "layer0.attn.v", v, p0, p1, dProjHeap[2]);
         float scale = (float) (1.0 / Math.sqrt(dh));
         for (int r = r0; r < r1; r++) attentionForward(perWorker[wk], r, w, scale, mb.keyBias());
-        int[] run = positionRuns(p0, p1);
+        int[] run = new int[2 * (len / (rowBlock == 0 ? len : rowBlock) + 1)];
+        int runs = blockRuns(p0, p1, run);
         float[] wh = weights.get("head.weight");
         float bh = weights.get("head.bias")[0];
-        for (int u = 0; run[2 * u] >= 0; u++) queryForward(run[2 * u], run[2 * u + 1], wh, bh);
+        for (int u = 0; u < runs; u++) queryForward(p0 + run[2 * u], p0 + run[2 * u + 1], wh, bh);
         for (int r = r0; r < r1; r++) {
             if (ppo) valueHeadRow(mb, r, w, s.value, s.pooledCount, s.pooled);
             s.rowTerms[r] = rowLoss(mb, r, w, s.value, s.avgWeight, s.dLogp);
@@ -320,21 +321,21 @@ final class FastPolicyGradients {
         for (int i = p0; i < p1; i++) for (int c = 0; c < d; c++) dy[i * d + c] = dz[i] * wh[c];
         if (ppo) for (int r = r0; r < r1; r++) valueBackwardRow(mb, r, w, s, dy);
         // outside the runs every gradient of the query side is 0
-        for (float[] x : new float[][]{bX2, bH2, bX1}) zeroOutsideRuns(x, p0, p1, run, d);
-        zeroOutsideRuns(bU, p0, p1, run, ff);
-        for (int u = 0; run[2 * u] >= 0; u++) queryBackward(run[2 * u], run[2 * u + 1]);
+        for (float[] x : new float[][]{bX2, bH2, bX1}) zeroOutsideRuns(x, p0, len, run, runs, d);
+        zeroOutsideRuns(bU, p0, len, run, runs, ff);
+        for (int u = 0; u < runs; u++) queryBackward(p0 + run[2 * u], p0 + run[2 * u + 1]);
         dTmp.put(o, bX2, o, len * d);
         dGel.put(p0 * ff, bU, p0 * ff, len * ff);
         dTmp2.put(o, bX1, o, len * d);
-        zeroOutsideRuns(dctx, p0, p1, run, d);
+        zeroOutsideRuns(dctx, p0, len, run, runs);
         for (int r = r0; r < r1; r++) attentionBackward(perWorker[wk], r, w, scale);
         OffHeapFloats[] g = {dq, dk, dv};
         String[] lin = {"layer0.attn.q", "layer0.attn.k", "layer0.attn.v"};
         for (int i = 0; i < 3; i++) {
             g[i].get(o, dqkvHeap[i], o, len * d);
             if (i == 0) { // dQ is 0 outside the query runs
-                zeroOutsideRuns(dProjHeap[0], p0, p1, run, d);
-                for (int u = 0; run[2 * u] >= 0; u++) projectBack(g[0], lin[0], run[2 * u], run[2 * u + 1], 0);
+                zeroOutsideRuns(dProjHeap[0], p0, len, run, runs, d);
+                for (int u = 0; u < runs; u++) projectBack(g[0], lin[0], p0 + run[2 * u], p0 + run[2 * u + 1], 0);
             } else {
                 projectBack(g[i], lin[i], p0, p1, i);
             }
@@ -392,48 +393,46 @@ final class FastPolicyGradients {
     }
 
     /**
-     * The runs of aligned row blocks in positions [p0, p1) (p0 aligned) holding a position in the
-     * loss, as [start, end) pairs ended by -1; the whole range where OpenBLAS has no row block.
+     * The runs of whole row blocks ({@link #rowBlock}, counted from {@code from}, which is aligned;
+     * the whole range where OpenBLAS has no row block) in positions [from, to) that hold a position
+     * in the loss, as [start, end) pairs relative to {@code from} in run; returns how many. A product
+     * over a run's rows gives them the bits of the product over all, so the other blocks are skipped.
      */
-    private int[] positionRuns(int p0, int p1) {
-        int block = rowBlock == 0 ? p1 - p0 : rowBlock;
-        int[] run = new int[2 * ((p1 - p0) / block + 2) + 1];
-        int runs = 0;
-        for (int a = p0; a < p1; a += block) {
-            int b = Math.min(p1, a + block);
+    private int blockRuns(int from, int to, int[] run) {
+        int length = to - from, block = rowBlock == 0 ? length : rowBlock, runs = 0;
+        for (int a = 0; a < length; a += block) {
+            int b = Math.min(length, a + block);
             boolean any = false;
-            for (int i = a; i < b && !any; i++) any = needed[i];
+            for (int i = from + a; i < from + b && !any; i++) any = needed[i];
             if (!any) continue;
-            if (runs > 0 && run[2 * runs - 1] == a) run[2 * runs - 1] = b;
-            else {
+            if (runs > 0 && run[2 * runs - 1] == a) {
+                run[2 * runs - 1] = b;
+            } else {
                 run[2 * runs] = a;
                 run[2 * runs + 1] = b;
                 runs++;
             }
         }
-        run[2 * runs] = -1;
-        return run;
+        return runs;
     }
 
-    /** Rows [p0, p1) of x (cols each) outside the runs become 0. */
-    private static void zeroOutsideRuns(float[] x, int p0, int p1, int[] run, int cols) {
-        int at = p0;
-        for (int u = 0; ; u++) {
-            int stop = run[2 * u] >= 0 ? run[2 * u] : p1;
-            if (stop > at) Arrays.fill(x, at * cols, stop * cols, 0f);
-            if (run[2 * u] < 0) return;
-            at = run[2 * u + 1];
+    /** Rows [from, from + length) of x (cols each) outside the runs (relative to from) become 0. */
+    private static void zeroOutsideRuns(float[] x, int from, int length, int[] run, int runs, int cols) {
+        int at = 0;
+        for (int u = 0; u <= runs; u++) {
+            int stop = u < runs ? run[2 * u] : length;
+            if (stop > at) Arrays.fill(x, (from + at) * cols, (from + stop) * cols, 0f);
+            if (u < runs) at = run[2 * u + 1];
         }
     }
 
     /** The same for an off-heap x of d columns. */
-    private void zeroOutsideRuns(OffHeapFloats x, int p0, int p1, int[] run, int cols) {
-        int at = p0;
-        for (int u = 0; ; u++) {
-            int stop = run[2 * u] >= 0 ? run[2 * u] : p1;
-            for (int i = at; i < stop; i += zeros.length / cols) zero(x, i * cols, Math.min(stop - i, zeros.length / cols) * cols);
-            if (run[2 * u] < 0) return;
-            at = run[2 * u + 1];
+    private void zeroOutsideRuns(OffHeapFloats x, int from, int length, int[] run, int runs) {
+        int at = 0;
+        for (int u = 0; u <= runs; u++) {
+            int stop = u < runs ? run[2 * u] : length;
+            if (stop > at) zero(x, (from + at) * d, (stop - at) * d);
+            if (u < runs) at = run[2 * u + 1];
         }
     }
 
@@ -856,9 +855,9 @@ final class FastPolicyGradients {
         }
     }
 
+    /** x[from, from + len) = 0, in pieces of the zeros buffer (grown before the threads start, read-only after). */
     private void zero(OffHeapFloats x, int from, int len) {
-        float[] z = zeros; // grown before the threads start (ensureCapacity), read-only after
-        x.put(from, z, 0, len);
+        for (int at = 0; at < len; at += zeros.length) x.put(from + at, zeros, 0, Math.min(zeros.length, len - at));
     }
 
     /** The value head on the compacted final features: every pooled key is a needed position. */
@@ -933,15 +932,15 @@ final class FastPolicyGradients {
      * pass), the mix of values. Only the queries whose outputs enter the loss get a softmax (each
      * row's arithmetic as before); the others' probabilities are 0, so their context is 0 and, with
      * the zero gradient they get, they add exact zeros to every sum of the backward pass. The
-     * products keep their full shape: OpenBLAS's result for a row depends on the product's shape.
+     * scores and the mixing run over the query runs of {@link #blockRuns} only.
      */
     private void attentionForward(RowScratch s, int r, int w, float scale, float[] keyBias) {
         float[] rowP = s.p, rowC = s.compact;
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
-        int runs = queryRuns(s, w, rowIdx, count);
         int[] run = s.runs;
-        zeroRowsOutsideRuns(ctx, r * w, run, runs, w); // a query without probabilities has a context of 0
+        int runs = blockRuns(r * w, (r + 1) * w, run);
+        zeroOutsideRuns(ctx, r * w, w, run, runs); // a query without probabilities has a context of 0
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
             for (int u = 0; u < runs; u++) {
@@ -957,38 +956,6 @@ final class FastPolicyGradients {
                 int a = run[2 * u], b = run[2 * u + 1];
                 Blas.gemm(false, false, b - a, dh, w, 1f, probs, pOff + a * w, w, v, off, d, 0f, ctx, off + a * d, d);
             }
-        }
-    }
-
-    /**
-     * The runs of whole row blocks ({@link #rowBlock}, counted from the row's first query) that hold
-     * a query in the loss, as [start, end) pairs in s.runs; returns how many. A product over a run's
-     * queries gives them the bits of the product over all w, so the blocks without one are skipped.
-     */
-    private int queryRuns(RowScratch s, int w, int[] rowIdx, int count) {
-        int block = rowBlock == 0 ? w : rowBlock, runs = 0, end = -1;
-        for (int c = 0; c < count; c++) {
-            int start = rowIdx[c] / block * block;
-            if (start < end) continue; // in the block already taken
-            int stop = Math.min(w, start + block);
-            if (runs > 0 && s.runs[2 * runs - 1] == start) s.runs[2 * runs - 1] = stop;
-            else {
-                s.runs[2 * runs] = start;
-                s.runs[2 * runs + 1] = stop;
-                runs++;
-            }
-            end = stop;
-        }
-        return runs;
-    }
-
-    /** Rows from..from+w of x (all d columns) outside the runs become 0. */
-    private void zeroRowsOutsideRuns(OffHeapFloats x, int from, int[] run, int runs, int w) {
-        int at = 0;
-        for (int u = 0; u <= runs; u++) {
-            int stop = u < runs ? run[2 * u] : w;
-            if (stop > at) zero(x, (from + at) * d, (stop - at) * d);
-            if (u < runs) at = run[2 * u + 1];
         }
     }
 
@@ -1018,9 +985,9 @@ final class FastPolicyGradients {
         float[] rowP = s.p, rowD = s.dp;
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
-        int runs = queryRuns(s, w, rowIdx, count);
         int[] run = s.runs;
-        zeroRowsOutsideRuns(dq, r * w, run, runs, w); // a query outside the loss has dS = 0, so dQ = 0
+        int runs = blockRuns(r * w, (r + 1) * w, run);
+        zeroOutsideRuns(dq, r * w, w, run, runs); // a query outside the loss has dS = 0, so dQ = 0
         Arrays.fill(rowD, 0, w * w, 0f);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
