@@ -46,7 +46,7 @@ public final class GraphWeights {
         Map<String, Safetensors.Tensor> out = new TreeMap<>();
         for (SDVariable v : trainable(sd)) {
             INDArray a = v.getArr();
-            out.put(v.name(), new Safetensors.Tensor(a.shape(), a.dup('c').data().asFloat()));
+            out.put(v.name(), new Safetensors.Tensor(a.shape(), values(a)));
         }
         return out;
     }

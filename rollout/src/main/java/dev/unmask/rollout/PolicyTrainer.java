@@ -348,8 +348,11 @@ public final class PolicyTrainer {
         int m = mb.size();
         StepSample first = batch.get(mb.get(0)[0]).steps.get(mb.get(0)[1]);
         int w = first.eligible().length, f = first.features().length / w;
-        float[][] a = reuse ? minibatchArrays.computeIfAbsent(m, k -> newMinibatchArrays(m, w, f)) : newMinibatchArrays(m, w, f);
-        if (a[0].length != m * w * f || a[2].length != m * w) a = newMinibatchArrays(m, w, f);
+        float[][] a = reuse ? minibatchArrays.get(m) : null;
+        if (a == null || a[0].length != m * w * f || a[2].length != m * w) {
+            a = newMinibatchArrays(m, w, f);
+            if (reuse) minibatchArrays.put(m, a);
+        }
         float[] feats = a[0], bias = a[1], actions = a[2], elig = a[3], oldLogp = a[4], adv = a[5], ret = a[6], ref = a[7];
         for (int i = 0; i < m; i++) {
             Trajectory t = batch.get(mb.get(i)[0]);
