@@ -65,6 +65,12 @@ final class FastPolicyGradients {
     private int rowBlock = -1, rowBlockWidth;
     /** Positions whose outputs enter the loss: eligible ones, and in PPO every key the value head pools. */
     private boolean[] needed;
+    /**
+     * The backward pass's share of those: needed positions of steps whose loss has a gradient
+     * (backward), and every position of such a step (inGradientStep). A step whose loss has none
+     * (advantage 0, or its ratio clipped) gets exactly 0 all through the backward pass.
+     */
+    private boolean[] backward, inGradientStep;
     /** Each update thread's scratch for the per-row work. */
     private RowScratch[] perWorker;
     private final UpdateWorkers workers;
@@ -306,7 +312,7 @@ final class FastPolicyGradients {
         float scale = (float) (1.0 / Math.sqrt(dh));
         for (int r = r0; r < r1; r++) attentionForward(perWorker[wk], r, w, scale, mb.keyBias());
         int[] run = new int[2 * (len / (rowBlock == 0 ? len : rowBlock) + 1)];
-        int runs = blockRuns(p0, p1, run);
+        int runs = blockRuns(needed, p0, p1, run);
         float[] wh = weights.get("head.weight");
         float bh = weights.get("head.bias")[0];
         for (int u = 0; u < runs; u++) queryForward(p0 + run[2 * u], p0 + run[2 * u + 1], wh, bh);
@@ -320,6 +326,15 @@ final class FastPolicyGradients {
         for (int r = r0; r < r1; r++) logitGradientRow(mb, r, w, s.dLogp, s.avgWeight, dz);
         for (int i = p0; i < p1; i++) for (int c = 0; c < d; c++) dy[i * d + c] = dz[i] * wh[c];
         if (ppo) for (int r = r0; r < r1; r++) valueBackwardRow(mb, r, w, s, dy);
+        // a step whose dy is 0 everywhere (no gradient from its loss) has 0 all through the backward
+        // pass: it joins no run below, and its gradients are written as 0
+        for (int r = r0; r < r1; r++) {
+            boolean any = false;
+            for (int i = r * w * d, end = (r + 1) * w * d; i < end && !any; i++) any = dy[i] != 0f;
+            Arrays.fill(inGradientStep, r * w, (r + 1) * w, any);
+            for (int i = r * w; i < (r + 1) * w; i++) backward[i] = any && needed[i];
+        }
+        runs = blockRuns(backward, p0, p1, run);
         // outside the runs every gradient of the query side is 0
         for (float[] x : new float[][]{bX2, bH2, bX1}) zeroOutsideRuns(x, p0, len, run, runs, d);
         zeroOutsideRuns(bU, p0, len, run, runs, ff);
@@ -328,17 +343,24 @@ final class FastPolicyGradients {
         dGel.put(p0 * ff, bU, p0 * ff, len * ff);
         dTmp2.put(o, bX1, o, len * d);
         zeroOutsideRuns(dctx, p0, len, run, runs);
-        for (int r = r0; r < r1; r++) attentionBackward(perWorker[wk], r, w, scale);
+        for (int r = r0; r < r1; r++) {
+            if (inGradientStep[r * w]) {
+                attentionBackward(perWorker[wk], r, w, scale);
+            } else {
+                for (OffHeapFloats x : new OffHeapFloats[]{dq, dk, dv}) zero(x, r * w * d, w * d);
+            }
+        }
+        int[] stepRun = new int[run.length];
+        int stepRuns = blockRuns(inGradientStep, p0, p1, stepRun);
         OffHeapFloats[] g = {dq, dk, dv};
         String[] lin = {"layer0.attn.q", "layer0.attn.k", "layer0.attn.v"};
         for (int i = 0; i < 3; i++) {
             g[i].get(o, dqkvHeap[i], o, len * d);
-            if (i == 0) { // dQ is 0 outside the query runs
-                zeroOutsideRuns(dProjHeap[0], p0, len, run, runs, d);
-                for (int u = 0; u < runs; u++) projectBack(g[0], lin[0], p0 + run[2 * u], p0 + run[2 * u + 1], 0);
-            } else {
-                projectBack(g[i], lin[i], p0, p1, i);
-            }
+            // dQ is 0 outside the query runs, dK and dV outside the steps with a gradient
+            int[] at = i == 0 ? run : stepRun;
+            int count = i == 0 ? runs : stepRuns;
+            zeroOutsideRuns(dProjHeap[i], p0, len, at, count, d);
+            for (int u = 0; u < count; u++) projectBack(g[i], lin[i], p0 + at[2 * u], p0 + at[2 * u + 1], i);
         }
         float[] dh1 = bH1, dLn = bLn, dX0 = bX0;
         sumOfThree(dProjHeap[0], dProjHeap[1], dProjHeap[2], dh1, o, o + len * d);
@@ -398,12 +420,12 @@ final class FastPolicyGradients {
      * in the loss, as [start, end) pairs relative to {@code from} in run; returns how many. A product
      * over a run's rows gives them the bits of the product over all, so the other blocks are skipped.
      */
-    private int blockRuns(int from, int to, int[] run) {
+    private int blockRuns(boolean[] mark, int from, int to, int[] run) {
         int length = to - from, block = rowBlock == 0 ? length : rowBlock, runs = 0;
         for (int a = 0; a < length; a += block) {
             int b = Math.min(length, a + block);
             boolean any = false;
-            for (int i = from + a; i < from + b && !any; i++) any = needed[i];
+            for (int i = from + a; i < from + b && !any; i++) any = mark[i];
             if (!any) continue;
             if (runs > 0 && run[2 * runs - 1] == a) {
                 run[2 * runs - 1] = b;
@@ -939,7 +961,7 @@ final class FastPolicyGradients {
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
         int[] run = s.runs;
-        int runs = blockRuns(r * w, (r + 1) * w, run);
+        int runs = blockRuns(needed, r * w, (r + 1) * w, run);
         zeroOutsideRuns(ctx, r * w, w, run, runs); // a query without probabilities has a context of 0
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
@@ -986,7 +1008,7 @@ final class FastPolicyGradients {
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
         int[] run = s.runs;
-        int runs = blockRuns(r * w, (r + 1) * w, run);
+        int runs = blockRuns(needed, r * w, (r + 1) * w, run);
         zeroOutsideRuns(dq, r * w, w, run, runs); // a query outside the loss has dS = 0, so dQ = 0
         Arrays.fill(rowD, 0, w * w, 0f);
         for (int hd = 0; hd < heads; hd++) {
@@ -1222,6 +1244,8 @@ final class FastPolicyGradients {
         alloc.add(wk -> gel = new OffHeapFloats(n * ff));
         alloc.add(wk -> dGel = new OffHeapFloats(n * ff));
         alloc.add(wk -> needed = new boolean[n]);
+        alloc.add(wk -> backward = new boolean[n]);
+        alloc.add(wk -> inGradientStep = new boolean[n]);
         alloc.add(wk -> bX0 = new float[n * d]);
         alloc.add(wk -> hX = new float[n * d]);
         alloc.add(wk -> hX0 = new float[n * d]);

@@ -65,7 +65,7 @@ class ReducedRowsBitIdentityTest {
         }
     }
 
-    /** Random features, a third of the positions ineligible (a few rows almost entirely), actions at 30%, ratios near 1. */
+    /** Random features, a third of the positions ineligible (a few rows almost entirely), actions at 30%, ratios near 1, advantages 0 in two steps of five. */
     static FastPolicyGradients.Minibatch minibatch(TrainConfig c, int rows, int width, boolean wholeBuffer, Random rng) {
         int f = GradientFixture.FEATURES.size();
         float[] feats = new float[rows * width * f], keyBias = new float[rows * width], actions = new float[rows * width], elig = new float[rows * width];
@@ -85,7 +85,8 @@ class ReducedRowsBitIdentityTest {
         float[] oldLogp = new float[rows], adv = new float[rows], ret = new float[rows], ref = new float[rows], w = new float[rows];
         for (int r = 0; r < rows; r++) {
             oldLogp[r] = (float) (-3 + rng.nextGaussian());
-            adv[r] = (float) rng.nextGaussian();
+            // two steps in five without an advantage, as GRPO's groups of equal rewards give: no gradient from their loss
+            adv[r] = r % 5 >= 3 ? 0f : (float) rng.nextGaussian();
             ret[r] = (float) rng.nextDouble();
             ref[r] = (float) (oldLogp[r] + 0.2 * rng.nextGaussian());
             w[r] = 1f / rows;
