@@ -102,7 +102,7 @@ final class FastPolicyGradients {
     /** One thread's scratch for the per-row work: a row's attention matrices, its needed queries, their softmax's exponents. */
     private static final class RowScratch {
         final float[] p, dp, compact, exp, row;
-        final int[] idx, runs;
+        final int[] idx, runs, identity;
 
         RowScratch(int width, int d) {
             p = new float[Math.max(width * width, d)];
@@ -112,6 +112,8 @@ final class FastPolicyGradients {
             row = new float[d];
             idx = new int[width];
             runs = new int[2 * width + 2];
+            identity = new int[width];
+            for (int i = 0; i < width; i++) identity[i] = i;
         }
     }
 
@@ -195,7 +197,10 @@ final class FastPolicyGradients {
         workers.forRanges(bounds.length - 1, 1, (wk, from, to) -> {
             for (int g = from; g < to; g++) segment(wk, s, bounds[g], bounds[g + 1]);
         });
-        // the parameters' gradients: sums over every position in order, side by side
+        // the parameters' gradients: sums over every position in order, side by side; the element-wise
+        // sums leave out the steps without a gradient, whose terms are all exactly 0 (a product's
+        // sum keeps every row: OpenBLAS rounds a product with fewer rows differently)
+        int[] steps = gradientStepRuns(rows, w);
         Map<String, float[]> grads = new ConcurrentHashMap<>();
         List<UpdateWorkers.Task> sums = new ArrayList<>();
         sums.add(wk -> weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight"));
@@ -206,16 +211,16 @@ final class FastPolicyGradients {
         for (int p = 0; p < 3; p++) {
             int i = p;
             sums.add(wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight"));
-            sums.add(wk -> grads.put(lin[i] + ".bias", columnSums(dqkvHeap[i], n, d)));
+            sums.add(wk -> grads.put(lin[i] + ".bias", columnSums(dqkvHeap[i], steps, d)));
         }
         sums.add(wk -> weightGradient(feats, f, dX, d, n, "embed.weight"));
-        sums.add(wk -> grads.put("layer0.mlp.out.bias", columnSums(bX2, n, d)));
-        sums.add(wk -> grads.put("layer0.mlp.in.bias", columnSums(bU, n, ff)));
-        sums.add(wk -> grads.put("layer0.attn.out.bias", columnSums(bX1, n, d)));
-        sums.add(wk -> grads.put("embed.bias", columnSums(bX0, n, d)));
-        sums.add(wk -> layerNormParameters(bYF, hXhatF, "final_ln", n, grads));
-        sums.add(wk -> layerNormParameters(bH2, hXhat2, "layer0.ln2", n, grads));
-        sums.add(wk -> layerNormParameters(bH1, hXhat1, "layer0.ln1", n, grads));
+        sums.add(wk -> grads.put("layer0.mlp.out.bias", columnSums(bX2, steps, d)));
+        sums.add(wk -> grads.put("layer0.mlp.in.bias", columnSums(bU, steps, ff)));
+        sums.add(wk -> grads.put("layer0.attn.out.bias", columnSums(bX1, steps, d)));
+        sums.add(wk -> grads.put("embed.bias", columnSums(bX0, steps, d)));
+        sums.add(wk -> layerNormParameters(bYF, hXhatF, "final_ln", steps, grads));
+        sums.add(wk -> layerNormParameters(bH2, hXhat2, "layer0.ln2", steps, grads));
+        sums.add(wk -> layerNormParameters(bH1, hXhat1, "layer0.ln1", steps, grads));
         sums.add(wk -> headParameters(bZ, hY, n, grads));
         workers.all(sums.toArray(new UpdateWorkers.Task[0]));
         float[] gWv = new float[d], gBv = new float[1];
@@ -450,10 +455,15 @@ final class FastPolicyGradients {
 
     /** The same for an off-heap x of d columns. */
     private void zeroOutsideRuns(OffHeapFloats x, int from, int length, int[] run, int runs) {
+        zeroOutsideRuns(x, from * d, length, run, runs, d);
+    }
+
+    /** Rows [0, length) of the off-heap x from offset off (cols each) outside the runs become 0. */
+    private void zeroOutsideRuns(OffHeapFloats x, int off, int length, int[] run, int runs, int cols) {
         int at = 0;
         for (int u = 0; u <= runs; u++) {
             int stop = u < runs ? run[2 * u] : length;
-            if (stop > at) zero(x, (from + at) * d, (stop - at) * d);
+            if (stop > at) zero(x, off + at * cols, (stop - at) * cols);
             if (u < runs) at = run[2 * u + 1];
         }
     }
@@ -472,10 +482,31 @@ final class FastPolicyGradients {
         addRowBias(heap, weights.get(name + ".bias"), p0, p1, d);
     }
 
-    /** A LayerNorm's gain and bias gradients: sums over every position in order. */
-    private void layerNormParameters(float[] dy, float[] xhat, String name, int n, Map<String, float[]> grads) {
+    /**
+     * The positions of the steps whose loss has a gradient ({@link #inGradientStep}), as ascending
+     * [start, end) pairs, -1 after the last: every other position's gradients are exactly 0.
+     */
+    private int[] gradientStepRuns(int rows, int w) {
+        int[] run = new int[2 * rows + 1];
+        int runs = 0;
+        for (int r = 0; r < rows; r++) {
+            if (!inGradientStep[r * w]) continue;
+            if (runs > 0 && run[2 * runs - 1] == r * w) {
+                run[2 * runs - 1] = (r + 1) * w;
+            } else {
+                run[2 * runs] = r * w;
+                run[2 * runs + 1] = (r + 1) * w;
+                runs++;
+            }
+        }
+        run[2 * runs] = -1;
+        return run;
+    }
+
+    /** A LayerNorm's gain and bias gradients: sums over the positions of the runs in order. */
+    private void layerNormParameters(float[] dy, float[] xhat, String name, int[] runs, Map<String, float[]> grads) {
         float[] dGain = new float[d], dBias = new float[d];
-        TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, 0, n, d);
+        for (int u = 0; runs[2 * u] >= 0; u++) TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, runs[2 * u], runs[2 * u + 1], d);
         grads.put(name + ".gain", dGain);
         grads.put(name + ".bias", dBias);
     }
@@ -485,6 +516,7 @@ final class FastPolicyGradients {
         float[] gWh = new float[d];
         float bias = 0;
         for (int i = 0; i < n; i++) {
+            if (dz[i] == 0f) continue; // adds exactly 0 to every sum
             bias += dz[i];
             int o = i * d;
             for (int c = 0; c < d; c++) gWh[c] += y[o + c] * dz[i];
@@ -957,7 +989,7 @@ final class FastPolicyGradients {
      * scores and the mixing run over the query runs of {@link #blockRuns} only.
      */
     private void attentionForward(RowScratch s, int r, int w, float scale, float[] keyBias) {
-        float[] rowP = s.p, rowC = s.compact;
+        float[] rowC = s.compact;
         int[] rowIdx = s.idx;
         int count = neededQueries(r, w, rowIdx);
         int[] run = s.runs;
@@ -968,12 +1000,13 @@ final class FastPolicyGradients {
             for (int u = 0; u < runs; u++) {
                 int a = run[2 * u], b = run[2 * u + 1];
                 Blas.gemm(false, true, b - a, w, dh, scale, q, off + a * d, d, k, off, d, 0f, probs, pOff + a * w, w);
-                probs.get(pOff + a * w, rowP, a * w, (b - a) * w);
             }
-            gatherWithKeyBias(rowP, rowIdx, count, keyBias, r * w, w, rowC);
+            // the needed queries' score rows, compacted, with the key bias; their softmax goes back in place, every other row is 0
+            for (int c = 0; c < count; c++) probs.get(pOff + rowIdx[c] * w, rowC, c * w, w);
+            addKeyBias(rowC, count, keyBias, r * w, w);
             FloatKernels.softmaxRows(rowC, count, w, w, s.exp);
-            scatterRows(rowC, rowIdx, count, w, rowP);
-            probs.put(pOff, rowP, 0, w * w);
+            for (int c = 0; c < count; c++) probs.put(pOff + rowIdx[c] * w, rowC, c * w, w);
+            zeroOtherRows(probs, pOff, rowIdx, count, w);
             for (int u = 0; u < runs; u++) {
                 int a = run[2 * u], b = run[2 * u + 1];
                 Blas.gemm(false, false, b - a, dh, w, 1f, probs, pOff + a * w, w, v, off, d, 0f, ctx, off + a * d, d);
@@ -981,24 +1014,21 @@ final class FastPolicyGradients {
         }
     }
 
-    /** out's c-th row = the idx[c]-th row of p plus the key bias. */
-    private static void gatherWithKeyBias(float[] p, int[] idx, int count, float[] keyBias, int from, int w, float[] out) {
+    /** Each of the first count rows of x plus the key bias keyBias[from..from+w). */
+    private static void addKeyBias(float[] x, int count, float[] keyBias, int from, int w) {
         for (int c = 0; c < count; c++) {
-            int o = idx[c] * w, oc = c * w;
-            for (int j = 0; j < w; j++) out[oc + j] = p[o + j] + keyBias[from + j];
+            int oc = c * w;
+            for (int j = 0; j < w; j++) x[oc + j] = x[oc + j] + keyBias[from + j];
         }
     }
 
-    /** The idx[c]-th row of p = c-th row of compact; every other row of p = 0. */
-    private static void scatterRows(float[] compact, int[] idx, int count, int w, float[] p) {
-        int c = 0;
-        for (int i = 0; i < w; i++) {
-            if (c < count && idx[c] == i) {
-                System.arraycopy(compact, c * w, p, i * w, w);
-                c++;
-            } else {
-                Arrays.fill(p, i * w, (i + 1) * w, 0f);
-            }
+    /** The rows of a w x w matrix at off in x that are not among idx[0..count) (ascending) become 0. */
+    private void zeroOtherRows(OffHeapFloats x, int off, int[] idx, int count, int w) {
+        int at = 0;
+        for (int c = 0; c <= count; c++) {
+            int stop = c < count ? idx[c] : w;
+            if (stop > at) zero(x, off + at * w, (stop - at) * w);
+            at = stop + 1;
         }
     }
 
@@ -1010,19 +1040,22 @@ final class FastPolicyGradients {
         int[] run = s.runs;
         int runs = blockRuns(needed, r * w, (r + 1) * w, run);
         zeroOutsideRuns(dq, r * w, w, run, runs); // a query outside the loss has dS = 0, so dQ = 0
-        Arrays.fill(rowD, 0, w * w, 0f);
         for (int hd = 0; hd < heads; hd++) {
             int off = r * w * d + hd * dh, pOff = (r * heads + hd) * w * w;
             for (int u = 0; u < runs; u++) {
                 int a = run[2 * u], b = run[2 * u + 1];
                 Blas.gemm(false, true, b - a, w, dh, 1f, dctx, off + a * d, d, v, off, d, 0f, dProbs, pOff + a * w, w);   // dP = dctx V^T
-                dProbs.get(pOff + a * w, rowD, a * w, (b - a) * w);
             }
+            // outside the runs dS is 0; a query in a run but outside the loss has dctx = 0, so its dP row, left as dS, is 0
+            zeroOutsideRuns(dProbs, pOff, w, run, runs, w);
             Blas.gemm(true, false, w, dh, w, 1f, probs, pOff, w, dctx, off, d, 0f, dv, off, d);    // dV = P^T dctx
-            probs.get(pOff, rowP, 0, w * w);
-            // a query outside the loss has dctx = 0, so its dP row is 0 (left 0 outside the runs), as is its dS row
-            TransformerKernels.softmaxBackwardRowsSequential(rowP, rowD, rowIdx, count, w);
-            dProbs.put(pOff, rowD, 0, w * w);
+            // the needed queries' rows of P and dP, compacted; dS = softmax'(dP) goes back in place
+            for (int c = 0; c < count; c++) {
+                probs.get(pOff + rowIdx[c] * w, rowP, c * w, w);
+                dProbs.get(pOff + rowIdx[c] * w, rowD, c * w, w);
+            }
+            TransformerKernels.softmaxBackwardRowsSequential(rowP, rowD, s.identity, count, w);
+            for (int c = 0; c < count; c++) dProbs.put(pOff + rowIdx[c] * w, rowD, c * w, w);
             for (int u = 0; u < runs; u++) {
                 int a = run[2 * u], b = run[2 * u + 1];
                 Blas.gemm(false, false, b - a, dh, w, scale, dProbs, pOff + a * w, w, k, off, d, 0f, dq, off + a * d, d);  // dQ = dS K s
@@ -1190,13 +1223,20 @@ final class FastPolicyGradients {
 
     /** Each column's sum over the rows in order; four rows per pass over the sums, added one after the other. */
     private static float[] columnSums(float[] m, int n, int cols) {
+        return columnSums(m, new int[]{0, n, -1}, cols);
+    }
+
+    /** The same over the rows of the runs ({@link #gradientStepRuns}) in order. */
+    private static float[] columnSums(float[] m, int[] runs, int cols) {
         float[] s = new float[cols];
-        int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            int o = i * cols;
-            for (int j = 0; j < cols; j++) s[j] = s[j] + m[o + j] + m[o + cols + j] + m[o + 2 * cols + j] + m[o + 3 * cols + j];
+        for (int u = 0; runs[2 * u] >= 0; u++) {
+            int i = runs[2 * u], n = runs[2 * u + 1];
+            for (; i + 4 <= n; i += 4) {
+                int o = i * cols;
+                for (int j = 0; j < cols; j++) s[j] = s[j] + m[o + j] + m[o + cols + j] + m[o + 2 * cols + j] + m[o + 3 * cols + j];
+            }
+            for (; i < n; i++) for (int j = 0; j < cols; j++) s[j] += m[i * cols + j];
         }
-        for (; i < n; i++) for (int j = 0; j < cols; j++) s[j] += m[i * cols + j];
         return s;
     }
 
