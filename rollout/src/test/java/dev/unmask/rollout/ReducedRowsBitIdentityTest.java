@@ -26,6 +26,12 @@ class ReducedRowsBitIdentityTest {
         compare(true, "algorithm", "grpo", "policyContext", "buffer", "lossNormalisation", "episode");
     }
 
+    /** As the committed ducci runs: without an entropy bonus a step with advantage 0 or a clipped ratio has no gradient at all. */
+    @Test
+    void grpoWithoutEntropyBonusIsBitIdentical() {
+        compare(true, "algorithm", "grpo", "policyContext", "buffer", "entropyCoef", 0.0, "lossNormalisation", "episode");
+    }
+
     @Test
     void ppoOnTheWholeBufferWithTheCriticAndKlIsBitIdentical() {
         compare(true, "algorithm", "ppo", "policyContext", "buffer", "entropyCoef", 0.01, "klCoef", 0.3, "valueCoef", 0.7,

@@ -28,7 +28,8 @@ class UpdateThreadsBitIdentityTest {
     @Test
     void grpoOnTheWholeBuffer() {
         for (String update : List.of("fast", "fast-eligible")) {
-            compare(update, true, new int[]{12, 100}, "algorithm", "grpo", "policyContext", "buffer", "lossNormalisation", "episode");
+            // no entropy bonus: steps without a gradient skip their backward pass, so segments differ in work
+            compare(update, true, new int[]{12, 100}, "algorithm", "grpo", "policyContext", "buffer", "entropyCoef", 0.0, "lossNormalisation", "episode");
         }
     }
 
