@@ -206,9 +206,10 @@ final class FastPolicyGradients {
             for (int g = from; g < to; g++) segment(wk, s, bounds[g], bounds[g + 1]);
         });
         // the parameters' gradients: sums over every position in order, side by side; the element-wise
-        // sums leave out the steps without a gradient, whose terms are all exactly 0 (a product's
-        // sum keeps every row: OpenBLAS rounds a product with fewer rows differently)
-        int[] steps = gradientStepRuns(rows, w);
+        // sums leave out the row blocks of steps without a gradient, whose terms are all exactly 0 (a
+        // product's sum keeps every row: OpenBLAS rounds a product with fewer rows differently)
+        int[] stepRun = new int[2 * (n / (rowBlock == 0 ? n : rowBlock) + 1)];
+        int stepRuns = blockRuns(inGradientStep, 0, n, stepRun);
         Map<String, float[]> grads = new ConcurrentHashMap<>();
         List<UpdateWorkers.Task> sums = new ArrayList<>();
         sums.add(wk -> weightGradient(gel, ff, dTmp, d, n, "layer0.mlp.out.weight"));
@@ -219,16 +220,16 @@ final class FastPolicyGradients {
         for (int p = 0; p < 3; p++) {
             int i = p;
             sums.add(wk -> weightGradient(h1, d, g[i], d, n, lin[i] + ".weight"));
-            sums.add(wk -> grads.put(lin[i] + ".bias", columnSums(dqkvHeap[i], steps, d)));
+            sums.add(wk -> grads.put(lin[i] + ".bias", columnSums(dqkvHeap[i], stepRun, stepRuns, d)));
         }
         sums.add(wk -> weightGradient(feats, f, dX, d, n, "embed.weight"));
-        sums.add(wk -> grads.put("layer0.mlp.out.bias", columnSums(bX2, steps, d)));
-        sums.add(wk -> grads.put("layer0.mlp.in.bias", columnSums(bU, steps, ff)));
-        sums.add(wk -> grads.put("layer0.attn.out.bias", columnSums(bX1, steps, d)));
-        sums.add(wk -> grads.put("embed.bias", columnSums(bX0, steps, d)));
-        sums.add(wk -> layerNormParameters(bYF, hXhatF, "final_ln", steps, grads));
-        sums.add(wk -> layerNormParameters(bH2, hXhat2, "layer0.ln2", steps, grads));
-        sums.add(wk -> layerNormParameters(bH1, hXhat1, "layer0.ln1", steps, grads));
+        sums.add(wk -> grads.put("layer0.mlp.out.bias", columnSums(bX2, stepRun, stepRuns, d)));
+        sums.add(wk -> grads.put("layer0.mlp.in.bias", columnSums(bU, stepRun, stepRuns, ff)));
+        sums.add(wk -> grads.put("layer0.attn.out.bias", columnSums(bX1, stepRun, stepRuns, d)));
+        sums.add(wk -> grads.put("embed.bias", columnSums(bX0, stepRun, stepRuns, d)));
+        sums.add(wk -> layerNormParameters(bYF, hXhatF, "final_ln", stepRun, stepRuns, grads));
+        sums.add(wk -> layerNormParameters(bH2, hXhat2, "layer0.ln2", stepRun, stepRuns, grads));
+        sums.add(wk -> layerNormParameters(bH1, hXhat1, "layer0.ln1", stepRun, stepRuns, grads));
         sums.add(wk -> headParameters(bZ, hY, n, grads));
         workers.all(sums.toArray(new UpdateWorkers.Task[0]));
         float[] gWv = new float[d], gBv = new float[1];
@@ -492,31 +493,10 @@ final class FastPolicyGradients {
         addRowBias(heap, weights.get(name + ".bias"), p0, p1, d);
     }
 
-    /**
-     * The positions of the steps whose loss has a gradient ({@link #inGradientStep}), as ascending
-     * [start, end) pairs, -1 after the last: every other position's gradients are exactly 0.
-     */
-    private int[] gradientStepRuns(int rows, int w) {
-        int[] run = new int[2 * rows + 1];
-        int runs = 0;
-        for (int r = 0; r < rows; r++) {
-            if (!inGradientStep[r * w]) continue;
-            if (runs > 0 && run[2 * runs - 1] == r * w) {
-                run[2 * runs - 1] = (r + 1) * w;
-            } else {
-                run[2 * runs] = r * w;
-                run[2 * runs + 1] = (r + 1) * w;
-                runs++;
-            }
-        }
-        run[2 * runs] = -1;
-        return run;
-    }
-
-    /** A LayerNorm's gain and bias gradients: sums over the positions of the runs in order. */
-    private void layerNormParameters(float[] dy, float[] xhat, String name, int[] runs, Map<String, float[]> grads) {
+    /** A LayerNorm's gain and bias gradients: sums over the positions of the runs ({@link #blockRuns}) in order. */
+    private void layerNormParameters(float[] dy, float[] xhat, String name, int[] run, int runs, Map<String, float[]> grads) {
         float[] dGain = new float[d], dBias = new float[d];
-        for (int u = 0; runs[2 * u] >= 0; u++) TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, runs[2 * u], runs[2 * u + 1], d);
+        for (int u = 0; u < runs; u++) TransformerKernels.layerNormParameterGradients(dy, xhat, dGain, dBias, run[2 * u], run[2 * u + 1], d);
         grads.put(name + ".gain", dGain);
         grads.put(name + ".bias", dBias);
     }
@@ -1233,14 +1213,14 @@ final class FastPolicyGradients {
 
     /** Each column's sum over the rows in order; four rows per pass over the sums, added one after the other. */
     private static float[] columnSums(float[] m, int n, int cols) {
-        return columnSums(m, new int[]{0, n, -1}, cols);
+        return columnSums(m, new int[]{0, n}, 1, cols);
     }
 
-    /** The same over the rows of the runs ({@link #gradientStepRuns}) in order. */
-    private static float[] columnSums(float[] m, int[] runs, int cols) {
+    /** The same over the rows of the runs ({@link #blockRuns}, from row 0) in order. */
+    private static float[] columnSums(float[] m, int[] run, int runs, int cols) {
         float[] s = new float[cols];
-        for (int u = 0; runs[2 * u] >= 0; u++) {
-            int i = runs[2 * u], n = runs[2 * u + 1];
+        for (int u = 0; u < runs; u++) {
+            int i = run[2 * u], n = run[2 * u + 1];
             for (; i + 4 <= n; i += 4) {
                 int o = i * cols;
                 for (int j = 0; j < cols; j++) s[j] = s[j] + m[o + j] + m[o + cols + j] + m[o + 2 * cols + j] + m[o + 3 * cols + j];
